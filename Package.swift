@@ -1,0 +1,87 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "flexpost",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "flexpost", targets: ["flexpost"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // libcurl, imported by FlexpostSMTP only. The shim turns the C-variadic
+        // curl_easy_setopt / curl_easy_getinfo into typed functions.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        // The pure core: events, validation, rules, scheduling, MIME, secrets. No I/O.
+        .target(
+            name: "FlexpostCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]
+        ),
+        // Mail transports: SMTP through libcurl, and the development outbox.
+        .target(
+            name: "FlexpostSMTP",
+            dependencies: [
+                "CCurl", "FlexpostCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The durable queue store on SQLite (GRDB).
+        .target(
+            name: "FlexpostStore",
+            dependencies: [
+                "FlexpostCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // HTTP intake and support routes (Hummingbird).
+        .target(
+            name: "FlexpostServer",
+            dependencies: [
+                "FlexpostCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Composition root: configuration, intake, delivery, commands.
+        .target(
+            name: "FlexpostApp",
+            dependencies: [
+                "FlexpostCore", "FlexpostSMTP", "FlexpostStore", "FlexpostServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .executableTarget(name: "flexpost", dependencies: ["FlexpostApp"]),
+        .testTarget(
+            name: "FlexpostCoreTests",
+            dependencies: ["FlexpostCore"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "FlexpostIntegrationTests",
+            dependencies: [
+                "FlexpostCore", "FlexpostSMTP", "FlexpostStore", "FlexpostApp",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,50 @@
+import ArgumentParser
+import FlexpostCore
+import Foundation
+
+/// `flexpost enqueue FILE...`: the same intake as the webhook, from files or stdin.
+struct Enqueue: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Take events from files (- = stdin): one JSON object, or JSON Lines.")
+
+    @Argument(help: "Event files; - reads standard input.") var files: [String]
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("name at least one FILE (or - for stdin)") }
+    }
+
+    func run() async throws {
+        var inputs: [(String, Data)] = []
+        for file in files {
+            if file == "-" {
+                inputs.append(("stdin", FileHandle.standardInput.readDataToEndOfFile()))
+            } else {
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    throw ValidationError("cannot read \(file)")
+                }
+                inputs.append((file, data))
+            }
+        }
+        let runtime = try startRuntime()
+        let intake = runtime.intake(clock: SystemClock())
+        var failed = false
+        for (_, data) in inputs {
+            for event in Self.events(in: data) {
+                let result = try await intake.submit(event)
+                print(result.line)
+                failed = failed || result.isFailure
+            }
+        }
+        if failed { throw CommandExit(code: 1) }
+    }
+
+    /// One JSON object (pretty-printed or not), or else one event per non-blank line.
+    static func events(in data: Data) -> [[UInt8]] {
+        if (try? JSONSerialization.jsonObject(with: data)) is [String: Any] {
+            return [Array(data)]
+        }
+        return data.split(separator: UInt8(ascii: "\n"))
+            .filter { !$0.allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 } }
+            .map { Array($0) }
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import FlexpostCore
+import Foundation
+import Logging
+
+/// `flexpost`: the command line of SPEC §4. Commands parse and hand over;
+/// the work happens in the runtime's parts.
+public struct Flexpost: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "flexpost",
+        abstract: "Delivers CompanyFlex access-data e-mails and BSP administrator notices.",
+        subcommands: [Serve.self, Drain.self, Enqueue.self, Status.self, List.self, Preview.self])
+
+    public init() {}
+}
+
+/// Ends a command with an exit status after it printed what it had to say.
+struct CommandExit: Error {
+    let code: Int32
+}
+
+/// The program's entry: maps outcomes to the exit statuses of SPEC §4
+/// (0 success, 1 rejected/conflict/failed delivery, 2 usage or configuration).
+public enum FlexpostMain {
+    public static func main() async -> Never {
+        let command: ParsableCommand
+        do {
+            command = try Flexpost.parseAsRoot()
+        } catch {
+            if Flexpost.exitCode(for: error) == .success {
+                print(Flexpost.fullMessage(for: error))
+                exit(0)
+            }
+            printError(Flexpost.fullMessage(for: error))
+            exit(2)
+        }
+        do {
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                var syncCommand = command
+                try syncCommand.run()
+            }
+            exit(0)
+        } catch let error as CommandExit {
+            exit(error.code)
+        } catch let error as ConfigurationError {
+            printError("flexpost: configuration error: \(error.description)")
+            exit(2)
+        } catch {
+            printError("flexpost: \(error)")
+            exit(1)
+        }
+    }
+
+    static func printError(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}
+
+/// Parses `--now` values.
+func parseInstant(_ text: String?) throws -> Date? {
+    guard let text else { return nil }
+    guard let date = RFC3339.parse(text) else {
+        throw ValidationError("--now must be an RFC 3339 date-time, e.g. 2026-12-01T07:00:30Z")
+    }
+    return date
+}
+
+/// Loads configuration, sets up logging, builds the runtime.
+func startRuntime() throws -> Runtime {
+    let configuration = try Configuration.fromEnvironment()
+    LogOutput.bootstrap(format: configuration.logFormat)
+    var logger = Logger(label: "flexpost")
+    logger.logLevel = .info
+    return try Runtime(configuration: configuration, logger: logger)
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import FlexpostCore
+import FlexpostServer
+import Foundation
+import Hummingbird
+
+/// `flexpost serve`: HTTP intake and the continuous delivery loop.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the HTTP API and the continuous delivery loop.")
+
+    func run() async throws {
+        let runtime = try startRuntime()
+        let config = runtime.configuration
+        guard let secret = config.webhookSecret else {
+            throw ConfigurationError("FLEXPOST_WEBHOOK_SECRET is required by serve")
+        }
+        let verifier: WebhookVerifier
+        do {
+            verifier = try WebhookVerifier(secrets: secret)
+        } catch {
+            throw ConfigurationError(error.description)
+        }
+        let clock = SystemClock()
+        let worker = runtime.worker(transport: try runtime.makeTransport())
+        let loop = DeliveryLoop(worker: worker, store: runtime.store, clock: clock, logger: runtime.logger)
+
+        let router = Router()
+        EventRoutes(intake: runtime.intake(clock: clock), verifier: verifier, clock: clock).register(on: router)
+        HealthRoutes(store: runtime.store).register(on: router)
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(config.httpHost, port: config.httpPort), serverName: "flexpost"),
+            services: [loop], logger: runtime.logger)
+        runtime.logger.info("flexpost serve starting", metadata: [
+            "http.address": "\(config.httpHost):\(config.httpPort)",
+            "smtp": "\(config.smtp?.url ?? "outbox \(config.outboxDirectory)")",
+        ])
+        try await app.runService()
+    }
+}

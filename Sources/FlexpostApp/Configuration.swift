@@ -1,0 +1,178 @@
+import FlexpostCore
+import FlexpostSMTP
+import Foundation
+
+/// A configuration problem found at start, before any work (exit status 2).
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Everything flexpost reads from its environment (SPEC §4), parsed and
+/// checked once at start. Holds secrets only as ``Secret``.
+public struct Configuration: Sendable {
+    public enum Database: Sendable, Equatable {
+        case sqlite(path: String)
+        case postgres(url: String)
+    }
+
+    public var database: Database
+    /// nil: write messages into ``outboxDirectory``.
+    public var smtp: SMTPConfiguration?
+    public var outboxDirectory: String
+    public var sender: Contact
+    public var webhookSecret: Secret?
+    public var supportToken: Secret?
+    public var encryptionKey: Secret?
+    public var keyFile: String
+    public var timeZone: TimeZone
+    public var sendAt: LocalTime
+    public var retentionDays: Int
+    public var resendLimit: Int
+    public var logFormat: String
+    public var httpHost: String
+    public var httpPort: Int
+    public var templatesDirectory: String
+    public var leaseSeconds: Int
+    public var retryLifetime: TimeInterval
+
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError)
+        -> Configuration
+    {
+        func value(_ name: String) -> String? {
+            guard let v = env[name]?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
+            return v
+        }
+        func integer(_ name: String, default fallback: Int, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+            guard let text = value(name) else { return fallback }
+            guard let n = Int(text), range.contains(n) else {
+                throw ConfigurationError("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return n
+        }
+
+        let databaseURL = value("FLEXPOST_DATABASE_URL") ?? "sqlite:queue/flexpost.sqlite"
+        let database: Database
+        if databaseURL.hasPrefix("sqlite:") {
+            let path = String(databaseURL.dropFirst("sqlite:".count))
+            guard !path.isEmpty else { throw ConfigurationError("FLEXPOST_DATABASE_URL: sqlite: needs a file path") }
+            database = .sqlite(path: path)
+        } else if databaseURL.hasPrefix("postgres://") || databaseURL.hasPrefix("postgresql://") {
+            database = .postgres(url: databaseURL)
+        } else {
+            throw ConfigurationError("FLEXPOST_DATABASE_URL must start with sqlite: or postgres://")
+        }
+
+        let senderText = value("FLEXPOST_MAIL_FROM") ?? "CompanyFlex <noreply@companyflex.example>"
+        guard let sender = Self.parseMailbox(senderText) else {
+            throw ConfigurationError("FLEXPOST_MAIL_FROM must be an address or \"Name <address>\"")
+        }
+
+        let password = value("FLEXPOST_SMTP_PASSWORD").map(Secret.init)
+        let smtp = try value("FLEXPOST_SMTP_URL").map { (url: String) throws(ConfigurationError) in
+            try Self.parseSMTP(url: url, username: value("FLEXPOST_SMTP_USER"), password: password,
+                               caFile: value("FLEXPOST_SMTP_CA_FILE"))
+        }
+        if smtp == nil && (value("FLEXPOST_SMTP_USER") != nil || password != nil) {
+            throw ConfigurationError("FLEXPOST_SMTP_USER/PASSWORD are set but FLEXPOST_SMTP_URL is not")
+        }
+
+        let zoneName = value("FLEXPOST_TIMEZONE") ?? "Europe/Berlin"
+        guard let timeZone = TimeZone(identifier: zoneName) else {
+            throw ConfigurationError("FLEXPOST_TIMEZONE is not a known time zone: \(zoneName)")
+        }
+        guard let sendAt = LocalTime(value("FLEXPOST_SEND_AT") ?? "08:00") else {
+            throw ConfigurationError("FLEXPOST_SEND_AT must be a local time HH:MM")
+        }
+        let logFormat = value("FLEXPOST_LOG_FORMAT") ?? "text"
+        guard ["text", "json"].contains(logFormat) else { throw ConfigurationError("FLEXPOST_LOG_FORMAT must be text or json") }
+
+        let address = value("FLEXPOST_HTTP_ADDRESS") ?? "127.0.0.1:8080"
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
+            (0...65535).contains(port), colon != address.startIndex
+        else { throw ConfigurationError("FLEXPOST_HTTP_ADDRESS must be host:port") }
+        var host = String(address[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+
+        let lease = try integer("FLEXPOST_LEASE_SECONDS", default: 60, range: 10...86_400)
+        guard let lifetime = Self.parseDuration(value("FLEXPOST_RETRY_LIFETIME") ?? "3d"), lifetime > 0 else {
+            throw ConfigurationError("FLEXPOST_RETRY_LIFETIME must be a duration like 3d, 12h, 30m or 90s")
+        }
+
+        return Configuration(
+            database: database, smtp: smtp, outboxDirectory: "queue/outbox", sender: sender,
+            webhookSecret: value("FLEXPOST_WEBHOOK_SECRET").map(Secret.init),
+            supportToken: value("FLEXPOST_SUPPORT_TOKEN").map(Secret.init),
+            encryptionKey: value("FLEXPOST_ENCRYPTION_KEY").map(Secret.init),
+            keyFile: "queue/flexpost.key", timeZone: timeZone, sendAt: sendAt,
+            retentionDays: try integer("FLEXPOST_RETENTION_DAYS", default: 30, range: 0...3650),
+            resendLimit: try integer("FLEXPOST_RESEND_LIMIT", default: 5, range: 0...1000),
+            logFormat: logFormat, httpHost: host, httpPort: port,
+            templatesDirectory: value("FLEXPOST_TEMPLATES") ?? "templates",
+            leaseSeconds: lease, retryLifetime: lifetime)
+    }
+
+    /// `Name <address>` or a bare address.
+    static func parseMailbox(_ text: String) -> Contact? {
+        if let open = text.lastIndex(of: "<"), text.hasSuffix(">") {
+            let name = text[..<open].trimmingCharacters(in: .whitespaces)
+                .trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            let address = String(text[text.index(after: open)..<text.index(before: text.endIndex)])
+            guard let email = try? EmailAddress(validating: address),
+                (try? HeaderEncoding.checkNoControls(name, header: "From")) != nil
+            else { return nil }
+            return Contact(name: name, email: email)
+        }
+        return (try? EmailAddress(validating: text)).map { Contact(name: "", email: $0) }
+    }
+
+    static func parseSMTP(url text: String, username: String?, password: Secret?, caFile: String?)
+        throws(ConfigurationError) -> SMTPConfiguration
+    {
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+            scheme == "smtp" || scheme == "smtps", let host = components.host, !host.isEmpty
+        else { throw ConfigurationError("FLEXPOST_SMTP_URL must be smtp://host:port or smtps://host:port") }
+        guard components.user == nil, components.password == nil else {
+            throw ConfigurationError("FLEXPOST_SMTP_URL must not hold credentials: use FLEXPOST_SMTP_USER/PASSWORD")
+        }
+        guard components.path.isEmpty || components.path == "/", components.query == nil else {
+            throw ConfigurationError("FLEXPOST_SMTP_URL must have no path or query")
+        }
+        let port = components.port ?? (scheme == "smtps" ? 465 : 25)
+        let loopback = Self.isLoopback(host)
+        let security: SMTPConfiguration.Security =
+            scheme == "smtps" ? .implicitTLS : (loopback ? .opportunistic : .requireSTARTTLS)
+        if (username == nil) != (password == nil) {
+            throw ConfigurationError("FLEXPOST_SMTP_USER and FLEXPOST_SMTP_PASSWORD go together")
+        }
+        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+            throw ConfigurationError("FLEXPOST_SMTP_CA_FILE is not a readable file: \(caFile)")
+        }
+        let hostForURL = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+        return SMTPConfiguration(
+            url: "\(scheme)://\(hostForURL):\(port)", security: security, username: username, password: password,
+            caFile: caFile, heloName: Self.heloName())
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return h == "localhost" || h == "::1" || h.hasPrefix("127.")
+    }
+
+    static func heloName() -> String {
+        let name = ProcessInfo.processInfo.hostName
+        let valid = !name.isEmpty && name.utf8.allSatisfy {
+            ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x2E
+        }
+        return valid ? name : "localhost"
+    }
+
+    /// `3d`, `12h`, `30m`, `90s` or plain seconds.
+    static func parseDuration(_ text: String) -> TimeInterval? {
+        let units: [Character: Double] = ["d": 86_400, "h": 3600, "m": 60, "s": 1]
+        if let last = text.last, let unit = units[last] {
+            return Double(text.dropLast()).map { $0 * unit }
+        }
+        return Double(text)
+    }
+}

@@ -1,0 +1,64 @@
+import FlexpostCore
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// `serve`'s continuous delivery: a pass whenever something is due, polling
+/// the store at least every quarter second so that mail due now leaves
+/// within about a second, also when another process took the intake.
+/// On graceful shutdown it stops claiming, lets the in-flight send finish,
+/// and gives unfinished claims back.
+public struct DeliveryLoop: Service {
+    let worker: DeliveryWorker
+    let store: any QueueStore
+    let clock: any WallClock
+    let logger: Logger
+    let pollInterval: TimeInterval = 0.25
+
+    public init(worker: DeliveryWorker, store: any QueueStore, clock: any WallClock, logger: Logger) {
+        self.worker = worker
+        self.store = store
+        self.clock = clock
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let stopping = StopSignal()
+        await withGracefulShutdownHandler {
+            while !stopping.isSet {
+                do {
+                    let summary = try await worker.runPass(clock: clock, shouldStop: { stopping.isSet })
+                    if summary.claimed > 0 {
+                        logger.debug("delivery pass", metadata: [
+                            "pass.sent": "\(summary.sent)", "pass.retrying": "\(summary.retrying)",
+                            "pass.dead": "\(summary.dead)",
+                        ])
+                    }
+                } catch {
+                    logger.error("delivery pass failed", metadata: ["error": "\(error)"])
+                }
+                var wait = pollInterval
+                if let next = try? await store.nextDueDate() {
+                    wait = min(pollInterval, max(0.01, next.timeIntervalSince(clock.now())))
+                }
+                try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
+            }
+            do {
+                try await worker.store.releaseClaims(owner: worker.owner)
+            } catch {
+                logger.error("could not release claims at shutdown", metadata: ["error": "\(error)"])
+            }
+            logger.info("delivery loop stopped")
+        } onGracefulShutdown: {
+            stopping.set()
+        }
+    }
+}
+
+/// A one-way flag set by the graceful-shutdown handler.
+final class StopSignal: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isSet: Bool { flag.load(ordering: .acquiring) }
+    func set() { flag.store(true, ordering: .releasing) }
+}

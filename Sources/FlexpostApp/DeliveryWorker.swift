@@ -1,0 +1,158 @@
+import FlexpostCore
+import Foundation
+import Logging
+
+/// Counts of one delivery pass, for `drain`'s summary and exit status.
+public struct PassSummary: Sendable, Equatable {
+    public var sent = 0
+    public var retrying = 0
+    public var dead = 0
+    public var lost = 0  // claims taken over by another worker meanwhile
+
+    public var claimed: Int { sent + retrying + dead + lost }
+    public init() {}
+
+    mutating func count(_ state: DeliveryState?) {
+        switch state {
+        case .sent: sent += 1
+        case .retrying: retrying += 1
+        case .dead: dead += 1
+        default: lost += 1
+        }
+    }
+}
+
+/// Claims due deliveries, renders each one and hands it to the transport,
+/// and records how every attempt ended (SPEC §5).
+public struct DeliveryWorker: Sendable {
+    let store: any QueueStore
+    let transport: any MailTransport
+    let composer: MailComposer
+    let sealer: SecretSealer
+    let retryPolicy: RetryPolicy
+    let leaseSeconds: TimeInterval
+    let owner: String
+    let logger: Logger
+
+    public init(store: any QueueStore, transport: any MailTransport, composer: MailComposer, sealer: SecretSealer,
+                retryPolicy: RetryPolicy, leaseSeconds: TimeInterval, owner: String, logger: Logger) {
+        self.store = store
+        self.transport = transport
+        self.composer = composer
+        self.sealer = sealer
+        self.retryPolicy = retryPolicy
+        self.leaseSeconds = leaseSeconds
+        self.owner = owner
+        self.logger = logger
+    }
+
+    /// Delivers everything due at `clock.now()`, up to `limit` deliveries.
+    /// - Parameter shouldStop: checked between deliveries (graceful shutdown).
+    public func runPass(clock: any WallClock, limit: Int? = nil, batchSize: Int = 50,
+                        shouldStop: @Sendable () -> Bool = { false }) async throws -> PassSummary {
+        var summary = PassSummary()
+        while !shouldStop() {
+            let remaining = limit.map { $0 - summary.claimed } ?? batchSize
+            guard remaining > 0 else { break }
+            let now = clock.now()
+            let claimed = try await store.claimDue(
+                at: now, limit: min(batchSize, remaining),
+                lease: Lease(owner: owner, expiresAt: now.addingTimeInterval(leaseSeconds)))
+            if claimed.isEmpty { break }
+            var orders: [String: StoredOrder] = [:]
+            for (index, delivery) in claimed.enumerated() {
+                if shouldStop() {
+                    try await store.releaseClaims(owner: owner)
+                    summary.lost += claimed.count - index
+                    return summary
+                }
+                if orders[delivery.orderId] == nil {
+                    orders[delivery.orderId] = try await store.storedOrder(delivery.orderId)
+                }
+                summary.count(try await deliver(delivery, order: orders[delivery.orderId], clock: clock))
+            }
+        }
+        return summary
+    }
+
+    /// One attempt at one claimed delivery. Returns the state it moved to, or
+    /// nil when the claim had been taken over meanwhile.
+    func deliver(_ delivery: Delivery, order stored: StoredOrder?, clock: any WallClock) async throws -> DeliveryState? {
+        let started = clock.now()
+        var log = logger
+        log[metadataKey: "delivery.id"] = "\(delivery.id)"
+        log[metadataKey: "delivery.kind"] = "\(delivery.kind.rawValue)"
+        log[metadataKey: "order.id"] = "\(delivery.orderId)"
+
+        let record: AttemptRecord
+        switch prepareMessage(delivery, stored, date: started) {
+        case .failure(let problem):
+            record = AttemptRecord(startedAt: started, finishedAt: clock.now(), nextState: .dead, retryAt: nil,
+                                   replyCode: nil, reply: "not sendable: \(problem)")
+        case .success(let (bytes, envelope)):
+            let outcome = await transport.send(bytes, envelope: envelope)
+            record = attemptRecord(outcome, delivery: delivery, started: started, finished: clock.now())
+        }
+        let held = try await store.complete(deliveryId: delivery.id, owner: owner, attempt: record)
+        log[metadataKey: "smtp.code"] = "\(record.replyCode.map(String.init) ?? "-")"
+        log[metadataKey: "smtp.reply"] = "\(record.reply)"
+        switch record.nextState {
+        case .sent: log.info("delivery sent")
+        case .retrying: log.warning("delivery failed, will retry", metadata: ["retry.at": "\(record.retryAt.map(RFC3339.format) ?? "-")"])
+        default: log.error("delivery failed for good")
+        }
+        return held ? record.nextState : nil
+    }
+
+    struct Problem: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    func prepareMessage(_ delivery: Delivery, _ stored: StoredOrder?, date: Date) -> Result<([UInt8], Envelope), Problem> {
+        guard let stored else { return .failure(Problem(description: "order \(delivery.orderId) is not stored")) }
+        let content: any MailContent
+        switch delivery.kind {
+        case .accessData:
+            var order = stored.order
+            do {
+                order.secrets = try sealer.open(stored.sealedSecrets, orderId: order.orderId)
+            } catch {
+                return .failure(Problem(description: error.description))
+            }
+            let missing = order.siteProducts.filter { order.secrets.accessPasswords[$0.siteProductId] == nil }
+            if !missing.isEmpty {
+                return .failure(Problem(description: "access passwords are no longer stored (purged or cancelled)"))
+            }
+            content = AccessDataMail(order: order, portalActive: stored.portalActive)
+        case .adminNotice:
+            content = AdministratorNotice(order: stored.order, administrator: delivery.recipient)
+        }
+        do {
+            let message = try composer.compose(
+                content, to: delivery.recipient, language: delivery.language, messageID: delivery.messageID, date: date)
+            let bytes = try message.render()
+            return .success((bytes, Envelope(sender: composer.sender.email, recipients: [delivery.recipient.email])))
+        } catch let error as MailComposer.CompositionError {
+            return .failure(Problem(description: error.description))
+        } catch {
+            return .failure(Problem(description: "\(error)"))
+        }
+    }
+
+    func attemptRecord(_ outcome: TransportOutcome, delivery: Delivery, started: Date, finished: Date) -> AttemptRecord {
+        switch outcome {
+        case .accepted(let code, let reply):
+            return AttemptRecord(startedAt: started, finishedAt: finished, nextState: .sent, retryAt: nil,
+                                 replyCode: code, reply: reply)
+        case .permanentFailure(let code, let reply):
+            return AttemptRecord(startedAt: started, finishedAt: finished, nextState: .dead, retryAt: nil,
+                                 replyCode: code, reply: reply)
+        case .transientFailure(let code, let reply):
+            let next = retryPolicy.nextAttempt(
+                after: delivery.attempts, now: finished, firstDue: delivery.firstDueAt, random: Double.random(in: 0..<1))
+            return AttemptRecord(
+                startedAt: started, finishedAt: finished, nextState: next == nil ? .dead : .retrying, retryAt: next,
+                replyCode: code, reply: next == nil ? "retry lifetime exceeded; last: \(reply)" : reply)
+        }
+    }
+}

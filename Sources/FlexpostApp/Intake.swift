@@ -1,0 +1,69 @@
+import FlexpostCore
+import Foundation
+
+/// The intake: decode and validate, apply the rules, seal the secrets, and
+/// store everything in one transaction before anything is acknowledged.
+public struct Intake: EventIntake {
+    let store: any QueueStore
+    let sealer: SecretSealer
+    let planner: DeliveryPlanner
+    let clock: any WallClock
+    let decoder = EventDecoder()
+
+    public init(store: any QueueStore, sealer: SecretSealer, planner: DeliveryPlanner, clock: any WallClock) {
+        self.store = store
+        self.sealer = sealer
+        self.planner = planner
+        self.clock = clock
+    }
+
+    public func submit(_ body: [UInt8]) async throws -> IntakeResult {
+        let decoded: DecodedEvent
+        do {
+            decoded = try decoder.decode(body)
+        } catch {
+            let (type, key) = Self.peekIdentity(body)
+            return .rejected(error, type: type, key: key)
+        }
+        let event = decoded.event
+        let canonical = decoded.canonicalData
+        let sealer = self.sealer
+        let identity = EventIdentity(type: event.type, key: event.naturalKey) { keyId in
+            sealer.fingerprint(canonical, keyId: keyId).map { EventFingerprint(keyId: $0.keyId, digest: $0.digest) }
+        }
+        let now = clock.now()
+        let outcome: IntakeOutcome
+        switch event {
+        case .orderConfirmed(let order):
+            let planner = self.planner
+            outcome = try await store.recordOrder(identity, customerNumber: order.customer.customerNumber, receivedAt: now) {
+                knownActive in
+                var plan = planner.plan(order, portalKnownActive: knownActive)
+                let sealed = sealer.seal(plan.order.secrets, orderId: order.orderId)
+                plan.order.secrets = OrderSecrets()
+                return PreparedOrder(plan: plan, sealedSecrets: sealed)
+            }
+        case .orderCancelled(let cancellation):
+            outcome = try await store.recordCancellation(identity, cancellation, receivedAt: now)
+        case .portalAccountActivated(let activation):
+            outcome = try await store.recordActivation(identity, activation, receivedAt: now)
+        }
+        return .recorded(outcome, type: event.type, key: event.naturalKey)
+    }
+
+    /// Best effort: the type and natural key of an event that was refused,
+    /// for the result line. Only printable identifiers are echoed.
+    static func peekIdentity(_ body: [UInt8]) -> (String?, String?) {
+        guard body.count <= EventDecoder.maxBodySize,
+            let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
+        else { return (nil, nil) }
+        func printable(_ value: Any?) -> String? {
+            guard let text = value as? String, !text.isEmpty, text.count <= 64,
+                text.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F })
+            else { return nil }
+            return text
+        }
+        let data = object["data"] as? [String: Any]
+        return (printable(object["type"]), printable(data?["orderId"]) ?? printable(data?["customerNumber"]))
+    }
+}

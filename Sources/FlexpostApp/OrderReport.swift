@@ -1,0 +1,106 @@
+import FlexpostCore
+import Foundation
+
+/// A delivery as support sees it: states, recipients, times; never a secret.
+struct DeliveryView: Codable {
+    var id: Int64
+    var orderId: String
+    var kind: String
+    var state: String
+    var recipient: String
+    var recipientName: String
+    var language: String
+    var dueAt: String
+    var sentAt: String?
+    var attempts: Int
+    var messageId: String
+    var lastCode: Int?
+    var lastReply: String?
+
+    init(_ d: Delivery) {
+        id = d.id
+        orderId = d.orderId
+        kind = d.kind.rawValue
+        state = d.state.rawValue
+        recipient = d.recipient.email.value
+        recipientName = d.recipient.name
+        language = d.language.rawValue
+        dueAt = RFC3339.format(d.dueAt)
+        sentAt = d.sentAt.map(RFC3339.format)
+        attempts = d.attempts
+        messageId = d.messageID
+        lastCode = d.lastCode
+        lastReply = d.lastReply
+    }
+
+    var line: String {
+        let sent = sentAt.map { " sent \($0)" } ?? ""
+        let reply = lastCode.map { " last \($0)" } ?? ""
+        return "\(id)\t\(orderId)\t\(kind)\t\(state)\t\(recipient)\tdue \(dueAt)\(sent)\tattempts \(attempts)\(reply)"
+    }
+}
+
+/// Everything `status` shows of one order.
+struct OrderReport: Codable {
+    struct Attempt: Codable {
+        var deliveryId: Int64
+        var startedAt: String
+        var finishedAt: String
+        var outcome: String
+        var replyCode: Int?
+        var reply: String
+    }
+    struct Event: Codable {
+        var at: String
+        var actor: String
+        var action: String
+        var detail: String
+    }
+
+    var orderId: String
+    var customerNumber: String
+    var portalActive: Bool
+    var cancelled: Bool
+    var secretsPurged: Bool
+    var deliveries: [DeliveryView]
+    var attempts: [Attempt]
+    var history: [Event]
+
+    static func load(orderId: String, store: any QueueStore) async throws -> OrderReport? {
+        guard let stored = try await store.storedOrder(orderId) else { return nil }
+        return OrderReport(
+            orderId: orderId, customerNumber: stored.order.customer.customerNumber, portalActive: stored.portalActive,
+            cancelled: stored.cancelled, secretsPurged: stored.secretsPurged,
+            deliveries: try await store.deliveries(orderId: orderId).map(DeliveryView.init),
+            attempts: try await store.attempts(orderId: orderId).map {
+                Attempt(deliveryId: $0.deliveryId, startedAt: RFC3339.format($0.startedAt),
+                        finishedAt: RFC3339.format($0.finishedAt), outcome: $0.outcome.rawValue,
+                        replyCode: $0.replyCode, reply: $0.reply)
+            },
+            history: try await store.history(orderId: orderId).map {
+                Event(at: RFC3339.format($0.at), actor: $0.actor, action: $0.action, detail: $0.detail)
+            })
+    }
+
+    static func encode(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    func json() throws -> String { try Self.encode(self) }
+
+    func text() -> String {
+        var lines = ["order \(orderId)  customer \(customerNumber)  portal \(portalActive ? "active" : "pending")"
+            + (cancelled ? "  cancelled" : "") + (secretsPurged ? "  secrets purged" : "")]
+        lines.append("deliveries:")
+        lines += deliveries.map { "  " + $0.line }
+        if !attempts.isEmpty {
+            lines.append("attempts:")
+            lines += attempts.map { "  \($0.deliveryId)\t\($0.finishedAt)\t\($0.outcome)\t\($0.replyCode.map(String.init) ?? "-")\t\($0.reply)" }
+        }
+        lines.append("history:")
+        lines += history.map { "  \($0.at)\t\($0.actor)\t\($0.action)\t\($0.detail)" }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,70 @@
+import FlexpostCore
+import FlexpostSMTP
+import FlexpostStore
+import Foundation
+import Logging
+
+/// The composition root: turns a ``Configuration`` into working parts, once,
+/// at start. Every failure here is a configuration error (exit 2).
+public struct Runtime: Sendable {
+    public let configuration: Configuration
+    public let store: any QueueStore
+    public let sealer: SecretSealer
+    public let composer: MailComposer
+    public let planner: DeliveryPlanner
+    public let logger: Logger
+
+    public init(configuration: Configuration, logger: Logger) throws(ConfigurationError) {
+        self.configuration = configuration
+        self.logger = logger
+        let keyText: Secret
+        if let configured = configuration.encryptionKey {
+            keyText = configured
+        } else {
+            keyText = try KeyFile.loadOrCreate(path: configuration.keyFile)
+        }
+        do {
+            self.sealer = SecretSealer(keyRing: try EncryptionKeyRing(parsing: keyText))
+        } catch {
+            throw ConfigurationError(error.description)
+        }
+        let templates = try TemplateDirectory.load(configuration.templatesDirectory)
+        self.composer = MailComposer(templates: templates, sender: configuration.sender, timeZone: configuration.timeZone)
+        self.planner = DeliveryPlanner(
+            schedule: AccessDataSchedule(timeZone: configuration.timeZone, sendAt: configuration.sendAt),
+            messageIDDomain: configuration.sender.email.domain)
+        switch configuration.database {
+        case .sqlite(let path):
+            do {
+                self.store = try SQLiteQueueStore(path: path)
+            } catch {
+                throw ConfigurationError("cannot open the SQLite queue \(path): \(error)")
+            }
+        case .postgres:
+            throw ConfigurationError("FLEXPOST_DATABASE_URL: PostgreSQL is not supported by this build yet")
+        }
+    }
+
+    public func intake(clock: any WallClock) -> Intake {
+        Intake(store: store, sealer: sealer, planner: planner, clock: clock)
+    }
+
+    public func makeTransport() throws(ConfigurationError) -> any MailTransport {
+        if let smtp = configuration.smtp {
+            return SMTPTransport(configuration: smtp)
+        }
+        do {
+            return try OutboxTransport(directory: URL(fileURLWithPath: configuration.outboxDirectory))
+        } catch {
+            throw ConfigurationError("cannot create the outbox \(configuration.outboxDirectory)")
+        }
+    }
+
+    public func worker(transport: any MailTransport) -> DeliveryWorker {
+        DeliveryWorker(
+            store: store, transport: transport, composer: composer, sealer: sealer,
+            retryPolicy: RetryPolicy(lifetime: configuration.retryLifetime),
+            leaseSeconds: TimeInterval(configuration.leaseSeconds),
+            owner: "\(Configuration.heloName())/\(getpid())/\(UUID().uuidString.prefix(8))", logger: logger)
+    }
+}

@@ -1,0 +1,21 @@
+import FlexpostCore
+import Foundation
+
+/// Reads the mail templates from `FLEXPOST_TEMPLATES` at start.
+enum TemplateDirectory {
+    static func load(_ directory: String) throws(ConfigurationError) -> MailTemplates {
+        var sources: [String: String] = [:]
+        for name in MailTemplates.requiredFileNames {
+            let path = (directory as NSString).appendingPathComponent(name)
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ConfigurationError("template missing or unreadable: \(path) (FLEXPOST_TEMPLATES=\(directory))")
+            }
+            sources[name] = text
+        }
+        do {
+            return try MailTemplates(sources: sources)
+        } catch {
+            throw ConfigurationError("\(error) in \(directory)")
+        }
+    }
+}

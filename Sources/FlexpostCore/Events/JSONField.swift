@@ -1,0 +1,86 @@
+import Foundation
+
+/// A value from a parsed JSON document together with its JSON path, so that
+/// every validation error can name the field (`data.items[2].access.password`).
+struct JSONField {
+    let path: String
+    let value: Any?
+
+    static let maxStringLength = 256
+
+    func member(_ name: String) -> JSONField {
+        let object = value as? [String: Any]
+        return JSONField(path: path.isEmpty ? name : "\(path).\(name)", value: object?[name])
+    }
+
+    func object() throws(EventRejection) -> JSONField {
+        guard let value else { throw reject("is required") }
+        guard value is [String: Any] else { throw reject("must be an object") }
+        return self
+    }
+
+    func array(maxCount: Int = 500) throws(EventRejection) -> [JSONField] {
+        guard let value else { throw reject("is required") }
+        guard let list = value as? [Any] else { throw reject("must be an array") }
+        guard list.count <= maxCount else { throw reject("must have at most \(maxCount) entries") }
+        return list.enumerated().map { JSONField(path: "\(path)[\($0.offset)]", value: $0.element) }
+    }
+
+    var isAbsent: Bool { value == nil || value is NSNull }
+
+    /// A non-empty string without control characters, at most `maxLength` characters.
+    func string(maxLength: Int = maxStringLength) throws(EventRejection) -> String {
+        guard let value, !(value is NSNull) else { throw reject("is required") }
+        guard let text = value as? String else { throw reject("must be a string") }
+        guard !text.isEmpty else { throw reject("must not be empty") }
+        guard text.count <= maxLength else { throw reject("must be at most \(maxLength) characters") }
+        guard !text.unicodeScalars.contains(where: Self.isForbiddenScalar) else {
+            throw reject("must not contain CR, LF or other control characters")
+        }
+        return text
+    }
+
+    func optionalString(maxLength: Int = maxStringLength) throws(EventRejection) -> String? {
+        isAbsent ? nil : try string(maxLength: maxLength)
+    }
+
+    func identifier() throws(EventRejection) -> String {
+        let text = try string(maxLength: 64)
+        guard text.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }) else {
+            throw reject("must be printable ASCII without spaces")
+        }
+        return text
+    }
+
+    func timestamp() throws(EventRejection) -> Date {
+        let text = try string(maxLength: 40)
+        guard let date = RFC3339.parse(text) else {
+            throw reject("must be an RFC 3339 date-time with offset, e.g. 2026-11-30T15:12:00+01:00")
+        }
+        return date
+    }
+
+    func email() throws(EventRejection) -> EmailAddress {
+        let text = try string(maxLength: 254)
+        do { return try EmailAddress(validating: text) } catch { throw reject(error.rule) }
+    }
+
+    func oneOf<T: RawRepresentable>(_ type: T.Type) throws(EventRejection) -> T where T.RawValue == String, T: CaseIterable {
+        let text = try string(maxLength: 64)
+        guard let result = T(rawValue: text) else {
+            throw reject("must be one of " + T.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))
+        }
+        return result
+    }
+
+    func reject(_ rule: String) -> EventRejection {
+        EventRejection(field: path, rule: rule)
+    }
+
+    /// C0 and C1 controls, DEL, and the Unicode line and paragraph separators:
+    /// none of them may reach a header, a subject or a log line.
+    static func isForbiddenScalar(_ scalar: Unicode.Scalar) -> Bool {
+        let v = scalar.value
+        return v < 0x20 || (v >= 0x7F && v <= 0x9F) || v == 0x2028 || v == 0x2029
+    }
+}

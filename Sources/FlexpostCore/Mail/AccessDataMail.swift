@@ -1,0 +1,26 @@
+/// R1/R2: the customer's access-data e-mail. Carries the router passwords and,
+/// only while the portal account is not active at sending, the BSP one-time password.
+public struct AccessDataMail: MailContent {
+    public let order: OrderConfirmation
+    /// Decided at the moment of sending (R2).
+    public let portalActive: Bool
+    public var kind: DeliveryKind { .accessData }
+
+    public init(order: OrderConfirmation, portalActive: Bool) {
+        self.order = order
+        self.portalActive = portalActive
+    }
+
+    public func view(dates: LocalDateFormat) -> [String: Any] {
+        var view = order.commonView(dates: dates)
+        view["basePackages"] = order.groupedByBasePackage { product in
+            order.secrets.accessPasswords[product.siteProductId]?.exposedValue
+        }
+        view["hasSiteProducts"] = !order.siteProducts.isEmpty
+        view["portalActive"] = portalActive
+        if !portalActive, let otp = order.secrets.oneTimePassword {
+            view["oneTimePassword"] = otp.exposedValue
+        }
+        return view
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+
+/// Header values that cannot inject a header or break RFC 5322: refused when
+/// they hold control characters, RFC 2047-encoded when they are not ASCII,
+/// folded so that no line exceeds 78 characters where avoidable.
+public enum HeaderEncoding {
+    /// Why a header value was refused.
+    public struct InvalidHeaderValue: Error, Sendable, Equatable, CustomStringConvertible {
+        public let header: String
+        public var description: String { "\(header): header value must not contain CR, LF or control characters" }
+    }
+
+    /// Bytes of UTF-8 per encoded word: 39 bytes → 52 base64 characters → words of 64.
+    static let bytesPerWord = 39
+
+    public static func checkNoControls(_ value: String, header: String) throws(InvalidHeaderValue) {
+        if value.unicodeScalars.contains(where: { $0.value < 0x20 || ($0.value >= 0x7F && $0.value <= 0x9F)
+            || $0.value == 0x2028 || $0.value == 0x2029 })
+        {
+            throw InvalidHeaderValue(header: header)
+        }
+    }
+
+    /// An unstructured value (Subject): as is when it is short printable ASCII,
+    /// otherwise a folded run of `=?utf-8?B?…?=` words.
+    public static func unstructured(_ value: String, header: String) throws(InvalidHeaderValue) -> String {
+        try checkNoControls(value, header: header)
+        if value.unicodeScalars.allSatisfy({ $0.isASCII }) && value.utf8.count + header.count + 2 <= 78
+            && !value.contains("=?")
+        {
+            return value
+        }
+        return encodedWords(value)
+    }
+
+    /// A display name for an address header: an atom phrase, a quoted string,
+    /// or encoded words.
+    public static func displayName(_ name: String, header: String) throws(InvalidHeaderValue) -> String {
+        try checkNoControls(name, header: header)
+        let ascii = name.unicodeScalars.allSatisfy { $0.isASCII }
+        if ascii && !name.contains("=?") && name.utf8.count <= 60 {
+            let atoms = name.split(separator: " ", omittingEmptySubsequences: false)
+            if !atoms.contains(where: { $0.isEmpty }) && atoms.allSatisfy({ $0.utf8.allSatisfy(EmailAddress.isAtext) }) {
+                return name
+            }
+            return "\"" + name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        return encodedWords(name)
+    }
+
+    /// `Name <address>` or `<address>` alone when the name is empty.
+    public static func mailbox(name: String, address: EmailAddress, header: String) throws(InvalidHeaderValue) -> String {
+        let trimmed = name.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty { return "<\(address.value)>" }
+        return try displayName(trimmed, header: header) + " <\(address.value)>"
+    }
+
+    /// UTF-8 B-encoded words, split on character boundaries, joined by CRLF SP.
+    static func encodedWords(_ value: String) -> String {
+        var words: [String] = []
+        var chunk: [UInt8] = []
+        for character in value {
+            let bytes = Array(String(character).utf8)
+            if chunk.count + bytes.count > bytesPerWord && !chunk.isEmpty {
+                words.append("=?utf-8?B?" + Data(chunk).base64EncodedString() + "?=")
+                chunk = []
+            }
+            chunk += bytes
+        }
+        if !chunk.isEmpty || words.isEmpty {
+            words.append("=?utf-8?B?" + Data(chunk).base64EncodedString() + "?=")
+        }
+        return words.joined(separator: "\r\n ")
+    }
+}

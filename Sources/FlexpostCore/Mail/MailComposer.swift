@@ -1,0 +1,38 @@
+import Foundation
+
+/// Turns a delivery's content into a complete ``MailMessage``: templates,
+/// sender, date and Message-ID. Pure; the caller supplies the time.
+public struct MailComposer: Sendable {
+    public let templates: MailTemplates
+    public let sender: Contact
+    public let timeZone: TimeZone
+
+    public init(templates: MailTemplates, sender: Contact, timeZone: TimeZone) {
+        self.templates = templates
+        self.sender = sender
+        self.timeZone = timeZone
+    }
+
+    /// Why a message could not be composed (a poison delivery, not a transport fault).
+    public struct CompositionError: Error, Sendable, CustomStringConvertible {
+        public let problem: String
+        public var description: String { problem }
+    }
+
+    public func compose(_ content: some MailContent, to recipient: Contact, language: Language,
+                        messageID: String, date: Date) throws(CompositionError) -> MailMessage {
+        let view = content.view(dates: LocalDateFormat(timeZone: timeZone, language: language))
+        let subject = templates.render(content.kind, language, .subject, view: view)
+            .split(whereSeparator: \.isNewline).joined(separator: " ")
+            .trimmingCharacters(in: .whitespaces)
+        let text = templates.render(content.kind, language, .text, view: view)
+        let html = templates.render(content.kind, language, .html, view: view)
+        guard !subject.isEmpty else { throw CompositionError(problem: "the subject template rendered empty") }
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
+            !html.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        else { throw CompositionError(problem: "a body template rendered empty") }
+        return MailMessage(
+            from: sender, to: recipient, subject: subject, textBody: text, htmlBody: html,
+            date: date, timeZone: timeZone, messageID: messageID, language: language)
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+
+/// A keyed digest of an event's content: equal content, equal fingerprint.
+public struct EventFingerprint: Sendable, Equatable {
+    public var keyId: String
+    public var digest: [UInt8]
+    public init(keyId: String, digest: [UInt8]) {
+        self.keyId = keyId
+        self.digest = digest
+    }
+}
+
+/// An event's identity for idempotency: its natural key, and a way to
+/// fingerprint its content under a given key (the stored fingerprint's key,
+/// so that key rotation does not turn duplicates into conflicts).
+public struct EventIdentity: Sendable {
+    public var type: EventType
+    public var key: String
+    /// nil key id: the newest key.
+    public var fingerprint: @Sendable (_ keyId: String?) -> EventFingerprint?
+
+    public init(type: EventType, key: String, fingerprint: @escaping @Sendable (String?) -> EventFingerprint?) {
+        self.type = type
+        self.key = key
+        self.fingerprint = fingerprint
+    }
+}
+
+/// An order ready to be stored: the plan from the rules and its sealed secrets.
+public struct PreparedOrder: Sendable {
+    public var plan: OrderIntakePlan
+    public var sealedSecrets: [SealedSecret]
+    public init(plan: OrderIntakePlan, sealedSecrets: [SealedSecret]) {
+        self.plan = plan
+        self.sealedSecrets = sealedSecrets
+    }
+}
+
+/// What a worker needs to render an order's mail: the document, the sealed
+/// secrets, and what is known now about the customer's portal account.
+public struct StoredOrder: Sendable {
+    public var order: OrderConfirmation
+    public var sealedSecrets: [SealedSecret]
+    public var portalActive: Bool
+    public var cancelled: Bool
+    public var secretsPurged: Bool
+
+    public init(order: OrderConfirmation, sealedSecrets: [SealedSecret], portalActive: Bool, cancelled: Bool,
+                secretsPurged: Bool) {
+        self.order = order
+        self.sealedSecrets = sealedSecrets
+        self.portalActive = portalActive
+        self.cancelled = cancelled
+        self.secretsPurged = secretsPurged
+    }
+}
+
+/// One line of an order's history (intake, cancellation, resend, purge...).
+public struct HistoryEntry: Sendable, Equatable, Codable {
+    public var at: Date
+    public var actor: String
+    public var action: String
+    public var detail: String
+
+    public init(at: Date, actor: String, action: String, detail: String) {
+        self.at = at
+        self.actor = actor
+        self.action = action
+        self.detail = detail
+    }
+}
+
+/// One recorded SMTP attempt of a delivery.
+public struct AttemptEntry: Sendable, Equatable, Codable {
+    public var deliveryId: Int64
+    public var startedAt: Date
+    public var finishedAt: Date
+    public var outcome: DeliveryState
+    public var replyCode: Int?
+    public var reply: String
+
+    public init(deliveryId: Int64, startedAt: Date, finishedAt: Date, outcome: DeliveryState, replyCode: Int?,
+                reply: String) {
+        self.deliveryId = deliveryId
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.outcome = outcome
+        self.replyCode = replyCode
+        self.reply = reply
+    }
+}
+
+/// The durable queue: intake is atomic and idempotent, claims are leased and
+/// exclusive, and every attempt is recorded. Implemented on SQLite (and, for
+/// scale-out, PostgreSQL); one conformance suite tests them all.
+public protocol QueueStore: Sendable {
+    /// Stores an `order.confirmed` with its deliveries in one transaction.
+    /// `prepare` runs inside it with whether the customer's portal is known active.
+    func recordOrder(
+        _ identity: EventIdentity, customerNumber: String, receivedAt: Date,
+        prepare: @escaping @Sendable (_ portalKnownActive: Bool) -> PreparedOrder
+    ) async throws -> IntakeOutcome
+
+    /// R5: cancels unsent deliveries and destroys the order's secrets.
+    func recordCancellation(_ identity: EventIdentity, _ cancellation: OrderCancellation, receivedAt: Date) async throws
+        -> IntakeOutcome
+
+    /// Marks the customer's portal account active (R2).
+    func recordActivation(_ identity: EventIdentity, _ activation: PortalActivation, receivedAt: Date) async throws
+        -> IntakeOutcome
+
+    /// Claims up to `limit` deliveries due at `now` (or whose lease expired).
+    func claimDue(at now: Date, limit: Int, lease: Lease) async throws -> [Delivery]
+
+    /// Records an attempt and moves the delivery on, if `owner` still holds it.
+    @discardableResult
+    func complete(deliveryId: Int64, owner: String, attempt: AttemptRecord) async throws -> Bool
+
+    /// Gives claims back (graceful shutdown): they become due again at once.
+    func releaseClaims(owner: String) async throws
+
+    func storedOrder(_ orderId: String) async throws -> StoredOrder?
+    func deliveries(orderId: String) async throws -> [Delivery]
+    func deliveries(state: DeliveryState?, limit: Int) async throws -> [Delivery]
+    func attempts(orderId: String) async throws -> [AttemptEntry]
+    func history(orderId: String) async throws -> [HistoryEntry]
+    /// The earliest due time of a delivery waiting to be sent.
+    func nextDueDate() async throws -> Date?
+}

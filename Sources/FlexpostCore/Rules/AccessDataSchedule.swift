@@ -1,0 +1,30 @@
+import Foundation
+
+/// R1: when the access-data e-mail of an order is due.
+///
+/// The order's `confirmedAt` is read as a local date in the configured time
+/// zone; the mail is due on the next calendar day at the configured local
+/// time. Computed on local calendar dates, so a daylight-saving change
+/// between the two days does not move the send time.
+public struct AccessDataSchedule: Sendable {
+    public let timeZone: TimeZone
+    public let sendAt: LocalTime
+
+    public init(timeZone: TimeZone, sendAt: LocalTime) {
+        self.timeZone = timeZone
+        self.sendAt = sendAt
+    }
+
+    public func dueDate(confirmedAt: Date) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let orderDay = calendar.startOfDay(for: confirmedAt)
+        let nextDay = calendar.date(byAdding: .day, value: 1, to: orderDay)!
+        var components = calendar.dateComponents([.year, .month, .day], from: nextDay)
+        components.hour = sendAt.hour
+        components.minute = sendAt.minute
+        components.second = 0
+        // A send time inside a spring-forward gap moves to the first instant after it.
+        return calendar.date(from: components)!
+    }
+}

@@ -1,0 +1,49 @@
+/// The SMTP envelope of one message: validated addresses only, so no CR, LF
+/// or other control character can reach `MAIL FROM` or `RCPT TO`.
+public struct Envelope: Sendable, Equatable {
+    public var sender: EmailAddress
+    public var recipients: [EmailAddress]
+    public init(sender: EmailAddress, recipients: [EmailAddress]) {
+        self.sender = sender
+        self.recipients = recipients
+    }
+}
+
+/// How a transport attempt ended. The reply never holds a secret.
+public enum TransportOutcome: Sendable, Equatable {
+    /// The server took responsibility for the message.
+    case accepted(code: Int, reply: String)
+    /// Try again later: 4xx, timeouts, refused or dropped connections, TLS or AUTH trouble.
+    case transientFailure(code: Int?, reply: String)
+    /// The server refused the message for good (5xx).
+    case permanentFailure(code: Int?, reply: String)
+}
+
+/// Something that carries finished message bytes to their recipients:
+/// SMTP through libcurl, or the development outbox directory.
+public protocol MailTransport: Sendable {
+    func send(_ message: [UInt8], envelope: Envelope) async -> TransportOutcome
+}
+
+/// Checks that message bytes are what SMTP without 8BITMIME may carry:
+/// 7-bit, CRLF line ends only, no NUL, lines of at most 998 octets.
+public enum WireFormat {
+    public static func violation(in message: [UInt8]) -> String? {
+        var lineLength = 0
+        var previous: UInt8 = 0
+        for byte in message {
+            if byte >= 0x80 { return "message contains 8-bit data" }
+            if byte == 0 { return "message contains NUL" }
+            if byte == 10 && previous != 13 { return "message contains a bare LF" }
+            if previous == 13 && byte != 10 { return "message contains a bare CR" }
+            if byte == 10 {
+                lineLength = 0
+            } else if byte != 13 {
+                lineLength += 1
+                if lineLength > 998 { return "message has a line longer than 998 octets" }
+            }
+            previous = byte
+        }
+        return nil
+    }
+}

@@ -1,0 +1,21 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Small JSON answers with a stable shape (`{"error": ...}` for failures).
+enum JSONResponse {
+    static func make(_ status: HTTPResponse.Status, _ object: some Encodable) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        let data = (try? encoder.encode(object)) ?? Data("{}".utf8)
+        var buffer = ByteBuffer()
+        buffer.writeBytes(data)
+        buffer.writeString("\n")
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        make(status, ["error": message])
+    }
+}

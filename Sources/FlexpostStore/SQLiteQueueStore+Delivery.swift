@@ -1,0 +1,173 @@
+import FlexpostCore
+import Foundation
+import GRDB
+
+extension SQLiteQueueStore {
+    static let deliveryColumns = """
+        id, order_id, kind, recipient_name, recipient_email, language, state, due_at, first_due_at, message_id,
+        attempts, created_at, sent_at, last_code, last_reply
+        """
+
+    static func delivery(_ row: Row) throws -> Delivery {
+        let email: String = row["recipient_email"]
+        return Delivery(
+            id: row["id"], orderId: row["order_id"],
+            kind: DeliveryKind(rawValue: row["kind"]) ?? .accessData,
+            recipient: Contact(name: row["recipient_name"], email: try EmailAddress(validating: email)),
+            language: Language(rawValue: row["language"]) ?? .de,
+            state: DeliveryState(rawValue: row["state"]) ?? .dead,
+            dueAt: Date(timeIntervalSince1970: row["due_at"]),
+            firstDueAt: Date(timeIntervalSince1970: row["first_due_at"]),
+            messageID: row["message_id"], attempts: row["attempts"],
+            createdAt: Date(timeIntervalSince1970: row["created_at"]),
+            sentAt: (row["sent_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            lastCode: row["last_code"], lastReply: row["last_reply"])
+    }
+
+    public func claimDue(at now: Date, limit: Int, lease: Lease) async throws -> [Delivery] {
+        try await immediate { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    UPDATE deliveries
+                    SET state = 'sending', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1
+                    WHERE id IN (
+                        SELECT id FROM deliveries
+                        WHERE (state IN ('scheduled', 'retrying') AND due_at <= ?)
+                           OR (state = 'sending' AND lease_expires_at <= ?)
+                        ORDER BY due_at, id
+                        LIMIT ?)
+                    RETURNING \(Self.deliveryColumns)
+                    """,
+                arguments: [lease.owner, lease.expiresAt.timeIntervalSince1970, now.timeIntervalSince1970,
+                            now.timeIntervalSince1970, limit])
+            return try rows.map(Self.delivery).sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }
+        }
+    }
+
+    public func complete(deliveryId: Int64, owner: String, attempt: AttemptRecord) async throws -> Bool {
+        try await immediate { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO attempts (delivery_id, started_at, finished_at, outcome, reply_code, reply)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [deliveryId, attempt.startedAt.timeIntervalSince1970, attempt.finishedAt.timeIntervalSince1970,
+                            attempt.nextState.rawValue, attempt.replyCode, attempt.reply])
+            try db.execute(
+                sql: """
+                    UPDATE deliveries
+                    SET state = ?, due_at = COALESCE(?, due_at), sent_at = ?, last_code = ?, last_reply = ?,
+                        lease_owner = NULL, lease_expires_at = NULL
+                    WHERE id = ? AND state = 'sending' AND lease_owner = ?
+                    """,
+                arguments: [attempt.nextState.rawValue, attempt.retryAt?.timeIntervalSince1970,
+                            attempt.nextState == .sent ? attempt.finishedAt.timeIntervalSince1970 : nil,
+                            attempt.replyCode, attempt.reply, deliveryId, owner])
+            return db.changesCount == 1
+        }
+    }
+
+    public func releaseClaims(owner: String) async throws {
+        try await immediate { db in
+            try db.execute(
+                sql: """
+                    UPDATE deliveries SET state = CASE WHEN attempts > 1 THEN 'retrying' ELSE 'scheduled' END,
+                        attempts = attempts - 1, lease_owner = NULL, lease_expires_at = NULL
+                    WHERE state = 'sending' AND lease_owner = ?
+                    """,
+                arguments: [owner])
+        }
+    }
+
+    public func storedOrder(_ orderId: String) async throws -> StoredOrder? {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT o.document, o.cancelled_at, o.secrets_purged_at, COALESCE(c.portal_active, 0) AS active
+                    FROM orders o LEFT JOIN customers c ON c.customer_number = o.customer_number
+                    WHERE o.order_id = ?
+                    """,
+                arguments: [orderId])
+            else { return nil }
+            let order = try Self.decoder().decode(OrderConfirmation.self, from: row["document"] as Data)
+            let sealed = try Row.fetchAll(
+                db, sql: "SELECT purpose, key_id, ciphertext FROM secrets WHERE order_id = ? ORDER BY purpose",
+                arguments: [orderId]
+            ).map { SealedSecret(purpose: $0["purpose"], keyId: $0["key_id"], ciphertext: Array($0["ciphertext"] as Data)) }
+            return StoredOrder(
+                order: order, sealedSecrets: sealed, portalActive: row["active"],
+                cancelled: (row["cancelled_at"] as Double?) != nil,
+                secretsPurged: (row["secrets_purged_at"] as Double?) != nil)
+        }
+    }
+
+    public func deliveries(orderId: String) async throws -> [Delivery] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT \(Self.deliveryColumns) FROM deliveries WHERE order_id = ? ORDER BY id",
+                arguments: [orderId]
+            ).map(Self.delivery)
+        }
+    }
+
+    public func deliveries(state: DeliveryState?, limit: Int) async throws -> [Delivery] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.deliveryColumns) FROM deliveries
+                    WHERE ? IS NULL OR state = ? ORDER BY due_at, id LIMIT ?
+                    """,
+                arguments: [state?.rawValue, state?.rawValue, limit]
+            ).map(Self.delivery)
+        }
+    }
+
+    public func attempts(orderId: String) async throws -> [AttemptEntry] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.delivery_id, a.started_at, a.finished_at, a.outcome, a.reply_code, a.reply
+                    FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
+                    WHERE d.order_id = ? ORDER BY a.id
+                    """,
+                arguments: [orderId]
+            ).map {
+                AttemptEntry(
+                    deliveryId: $0["delivery_id"], startedAt: Date(timeIntervalSince1970: $0["started_at"]),
+                    finishedAt: Date(timeIntervalSince1970: $0["finished_at"]),
+                    outcome: DeliveryState(rawValue: $0["outcome"]) ?? .dead, replyCode: $0["reply_code"],
+                    reply: $0["reply"])
+            }
+        }
+    }
+
+    public func history(orderId: String) async throws -> [HistoryEntry] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT at, actor, action, detail FROM history WHERE order_id = ? ORDER BY id",
+                arguments: [orderId]
+            ).map {
+                HistoryEntry(at: Date(timeIntervalSince1970: $0["at"]), actor: $0["actor"], action: $0["action"],
+                             detail: $0["detail"])
+            }
+        }
+    }
+
+    public func nextDueDate() async throws -> Date? {
+        try await pool.read { db in
+            try Double.fetchOne(
+                db,
+                sql: """
+                    SELECT MIN(t) FROM (
+                        SELECT MIN(due_at) AS t FROM deliveries WHERE state IN ('scheduled', 'retrying')
+                        UNION ALL
+                        SELECT MIN(lease_expires_at) FROM deliveries WHERE state = 'sending')
+                    """
+            ).map(Date.init(timeIntervalSince1970:))
+        }
+    }
+}

@@ -1,0 +1,187 @@
+import FlexpostCore
+import Foundation
+import GRDB
+
+/// The queue on one SQLite file (WAL, synchronous=FULL): durable before an
+/// intake is acknowledged, shared safely by any number of processes on one
+/// machine. GRDB runs every statement on its own serial queues, off Swift's
+/// cooperative pool.
+public final class SQLiteQueueStore: QueueStore {
+    let pool: DatabasePool
+
+    /// Opens (creating if needed) the database file and applies migrations.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(15)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        self.pool = try DatabasePool(path: path, configuration: configuration)
+        try SQLiteSchema.migrator.migrate(pool)
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return decoder
+    }
+
+    /// Runs `body` in a `BEGIN IMMEDIATE` transaction: the write lock is taken
+    /// up front, so concurrent processes queue on the busy timeout instead of
+    /// failing to upgrade a read lock.
+    func immediate<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.writeWithoutTransaction { db in
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try body(db)
+                return .commit
+            }
+            return result!
+        }
+    }
+
+    /// Checks an event against the stored one with the same natural key.
+    /// nil: new, and now recorded; otherwise the outcome to answer.
+    static func checkEvent(_ db: Database, _ identity: EventIdentity, at: Date) throws -> IntakeOutcome? {
+        if let row = try Row.fetchOne(
+            db, sql: "SELECT fingerprint_key, fingerprint FROM events WHERE type = ? AND natural_key = ?",
+            arguments: [identity.type.rawValue, identity.key])
+        {
+            let stored = EventFingerprint(keyId: row["fingerprint_key"], digest: Array(row["fingerprint"] as Data))
+            guard let recomputed = identity.fingerprint(stored.keyId) else { return .conflict }
+            return recomputed == stored ? .duplicate : .conflict
+        }
+        guard let fingerprint = identity.fingerprint(nil) else { return .conflict }
+        try db.execute(
+            sql: "INSERT INTO events (type, natural_key, fingerprint_key, fingerprint, received_at) VALUES (?, ?, ?, ?, ?)",
+            arguments: [identity.type.rawValue, identity.key, fingerprint.keyId, Data(fingerprint.digest), at.timeIntervalSince1970])
+        return nil
+    }
+
+    static func addHistory(_ db: Database, orderId: String, at: Date, actor: String, action: String, detail: String) throws {
+        try db.execute(
+            sql: "INSERT INTO history (order_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
+            arguments: [orderId, at.timeIntervalSince1970, actor, action, detail])
+    }
+
+    public func recordOrder(
+        _ identity: EventIdentity, customerNumber: String, receivedAt: Date,
+        prepare: @escaping @Sendable (Bool) -> PreparedOrder
+    ) async throws -> IntakeOutcome {
+        try await immediate { db in
+            if let outcome = try Self.checkEvent(db, identity, at: receivedAt) { return outcome }
+            let knownActive = try Bool.fetchOne(
+                db, sql: "SELECT portal_active FROM customers WHERE customer_number = ?",
+                arguments: [customerNumber]) ?? false
+            let prepared = prepare(knownActive)
+            let order = prepared.plan.order
+            let document = try Self.encoder.encode(order)
+            try db.execute(
+                sql: """
+                    INSERT INTO orders (order_id, customer_number, document, confirmed_at, received_at)
+                    VALUES (?, ?, ?, ?, ?)
+                    """,
+                arguments: [order.orderId, customerNumber, document, order.confirmedAt.timeIntervalSince1970,
+                            receivedAt.timeIntervalSince1970])
+            if order.portal.accountStatus == .active {
+                try Self.markActive(db, customerNumber: customerNumber, at: receivedAt)
+            }
+            for sealed in prepared.sealedSecrets {
+                try db.execute(
+                    sql: "INSERT INTO secrets (order_id, purpose, key_id, ciphertext) VALUES (?, ?, ?, ?)",
+                    arguments: [order.orderId, sealed.purpose, sealed.keyId, Data(sealed.ciphertext)])
+            }
+            for planned in prepared.plan.deliveries {
+                try db.execute(
+                    sql: """
+                        INSERT INTO deliveries (order_id, kind, recipient_name, recipient_email, language, state,
+                            due_at, first_due_at, message_id, created_at)
+                        VALUES (?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?)
+                        """,
+                    arguments: [order.orderId, planned.kind.rawValue, planned.recipient.name,
+                                planned.recipient.email.value, planned.language.rawValue,
+                                planned.dueAt.timeIntervalSince1970, planned.dueAt.timeIntervalSince1970,
+                                planned.messageID, receivedAt.timeIntervalSince1970])
+            }
+            let summary = prepared.plan.deliveries.map { "\($0.kind.rawValue) to \($0.recipient.email)" }
+            try Self.addHistory(
+                db, orderId: order.orderId, at: receivedAt, actor: "order-system", action: "confirmed",
+                detail: prepared.plan.note ?? "scheduled: " + summary.joined(separator: ", "))
+            // An order whose cancellation arrived first is stored cancelled at once.
+            if try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM events WHERE type = 'order.cancelled' AND natural_key = ?",
+                arguments: [order.orderId]) != nil
+            {
+                try Self.cancel(db, orderId: order.orderId, at: receivedAt, cancelledAt: receivedAt)
+            }
+            return .accepted
+        }
+    }
+
+    public func recordCancellation(_ identity: EventIdentity, _ cancellation: OrderCancellation, receivedAt: Date)
+        async throws -> IntakeOutcome
+    {
+        try await immediate { db in
+            if let outcome = try Self.checkEvent(db, identity, at: receivedAt) { return outcome }
+            let orderId = cancellation.orderId
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM orders WHERE order_id = ?", arguments: [orderId]) != nil else {
+                // Remembered: a confirmation that arrives later is stored cancelled.
+                try Self.addHistory(db, orderId: orderId, at: receivedAt, actor: "order-system", action: "cancelled",
+                                    detail: "cancellation received before the order")
+                return .accepted
+            }
+            try Self.cancel(db, orderId: orderId, at: receivedAt, cancelledAt: cancellation.cancelledAt)
+            return .accepted
+        }
+    }
+
+    /// R5: unsent deliveries become `cancelled`, the secrets are destroyed;
+    /// what was sent stays as it is.
+    static func cancel(_ db: Database, orderId: String, at: Date, cancelledAt: Date) throws {
+        try db.execute(
+            sql: """
+                UPDATE deliveries SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL
+                WHERE order_id = ? AND state IN ('scheduled', 'retrying', 'sending')
+                """,
+            arguments: [orderId])
+        let cancelledCount = db.changesCount
+        try db.execute(sql: "DELETE FROM secrets WHERE order_id = ?", arguments: [orderId])
+        try db.execute(
+            sql: "UPDATE orders SET cancelled_at = ?, secrets_purged_at = COALESCE(secrets_purged_at, ?) WHERE order_id = ?",
+            arguments: [cancelledAt.timeIntervalSince1970, at.timeIntervalSince1970, orderId])
+        try addHistory(db, orderId: orderId, at: at, actor: "order-system", action: "cancelled",
+                       detail: "\(cancelledCount) unsent deliveries cancelled, secrets destroyed")
+    }
+
+    public func recordActivation(_ identity: EventIdentity, _ activation: PortalActivation, receivedAt: Date)
+        async throws -> IntakeOutcome
+    {
+        try await immediate { db in
+            if let outcome = try Self.checkEvent(db, identity, at: receivedAt) { return outcome }
+            try Self.markActive(db, customerNumber: activation.customerNumber, at: activation.activatedAt)
+            return .accepted
+        }
+    }
+
+    static func markActive(_ db: Database, customerNumber: String, at: Date) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO customers (customer_number, portal_active, activated_at) VALUES (?, 1, ?)
+                ON CONFLICT (customer_number) DO UPDATE SET portal_active = 1,
+                    activated_at = COALESCE(customers.activated_at, excluded.activated_at)
+                """,
+            arguments: [customerNumber, at.timeIntervalSince1970])
+    }
+}

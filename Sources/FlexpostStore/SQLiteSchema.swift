@@ -1,0 +1,85 @@
+import GRDB
+
+/// Versioned migrations of the SQLite queue. Applied at start by every
+/// process; GRDB records applied versions, and the write lock serialises
+/// processes that start together.
+enum SQLiteSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE events (
+                    id INTEGER PRIMARY KEY,
+                    type TEXT NOT NULL,
+                    natural_key TEXT NOT NULL,
+                    fingerprint_key TEXT NOT NULL,
+                    fingerprint BLOB NOT NULL,
+                    received_at REAL NOT NULL,
+                    UNIQUE (type, natural_key)
+                );
+                CREATE TABLE customers (
+                    customer_number TEXT PRIMARY KEY,
+                    portal_active INTEGER NOT NULL DEFAULT 0,
+                    activated_at REAL
+                );
+                CREATE TABLE orders (
+                    order_id TEXT PRIMARY KEY,
+                    customer_number TEXT NOT NULL,
+                    document BLOB NOT NULL,
+                    confirmed_at REAL NOT NULL,
+                    received_at REAL NOT NULL,
+                    cancelled_at REAL,
+                    secrets_purged_at REAL
+                );
+                CREATE TABLE secrets (
+                    order_id TEXT NOT NULL REFERENCES orders(order_id),
+                    purpose TEXT NOT NULL,
+                    key_id TEXT NOT NULL,
+                    ciphertext BLOB NOT NULL,
+                    PRIMARY KEY (order_id, purpose)
+                );
+                CREATE TABLE deliveries (
+                    id INTEGER PRIMARY KEY,
+                    order_id TEXT NOT NULL REFERENCES orders(order_id),
+                    kind TEXT NOT NULL,
+                    recipient_name TEXT NOT NULL,
+                    recipient_email TEXT NOT NULL,
+                    language TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    due_at REAL NOT NULL,
+                    first_due_at REAL NOT NULL,
+                    message_id TEXT NOT NULL UNIQUE,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    lease_owner TEXT,
+                    lease_expires_at REAL,
+                    created_at REAL NOT NULL,
+                    sent_at REAL,
+                    last_code INTEGER,
+                    last_reply TEXT
+                );
+                CREATE INDEX deliveries_waiting ON deliveries (state, due_at);
+                CREATE INDEX deliveries_order ON deliveries (order_id);
+                CREATE TABLE attempts (
+                    id INTEGER PRIMARY KEY,
+                    delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+                    started_at REAL NOT NULL,
+                    finished_at REAL NOT NULL,
+                    outcome TEXT NOT NULL,
+                    reply_code INTEGER,
+                    reply TEXT NOT NULL
+                );
+                CREATE INDEX attempts_delivery ON attempts (delivery_id);
+                CREATE TABLE history (
+                    id INTEGER PRIMARY KEY,
+                    order_id TEXT NOT NULL,
+                    at REAL NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    detail TEXT NOT NULL
+                );
+                CREATE INDEX history_order ON history (order_id);
+                """)
+        }
+        return migrator
+    }
+}

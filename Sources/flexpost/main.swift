@@ -1,0 +1,3 @@
+import FlexpostApp
+
+await FlexpostMain.main()
