@@ -71,16 +71,14 @@ let package = Package(
         .executableTarget(name: "flexpost", dependencies: ["FlexpostApp"]),
         .testTarget(
             name: "FlexpostCoreTests",
-            dependencies: ["FlexpostCore"],
-            resources: [.copy("Fixtures")]
+            dependencies: ["FlexpostCore"]
         ),
         .testTarget(
             name: "FlexpostIntegrationTests",
             dependencies: [
                 "FlexpostCore", "FlexpostSMTP", "FlexpostStore", "FlexpostApp",
                 .product(name: "Crypto", package: "swift-crypto"),
-            ],
-            resources: [.copy("Fixtures")]
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -85,32 +85,37 @@ final class SMTPConnection: @unchecked Sendable {
         var code = 0
         _ = flexpost_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &code)
         _ = flexpost_curl_setopt_slist(handle, CURLOPT_MAIL_RCPT, nil)
-        return Self.classify(result: result, code: code, reply: transfer.lastReply)
+        return Self.classify(result: result, code: code, reply: transfer.failureReply ?? transfer.lastReply)
     }
 
-    static func classify(result: CURLcode, code: Int, reply: String?) -> TransportOutcome {
+    static func classify(result: CURLcode, code curlCode: Int, reply: String?) -> TransportOutcome {
         let curlText = String(cString: curl_easy_strerror(result))
         let reply = reply ?? ""
         if result == CURLE_OK {
-            return .accepted(code: code == 0 ? 250 : code, reply: reply)
+            return .accepted(code: curlCode == 0 ? 250 : curlCode, reply: reply)
         }
+        // The last reply line is the server's final word; curl's code may be an
+        // earlier intermediate one (334 during AUTH).
+        let code = Int(reply.prefix(3)) ?? curlCode
         let described = reply.isEmpty ? curlText : reply
-        switch code {
-        case 500..<600 where result == CURLE_LOGIN_DENIED:
+        if result == CURLE_LOGIN_DENIED {
             // A rejected login is the relay configuration's fault, not the message's.
-            return .transientFailure(code: code, reply: "authentication failed: \(described)")
+            return .transientFailure(code: code >= 400 ? code : nil, reply: "authentication failed: \(described)")
+        }
+        switch code {
         case 500..<600:
             return .permanentFailure(code: code, reply: described)
         case 400..<500:
             return .transientFailure(code: code, reply: described)
         default:
+            // No failure reply: the network, TLS or a timeout.
             if result == CURLE_USE_SSL_FAILED {
                 return .transientFailure(code: nil, reply: "TLS required but the server offers no STARTTLS")
             }
-            if result == CURLE_OPERATION_TIMEDOUT && code == 354 {
+            if result == CURLE_OPERATION_TIMEDOUT && curlCode == 354 {
                 return .transientFailure(code: nil, reply: "timeout after DATA: the message may have been delivered")
             }
-            return .transientFailure(code: code == 0 ? nil : code, reply: curlText)
+            return .transientFailure(code: nil, reply: curlText)
         }
     }
 }
@@ -121,6 +126,8 @@ private final class Transfer {
     let payload: [UInt8]
     var offset = 0
     var lastReply: String?
+    /// The first 4xx/5xx reply: after it curl may still say QUIT and get "221 Bye".
+    var failureReply: String?
 
     init(payload: [UInt8]) { self.payload = payload }
 }
@@ -147,6 +154,9 @@ private let replyCallback: flexpost_curl_data_callback = { buffer, size, count, 
     let line = String(decoding: bytes.prefix(512).filter { $0 >= 0x20 && $0 < 0x7F }, as: UTF8.self)
     if line.count >= 3, line.prefix(3).allSatisfy(\.isNumber) {
         transfer.lastReply = line
+        if transfer.failureReply == nil, let first = line.first, first == "4" || first == "5" {
+            transfer.failureReply = line
+        }
     }
     return n
 }
