@@ -1,0 +1,59 @@
+# flexpost — the two commands of the quick start are `make run` and `make test`.
+SHELL := /bin/bash
+SWIFT ?= swift
+
+# Debian packages: what building and running needs, and what the tests add
+# (a real SMTP server with STARTTLS and AUTH, openssl for its certificate).
+RUN_PACKAGES := libcurl4-openssl-dev libsqlite3-dev pkg-config tzdata
+TEST_PACKAGES := $(RUN_PACKAGES) python3 python3-aiosmtpd openssl
+
+# A development-only webhook secret for `make run` (never use it in production).
+DEV_WEBHOOK_SECRET := whsec_ZmxleHBvc3QtZGV2ZWxvcG1lbnQtb25seQ==
+EVENT ?= Tests/Fixtures/events/order-second-site.json
+URL ?= http://127.0.0.1:8080
+
+.PHONY: run test build deps-run deps-test post clean
+
+define install_missing
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
+	fi
+endef
+
+deps-run:
+	$(call install_missing,$(RUN_PACKAGES))
+
+deps-test:
+	$(call install_missing,$(TEST_PACKAGES))
+
+build: deps-run
+	$(SWIFT) build
+
+## make run: build and start `flexpost serve` on the embedded defaults
+## (SQLite under queue/, mail as .eml files under queue/outbox/).
+run: build
+	@mkdir -p queue
+	FLEXPOST_WEBHOOK_SECRET="$${FLEXPOST_WEBHOOK_SECRET:-$(DEV_WEBHOOK_SECRET)}" \
+	  "$$($(SWIFT) build --show-bin-path)/flexpost" serve
+
+## make test: install what the tests need, build, run every test.
+test: deps-test
+	$(SWIFT) build --build-tests
+	FLEXPOST_BIN="$$($(SWIFT) build --show-bin-path)/flexpost" $(SWIFT) test --skip-build
+
+## make post [EVENT=file] [URL=...]: post an event to a running serve, signed
+## with the development secret the way the order system signs.
+post:
+	@secret="$${FLEXPOST_WEBHOOK_SECRET:-$(DEV_WEBHOOK_SECRET)}"; \
+	id="msg_$$(date +%s%N)"; ts="$$(date +%s)"; \
+	key="$$(printf '%s' "$${secret#whsec_}" | base64 -d | od -An -tx1 | tr -d ' \n')"; \
+	sig="$$( { printf '%s.%s.' "$$id" "$$ts"; cat "$(EVENT)"; } | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$$key" -binary | base64)"; \
+	curl -sS -X POST "$(URL)/v1/events" -H 'content-type: application/json' \
+	  -H "webhook-id: $$id" -H "webhook-timestamp: $$ts" -H "webhook-signature: v1,$$sig" \
+	  --data-binary "@$(EVENT)"; echo
+
+clean:
+	rm -rf .build

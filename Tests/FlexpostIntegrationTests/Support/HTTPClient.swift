@@ -1,0 +1,67 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A minimal HTTP client for the tests (URLSession, completion-handler API).
+enum HTTPClient {
+    struct Answer {
+        var status: Int
+        var body: String
+    }
+
+    static func send(_ method: String, _ url: String, headers: [String: String] = [:], body: Data? = nil) async throws -> Answer {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = method
+        request.httpBody = body
+        request.timeoutInterval = 10
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        return try await withCheckedThrowingContinuation { continuation in
+            URLSession.shared.dataTask(with: request) { data, response, error in
+                if let error {
+                    continuation.resume(throwing: error)
+                } else {
+                    continuation.resume(returning: Answer(
+                        status: (response as? HTTPURLResponse)?.statusCode ?? 0,
+                        body: String(decoding: data ?? Data(), as: UTF8.self)))
+                }
+            }.resume()
+        }
+    }
+}
+
+/// `flexpost serve` on a free loopback port, ready when /healthz answers.
+final class ServeProcess: @unchecked Sendable {
+    // @unchecked Sendable: immutable after init; the child is only signalled.
+    let child: ChildProcess
+    let base: String
+
+    init(environment: [String: String], directory: URL) async throws {
+        let port = TestEnvironment.freePort()
+        var env = environment
+        env["FLEXPOST_HTTP_ADDRESS"] = "127.0.0.1:\(port)"
+        base = "http://127.0.0.1:\(port)"
+        child = try ChildProcess(executable: TestEnvironment.binary, arguments: ["serve"], environment: env, directory: directory)
+        for _ in 0..<200 {
+            if let answer = try? await HTTPClient.send("GET", base + "/healthz"), answer.status == 200 { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestFailure("serve did not come up: \(child.result().stderr)")
+    }
+
+    /// Posts an event signed like the order system does.
+    func post(_ body: Data, secret: String = TestEnvironment.webhookSecret, timestamp: Date = Date(),
+              contentType: String = "application/json") async throws -> HTTPClient.Answer {
+        let id = "msg_\(UUID().uuidString)"
+        let ts = Int64(timestamp.timeIntervalSince1970)
+        let signature = WebhookSigning.sign(id: id, timestamp: ts, body: Array(body), secret: secret)
+        return try await HTTPClient.send("POST", base + "/v1/events", headers: [
+            "content-type": contentType, "webhook-id": id, "webhook-timestamp": String(ts), "webhook-signature": signature,
+        ], body: body)
+    }
+
+    func terminate() async -> ProcessResult {
+        child.signal(SIGTERM)
+        return await child.wait()
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+
+/// `POST /v1/events` on `flexpost serve`, and its continuous delivery.
+@Suite("webhook intake and serve")
+struct WebhookIntakeTests {
+    static let sample = try! Data(contentsOf: URL(fileURLWithPath: TestEnvironment.fixture("order-second-site.json")))
+
+    /// The sample, confirmed a minute ago by the real clock, so its notice is due now.
+    static func confirmedJustNow() throws -> Data {
+        var object = try JSONSerialization.jsonObject(with: sample) as! [String: Any]
+        var data = object["data"] as! [String: Any]
+        let formatter = ISO8601DateFormatter()
+        data["confirmedAt"] = formatter.string(from: Date().addingTimeInterval(-60))
+        object["data"] = data
+        return try JSONSerialization.data(withJSONObject: object)
+    }
+
+    @Test("202 accepted, 200 duplicate, 401 wrong signature or 10-minute-old timestamp; due mail leaves; SIGTERM exits 0")
+    func signedIntake() async throws {
+        let server = try await SMTPTestServer()
+        let dir = try TestEnvironment.temporaryDirectory("serve")
+        let serve = try await ServeProcess(environment: TestEnvironment.baseEnvironment(smtpPort: server.port), directory: dir)
+
+        let wrongSecret = "whsec_" + Data("not the configured secret at all".utf8).base64EncodedString()
+        let forged = try await serve.post(Self.sample, secret: wrongSecret)
+        #expect(forged.status == 401)
+        let stale = try await serve.post(Self.sample, timestamp: Date().addingTimeInterval(-600))
+        #expect(stale.status == 401)
+
+        let event = try Self.confirmedJustNow()
+        let accepted = try await serve.post(event)
+        #expect(accepted.status == 202, "\(accepted.body)")
+        #expect(accepted.body.contains("\"result\":\"accepted\""))
+        let duplicate = try await serve.post(event)
+        #expect(duplicate.status == 200)
+        #expect(duplicate.body.contains("\"result\":\"duplicate\""))
+
+        // The administrator notice is due at confirmedAt (in the past): serve sends it at once, once.
+        let received = try await server.waitForMessages(1, seconds: 5)
+        #expect(received.map(\.rcptTos) == [["bsp-admin@mueller-logistik.example"]])
+
+        let finished = await serve.terminate()
+        #expect(finished.status == 0, "\(finished.stderr)")
+        #expect(try server.messages().count == 1)
+        // Nothing of the secret in what serve said.
+        #expect(!(finished.stdout + finished.stderr).contains("s7Qp-Lx2r-9vTm"))
+    }
+
+    @Test("415 for a non-JSON content type, 413 over 1 MiB, 400 naming the field")
+    func refusals() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("serve-refusals")
+        let serve = try await ServeProcess(environment: TestEnvironment.baseEnvironment(), directory: dir)
+        let text = try await serve.post(Self.sample, contentType: "text/plain")
+        #expect(text.status == 415)
+        let huge = Data(repeating: UInt8(ascii: " "), count: 2 << 20)
+        let tooLarge = try await serve.post(huge)
+        #expect(tooLarge.status == 413)
+        let invalid = try await serve.post(Data(#"{"type":"order.confirmed","timestamp":"2026-11-30T14:12:03Z","data":{"orderId":"X"}}"#.utf8))
+        #expect(invalid.status == 400)
+        let answer = try JSONSerialization.jsonObject(with: Data(invalid.body.utf8)) as? [String: String]
+        #expect(answer?["field"] == "data.confirmedAt")
+        #expect(answer?["rule"] == "is required")
+        #expect(answer?["error"] != nil)
+        _ = await serve.terminate()
+    }
+
+    @Test("serve refuses to start without a webhook secret (exit 2)")
+    func needsSecret() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("serve-nosecret")
+        var env = TestEnvironment.baseEnvironment()
+        env.removeValue(forKey: "FLEXPOST_WEBHOOK_SECRET")
+        let result = try await flexpost(["serve"], environment: env, directory: dir)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("FLEXPOST_WEBHOOK_SECRET"))
+    }
+}
