@@ -78,6 +78,7 @@ let package = Package(
             dependencies: [
                 "FlexpostCore", "FlexpostSMTP", "FlexpostStore", "FlexpostApp",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
     ],

@@ -69,10 +69,15 @@ public struct Configuration: Sendable {
         }
 
         let password = value("FLEXPOST_SMTP_PASSWORD").map(Secret.init)
-        let smtp = try value("FLEXPOST_SMTP_URL").map { (url: String) throws(ConfigurationError) in
+        let lease = try integer("FLEXPOST_LEASE_SECONDS", default: 60, range: 10...86_400)
+        var smtp = try value("FLEXPOST_SMTP_URL").map { (url: String) throws(ConfigurationError) in
             try Self.parseSMTP(url: url, username: value("FLEXPOST_SMTP_USER"), password: password,
                                caFile: value("FLEXPOST_SMTP_CA_FILE"))
         }
+        // Every SMTP attempt is bounded well below the lease (a third of it, at most 30 s).
+        let attemptBound = max(3, min(30, lease / 3))
+        smtp?.transactionTimeout = attemptBound
+        smtp?.connectTimeout = min(10, attemptBound)
         if smtp == nil && (value("FLEXPOST_SMTP_USER") != nil || password != nil) {
             throw ConfigurationError("FLEXPOST_SMTP_USER/PASSWORD are set but FLEXPOST_SMTP_URL is not")
         }
@@ -94,7 +99,6 @@ public struct Configuration: Sendable {
         var host = String(address[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
 
-        let lease = try integer("FLEXPOST_LEASE_SECONDS", default: 60, range: 10...86_400)
         guard let lifetime = Self.parseDuration(value("FLEXPOST_RETRY_LIFETIME") ?? "3d"), lifetime > 0 else {
             throw ConfigurationError("FLEXPOST_RETRY_LIFETIME must be a duration like 3d, 12h, 30m or 90s")
         }

@@ -60,11 +60,23 @@ public struct DeliveryWorker: Sendable {
                 lease: Lease(owner: owner, expiresAt: now.addingTimeInterval(leaseSeconds)))
             if claimed.isEmpty { break }
             var orders: [String: StoredOrder] = [:]
+            var leaseExpiresAt = now.addingTimeInterval(leaseSeconds)
+            var held = Set(claimed.map(\.id))
             for (index, delivery) in claimed.enumerated() {
                 if shouldStop() {
                     try await store.releaseClaims(owner: owner)
                     summary.lost += claimed.count - index
                     return summary
+                }
+                // Renew before an attempt that could outlast the lease; skip claims lost meanwhile.
+                let current = clock.now()
+                if current.addingTimeInterval(leaseSeconds / 2) > leaseExpiresAt {
+                    leaseExpiresAt = current.addingTimeInterval(leaseSeconds)
+                    held = try await store.renewClaims(owner: owner, until: leaseExpiresAt)
+                }
+                guard held.contains(delivery.id) else {
+                    summary.lost += 1
+                    continue
                 }
                 if orders[delivery.orderId] == nil {
                     orders[delivery.orderId] = try await store.storedOrder(delivery.orderId)

@@ -68,6 +68,18 @@ extension SQLiteQueueStore {
         }
     }
 
+    public func renewClaims(owner: String, until: Date) async throws -> Set<Int64> {
+        try await immediate { db in
+            Set(try Int64.fetchAll(
+                db,
+                sql: """
+                    UPDATE deliveries SET lease_expires_at = ?
+                    WHERE state = 'sending' AND lease_owner = ? RETURNING id
+                    """,
+                arguments: [until.timeIntervalSince1970, owner]))
+        }
+    }
+
     public func releaseClaims(owner: String) async throws {
         try await immediate { db in
             try db.execute(

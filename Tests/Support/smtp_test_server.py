@@ -61,9 +61,10 @@ def describe(raw):
 
 
 class Handler:
-    def __init__(self, directory, slow):
+    def __init__(self, directory, slow, delay):
         self.directory = directory
         self.slow = slow
+        self.delay = delay
         self.count = 0
         self.seen = set()
         self.lock = threading.Lock()
@@ -100,6 +101,8 @@ class Handler:
 
     async def handle_DATA(self, server, session, envelope):
         rcpt = ",".join(envelope.rcpt_tos)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if "slowdata" in rcpt:
             await asyncio.sleep(self.slow)
         if "data554" in rcpt:
@@ -132,6 +135,7 @@ def main():
     parser.add_argument("--require-tls", action="store_true")
     parser.add_argument("--auth", help="user:password; AUTH required")
     parser.add_argument("--slow", type=float, default=5.0)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds before every DATA reply")
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     port = args.port or free_port()
@@ -156,7 +160,7 @@ def main():
         kwargs["authenticator"] = authenticator
         kwargs["auth_required"] = True
         kwargs["auth_require_tls"] = args.tls
-    controller = Controller(Handler(args.dir, args.slow), hostname="127.0.0.1", port=port, **kwargs)
+    controller = Controller(Handler(args.dir, args.slow, args.delay), hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
     with open(os.path.join(args.dir, "ready.tmp"), "w") as f:
         f.write(str(port))

@@ -112,6 +112,10 @@ public protocol QueueStore: Sendable {
     /// Claims up to `limit` deliveries due at `now` (or whose lease expired).
     func claimDue(at now: Date, limit: Int, lease: Lease) async throws -> [Delivery]
 
+    /// Extends the lease of every claim `owner` still holds; returns their ids.
+    /// A claim missing from the answer was taken over and must not be sent.
+    func renewClaims(owner: String, until: Date) async throws -> Set<Int64>
+
     /// Records an attempt and moves the delivery on, if `owner` still holds it.
     @discardableResult
     func complete(deliveryId: Int64, owner: String, attempt: AttemptRecord) async throws -> Bool

@@ -52,6 +52,8 @@ final class SMTPTestServer: @unchecked Sendable {
         var requireTLS = false
         var auth: String? = nil
         var slowSeconds: Double? = nil
+        /// Seconds before every DATA reply (a slow relay).
+        var delaySeconds: Double? = nil
     }
 
     init(_ options: Options = Options()) async throws {
@@ -61,6 +63,7 @@ final class SMTPTestServer: @unchecked Sendable {
         if options.requireTLS { arguments.append("--require-tls") }
         if let auth = options.auth { arguments += ["--auth", auth] }
         if let slow = options.slowSeconds { arguments += ["--slow", String(slow)] }
+        if let delay = options.delaySeconds { arguments += ["--delay", String(delay)] }
         child = try ChildProcess(
             executable: "/usr/bin/python3", arguments: arguments, environment: ProcessInfo.processInfo.environment,
             directory: directory)
