@@ -39,6 +39,17 @@ struct DeliveryFaultTests {
         #expect(run.arrived == 1)
     }
 
+    @Test("the server stores the message but the reply is lost: retried, so it arrives twice (documented at-least-once)")
+    func replyLostAfterData() async throws {
+        let server = try await SMTPTestServer()
+        let run = try await Self.scenario(recipient: "dropdata@example.com", drains: [Self.due, "2026-12-01T09:00:00Z"], server: server)
+        #expect(run.states == ["retrying", "retrying"])
+        let copies = try server.messages().filter { $0.rcptTos == ["dropdata@example.com"] }
+        #expect(copies.count == 2)
+        // A retry keeps its Message-ID, so the recipient's client can fold the copies.
+        #expect(Set(copies.map(\.messageId)).count == 1)
+    }
+
     @Test("5xx: dead at once, exit 1, nothing arrives", arguments: ["rcpt550", "data554"])
     func permanent(token: String) async throws {
         let server = try await SMTPTestServer()

@@ -36,6 +36,12 @@ struct WebhookIntakeTests {
         #expect(duplicate.status == 200)
         #expect(duplicate.body.contains("\"result\":\"duplicate\""))
 
+        // Same orderId, different content: 409, the stored order untouched.
+        let changed = EventEditing.data("order-second-site.json", [("data.items[0].access.password", "other-pw")])
+        let conflict = try await serve.post(changed)
+        #expect(conflict.status == 409)
+        #expect(!conflict.body.contains("other-pw"))
+
         // The administrator notice is due at confirmedAt (in the past): serve sends it at once, once.
         let received = try await server.waitForMessages(1, seconds: 5)
         #expect(received.map(\.rcptTos) == [["bsp-admin@mueller-logistik.example"]])

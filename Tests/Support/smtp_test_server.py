@@ -8,6 +8,7 @@ and faults injected by tokens in the recipient's local part:
   data451once             451 after DATA the first time per address
   data554                 554 after DATA
   droprcpt                connection closed at RCPT
+  dropdata                message stored, then the connection closed before the reply
   slowdata                reply to DATA only after --slow seconds
 
 Every accepted message is written to DIR as N.eml (the bytes as received)
@@ -124,6 +125,9 @@ class Handler:
         with open(base + ".json.tmp", "w") as f:
             json.dump(info, f)
         os.rename(base + ".json.tmp", base + ".json")
+        if "dropdata" in rcpt:
+            server.transport.close()
+            return "421 closing"
         return "250 2.0.0 Ok: queued as %06d" % n
 
 
@@ -134,13 +138,15 @@ def main():
     parser.add_argument("--tls", action="store_true", help="offer STARTTLS")
     parser.add_argument("--require-tls", action="store_true")
     parser.add_argument("--auth", help="user:password; AUTH required")
+    parser.add_argument("--implicit-tls", action="store_true", help="TLS from the first byte (smtps)")
     parser.add_argument("--slow", type=float, default=5.0)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before every DATA reply")
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     port = args.port or free_port()
+    server_ssl = None
     kwargs = {"decode_data": False, "enable_SMTPUTF8": False, "data_size_limit": 10 * 1024 * 1024}
-    if args.tls:
+    if args.tls or args.implicit_tls:
         cert = os.path.join(args.dir, "cert.pem")
         key = os.path.join(args.dir, "key.pem")
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
@@ -148,8 +154,11 @@ def main():
                         "-keyout", key, "-out", cert], check=True, capture_output=True)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(cert, key)
-        kwargs["tls_context"] = context
-        kwargs["require_starttls"] = args.require_tls
+        if args.implicit_tls:
+            server_ssl = context
+        else:
+            kwargs["tls_context"] = context
+            kwargs["require_starttls"] = args.require_tls
     if args.auth:
         user, password = args.auth.split(":", 1)
 
@@ -160,7 +169,8 @@ def main():
         kwargs["authenticator"] = authenticator
         kwargs["auth_required"] = True
         kwargs["auth_require_tls"] = args.tls
-    controller = Controller(Handler(args.dir, args.slow, args.delay), hostname="127.0.0.1", port=port, **kwargs)
+    controller = Controller(Handler(args.dir, args.slow, args.delay), hostname="127.0.0.1", port=port,
+                            ssl_context=server_ssl, **kwargs)
     controller.start()
     with open(os.path.join(args.dir, "ready.tmp"), "w") as f:
         f.write(str(port))

@@ -49,6 +49,7 @@ final class SMTPTestServer: @unchecked Sendable {
 
     struct Options {
         var tls = false
+        var implicitTLS = false
         var requireTLS = false
         var auth: String? = nil
         var slowSeconds: Double? = nil
@@ -60,6 +61,7 @@ final class SMTPTestServer: @unchecked Sendable {
         directory = try TestEnvironment.temporaryDirectory("smtp")
         var arguments = [TestEnvironment.smtpServerScript, "--dir", directory.path]
         if options.tls { arguments.append("--tls") }
+        if options.implicitTLS { arguments.append("--implicit-tls") }
         if options.requireTLS { arguments.append("--require-tls") }
         if let auth = options.auth { arguments += ["--auth", auth] }
         if let slow = options.slowSeconds { arguments += ["--slow", String(slow)] }

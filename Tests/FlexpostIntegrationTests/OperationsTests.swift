@@ -1,0 +1,124 @@
+import FlexpostCore
+import FlexpostSMTP
+import Foundation
+import Testing
+
+/// Start-up checks, graceful shutdown, poison deliveries and the support commands.
+@Suite("operations")
+struct OperationsTests {
+    @Test("a missing or broken template stops start-up with exit 2 and names the file")
+    func brokenTemplates() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("templates")
+        let templates = dir.appendingPathComponent("templates")
+        try FileManager.default.copyItem(atPath: TestEnvironment.templates, toPath: templates.path)
+        var env = TestEnvironment.baseEnvironment()
+        env["FLEXPOST_TEMPLATES"] = templates.path
+        try FileManager.default.removeItem(at: templates.appendingPathComponent("admin-notice.en.html.mustache"))
+        let missing = try await flexpost(["drain"], environment: env, directory: dir)
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("admin-notice.en.html.mustache"))
+        try "{{#open}} never closed".write(to: templates.appendingPathComponent("admin-notice.en.html.mustache"),
+                                           atomically: true, encoding: .utf8)
+        let broken = try await flexpost(["serve"], environment: env, directory: dir)
+        #expect(broken.status == 2)
+        #expect(broken.stderr.contains("admin-notice.en.html.mustache"))
+    }
+
+    @Test("poison: a delivery whose rendering fails goes dead with the reason, the queue moves on")
+    func poison() async throws {
+        let server = try await SMTPTestServer()
+        let dir = try TestEnvironment.temporaryDirectory("poison")
+        let templates = dir.appendingPathComponent("templates")
+        try FileManager.default.copyItem(atPath: TestEnvironment.templates, toPath: templates.path)
+        var env = TestEnvironment.baseEnvironment(smtpPort: server.port)
+        env["FLEXPOST_TEMPLATES"] = templates.path
+        // A deploy breaks the German subject: it renders empty.
+        try "{{% CONTENT_TYPE: TEXT}}\n{{noSuchValue}}\n".write(
+            to: templates.appendingPathComponent("access-data.de.subject.mustache"), atomically: true, encoding: .utf8)
+        #expect(try await flexpost(["enqueue", TestEnvironment.fixture("order-second-site.json"),
+                                    TestEnvironment.fixture("order-new-customer.json")], environment: env, directory: dir).status == 0)
+        let drain = try await flexpost(["drain", "--now", "2026-12-01T08:00:00+01:00"], environment: env, directory: dir)
+        #expect(drain.status == 1)
+        #expect(drain.stdout.contains("2 sent, 0 retrying, 1 dead"))  // notice and English mail sent
+        let status = try await flexpost(["status", "ORD-2026-004711"], environment: env, directory: dir)
+        #expect(status.stdout.contains("not sendable: the subject template rendered empty"))
+        let dead = try await flexpost(["list", "--state", "dead"], environment: env, directory: dir)
+        #expect(dead.stdout.contains("ORD-2026-004711\taccess-data\tdead"))
+        #expect(dead.stdout.contains("1 deliveries"))
+    }
+
+    @Test("SIGTERM: stops claiming, finishes the send in flight, gives claims back, exits 0")
+    func gracefulShutdown() async throws {
+        let server = try await SMTPTestServer(.init(delaySeconds: 0.05))
+        let dir = try TestEnvironment.temporaryDirectory("sigterm")
+        let env = TestEnvironment.baseEnvironment(smtpPort: server.port)
+        let past = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-120))
+        let orders = try ConcurrencyAndCrashTests.orders(100, confirmedAt: past, adminNoticeOnly: true)
+        #expect(try await flexpost(["enqueue", "-"], environment: env, directory: dir, stdin: orders).status == 0)
+        let serve = try await ServeProcess(environment: env, directory: dir)
+        _ = try await server.waitForMessages(10, seconds: 20)
+        let stopped = await serve.terminate()
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+        let arrived = try server.messages().count
+        #expect(arrived < 100)
+        let sending = try await flexpost(["list", "--state", "sending"], environment: env, directory: dir)
+        #expect(sending.stdout.hasSuffix("0 deliveries\n"), "claims were given back")
+        let sent = try await flexpost(["list", "--state", "sent"], environment: env, directory: dir)
+        #expect(sent.stdout.hasSuffix("\(arrived) deliveries\n"), "every arrived message is recorded as sent")
+        // The rest goes out on the next run, none twice.
+        let drain = try await flexpost(["drain"], environment: env, directory: dir)
+        #expect(drain.status == 0)
+        let all = try await server.waitForMessages(100)
+        #expect(Set(all.map(\.rcptTos[0])).count == 100)
+        #expect(all.count == 100)
+    }
+
+    @Test("smtps:// (TLS from the first byte) with AUTH")
+    func implicitTLS() async throws {
+        let server = try await SMTPTestServer(.init(implicitTLS: true, auth: "flexpost:pw-implicit"))
+        let transport = SMTPTransport(configuration: SMTPConfiguration(
+            url: "smtps://127.0.0.1:\(server.port)", security: .implicitTLS, username: "flexpost",
+            password: Secret("pw-implicit"), caFile: server.caFile))
+        let (bytes, envelope) = SMTPTransportTests.message(to: "erika@example.com")
+        let outcome = await transport.send(bytes, envelope: envelope)
+        guard case .accepted = outcome else { Issue.record("\(outcome)"); return }
+        #expect(try server.messages().first?.authenticated == true)
+    }
+
+    @Test("configuration: STARTTLS required off loopback, smtps, bad values exit 2")
+    func configuration() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("config")
+        for (name, value) in [("FLEXPOST_SMTP_URL", "http://relay.example"), ("FLEXPOST_TIMEZONE", "Mars/Olympus"),
+                              ("FLEXPOST_SEND_AT", "8 o'clock"), ("FLEXPOST_ENCRYPTION_KEY", "short"),
+                              ("FLEXPOST_SMTP_URL", "smtp://user:pw@relay.example:587"), ("FLEXPOST_RETRY_LIFETIME", "soon"),
+                              ("FLEXPOST_DATABASE_URL", "mysql://x")] {
+            var env = TestEnvironment.baseEnvironment()
+            env[name] = value
+            let result = try await flexpost(["drain"], environment: env, directory: dir)
+            #expect(result.status == 2, "\(name)=\(value)")
+            #expect(result.stderr.contains(name), "\(result.stderr)")
+            #expect(!result.stderr.contains("pw@"), "no credentials echoed")
+        }
+        let usage = try await flexpost(["drain", "--now", "tomorrow"], environment: TestEnvironment.baseEnvironment(), directory: dir)
+        #expect(usage.status == 2)
+        let unknown = try await flexpost(["frobnicate"], environment: TestEnvironment.baseEnvironment(), directory: dir)
+        #expect(unknown.status == 2)
+    }
+
+    @Test("preview renders headers and both parts, stores and sends nothing")
+    func preview() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("preview")
+        let result = try await flexpost(["preview", TestEnvironment.fixture("order-new-customer.json"), "--kind", "access-data"],
+                                        environment: TestEnvironment.baseEnvironment(), directory: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        for expected in ["Subject: =?utf-8?B?", "Auto-Submitted: auto-generated", "--- text/plain ---", "--- text/html ---",
+                         "Zr5m-Pq8d-Yc1v", "K9vR-7tXq-M2wL"] {
+            #expect(result.stdout.contains(expected), "missing \(expected)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("queue").path))
+        let notice = try await flexpost(["preview", TestEnvironment.fixture("order-second-base-package.json"), "--kind", "admin-notice"],
+                                        environment: TestEnvironment.baseEnvironment(), directory: dir)
+        #expect(notice.stdout.components(separatedBy: "--- text/plain ---").count == 3, "one per administrator")
+        #expect(!notice.stdout.contains("Hq4t-Wz8n-3kPe"))
+    }
+}
