@@ -26,7 +26,7 @@ public struct DeliveryLoop: Service {
     public func run() async throws {
         let stopping = StopSignal()
         await withGracefulShutdownHandler {
-            while !stopping.isSet {
+            while !stopping.isSet && !Task.isCancelled {
                 do {
                     let summary = try await worker.runPass(clock: clock, shouldStop: { stopping.isSet })
                     if summary.claimed > 0 {
@@ -35,8 +35,12 @@ public struct DeliveryLoop: Service {
                             "pass.dead": "\(summary.dead)",
                         ])
                     }
+                } catch is CancellationError {
+                    break
                 } catch {
                     logger.error("delivery pass failed", metadata: ["error": "\(error)"])
+                    // A failing store is not hammered: back off before the next pass.
+                    try? await Task.sleep(for: .seconds(1))
                 }
                 var wait = pollInterval
                 if let next = try? await store.nextDueDate() {
@@ -44,8 +48,11 @@ public struct DeliveryLoop: Service {
                 }
                 try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
             }
+            // Detached: claims are given back even when this task was cancelled.
+            let worker = self.worker
+            let release = Task.detached { try await worker.store.releaseClaims(owner: worker.owner) }
             do {
-                try await worker.store.releaseClaims(owner: worker.owner)
+                try await release.value
             } catch {
                 logger.error("could not release claims at shutdown", metadata: ["error": "\(error)"])
             }
