@@ -58,12 +58,14 @@ extension SQLiteQueueStore {
                 sql: """
                     UPDATE deliveries
                     SET state = ?, due_at = COALESCE(?, due_at), sent_at = ?, last_code = ?, last_reply = ?,
-                        lease_owner = NULL, lease_expires_at = NULL
+                        lease_owner = NULL, lease_expires_at = NULL, finished_at = ?
                     WHERE id = ? AND state = 'sending' AND lease_owner = ?
                     """,
                 arguments: [attempt.nextState.rawValue, attempt.retryAt?.timeIntervalSince1970,
                             attempt.nextState == .sent ? attempt.finishedAt.timeIntervalSince1970 : nil,
-                            attempt.replyCode, attempt.reply, deliveryId, owner])
+                            attempt.replyCode, attempt.reply,
+                            attempt.nextState.isFinal ? attempt.finishedAt.timeIntervalSince1970 : nil,
+                            deliveryId, owner])
             return db.changesCount == 1
         }
     }

@@ -16,6 +16,8 @@ public final class SQLiteQueueStore: QueueStore {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
+            // Deleted rows (purged secrets) are overwritten, not left in free pages.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
@@ -152,10 +154,10 @@ public final class SQLiteQueueStore: QueueStore {
     static func cancel(_ db: Database, orderId: String, at: Date, cancelledAt: Date) throws {
         try db.execute(
             sql: """
-                UPDATE deliveries SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL
+                UPDATE deliveries SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, finished_at = ?
                 WHERE order_id = ? AND state IN ('scheduled', 'retrying', 'sending')
                 """,
-            arguments: [orderId])
+            arguments: [at.timeIntervalSince1970, orderId])
         let cancelledCount = db.changesCount
         try db.execute(sql: "DELETE FROM secrets WHERE order_id = ?", arguments: [orderId])
         try db.execute(

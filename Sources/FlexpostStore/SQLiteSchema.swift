@@ -80,6 +80,15 @@ enum SQLiteSchema {
                 CREATE INDEX history_order ON history (order_id);
                 """)
         }
+        migrator.registerMigration("v2-finished-at") { db in
+            // When a delivery reached a final state: retention (R8) counts from it.
+            try db.execute(sql: """
+                ALTER TABLE deliveries ADD COLUMN finished_at REAL;
+                ALTER TABLE deliveries ADD COLUMN resend_of_kind TEXT;
+                UPDATE deliveries SET finished_at = sent_at WHERE state = 'sent';
+                CREATE INDEX history_resend ON history (order_id, action, at);
+                """)
+        }
         return migrator
     }
 }

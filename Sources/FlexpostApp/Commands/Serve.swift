@@ -27,10 +27,15 @@ struct Serve: AsyncParsableCommand {
         let router = Router()
         EventRoutes(intake: runtime.intake(clock: clock), verifier: verifier, clock: clock).register(on: router)
         HealthRoutes(store: runtime.store).register(on: router)
+        let planner = runtime.planner
+        SupportRoutes(
+            store: runtime.store, token: config.supportToken, clock: clock, resendLimit: config.resendLimit,
+            messageID: { planner.newMessageID() }
+        ).register(on: router)
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(config.httpHost, port: config.httpPort), serverName: "flexpost"),
-            services: [loop], logger: runtime.logger)
+            services: [loop, RetentionSweep(runtime: runtime, clock: clock)], logger: runtime.logger)
         runtime.logger.info("flexpost serve starting", metadata: [
             "http.address": "\(config.httpHost):\(config.httpPort)",
             "smtp": "\(config.smtp?.url ?? "outbox \(config.outboxDirectory)")",

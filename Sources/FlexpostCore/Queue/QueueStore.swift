@@ -90,6 +90,33 @@ public struct AttemptEntry: Sendable, Equatable, Codable {
     }
 }
 
+/// How a resend request ended (R7).
+public enum ResendOutcome: Sendable, Equatable {
+    /// New deliveries, due now, to the same recipients as before.
+    case scheduled([Delivery])
+    case unknownOrder
+    /// The access data cannot be sent again: its secrets were purged or the order cancelled.
+    case secretsGone
+    /// The order never had a delivery of this kind (nobody to resend to).
+    case nothingToResend
+    /// `FLEXPOST_RESEND_LIMIT` reached for this order in the last 24 hours.
+    case limitReached(Int)
+}
+
+/// A support agent's request to send an order's mail again (R7).
+public struct ResendRequest: Sendable, Equatable {
+    public var orderId: String
+    public var kind: DeliveryKind
+    public var actor: String
+    public var reason: String
+    public init(orderId: String, kind: DeliveryKind, actor: String, reason: String) {
+        self.orderId = orderId
+        self.kind = kind
+        self.actor = actor
+        self.reason = reason
+    }
+}
+
 /// The durable queue: intake is atomic and idempotent, claims are leased and
 /// exclusive, and every attempt is recorded. Implemented on SQLite (and, for
 /// scale-out, PostgreSQL); one conformance suite tests them all.
@@ -122,6 +149,15 @@ public protocol QueueStore: Sendable {
 
     /// Gives claims back (graceful shutdown): they become due again at once.
     func releaseClaims(owner: String) async throws
+
+    /// R7: schedules the order's mail of one kind again, due `at`, to the
+    /// recipients it had, each with a new Message-ID; records actor and reason.
+    func resend(_ request: ResendRequest, at: Date, limitPerDay: Int,
+                messageID: @escaping @Sendable () -> String) async throws -> ResendOutcome
+
+    /// R8: destroys the secrets of orders whose access-data mail ended (or
+    /// that were cancelled) before `cutoff`. Returns how many orders.
+    func purgeSecrets(finishedBefore cutoff: Date, at: Date) async throws -> Int
 
     func storedOrder(_ orderId: String) async throws -> StoredOrder?
     func deliveries(orderId: String) async throws -> [Delivery]

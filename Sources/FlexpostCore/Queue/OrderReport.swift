@@ -1,23 +1,22 @@
-import FlexpostCore
 import Foundation
 
 /// A delivery as support sees it: states, recipients, times; never a secret.
-struct DeliveryView: Codable {
-    var id: Int64
-    var orderId: String
-    var kind: String
-    var state: String
-    var recipient: String
-    var recipientName: String
-    var language: String
-    var dueAt: String
-    var sentAt: String?
-    var attempts: Int
-    var messageId: String
-    var lastCode: Int?
-    var lastReply: String?
+public struct DeliveryView: Codable, Sendable {
+    public var id: Int64
+    public var orderId: String
+    public var kind: String
+    public var state: String
+    public var recipient: String
+    public var recipientName: String
+    public var language: String
+    public var dueAt: String
+    public var sentAt: String?
+    public var attempts: Int
+    public var messageId: String
+    public var lastCode: Int?
+    public var lastReply: String?
 
-    init(_ d: Delivery) {
+    public init(_ d: Delivery) {
         id = d.id
         orderId = d.orderId
         kind = d.kind.rawValue
@@ -33,7 +32,7 @@ struct DeliveryView: Codable {
         lastReply = d.lastReply
     }
 
-    var line: String {
+    public var line: String {
         let sent = sentAt.map { " sent \($0)" } ?? ""
         let reply = lastCode.map { " last \($0)" } ?? ""
         return "\(id)\t\(orderId)\t\(kind)\t\(state)\t\(recipient)\tdue \(dueAt)\(sent)\tattempts \(attempts)\(reply)"
@@ -41,32 +40,32 @@ struct DeliveryView: Codable {
 }
 
 /// Everything `status` shows of one order.
-struct OrderReport: Codable {
-    struct Attempt: Codable {
-        var deliveryId: Int64
-        var startedAt: String
-        var finishedAt: String
-        var outcome: String
-        var replyCode: Int?
-        var reply: String
+public struct OrderReport: Codable, Sendable {
+    public struct Attempt: Codable, Sendable {
+        public var deliveryId: Int64
+        public var startedAt: String
+        public var finishedAt: String
+        public var outcome: String
+        public var replyCode: Int?
+        public var reply: String
     }
-    struct Event: Codable {
-        var at: String
-        var actor: String
-        var action: String
-        var detail: String
+    public struct Event: Codable, Sendable {
+        public var at: String
+        public var actor: String
+        public var action: String
+        public var detail: String
     }
 
-    var orderId: String
-    var customerNumber: String
-    var portalActive: Bool
-    var cancelled: Bool
-    var secretsPurged: Bool
-    var deliveries: [DeliveryView]
-    var attempts: [Attempt]
-    var history: [Event]
+    public var orderId: String
+    public var customerNumber: String
+    public var portalActive: Bool
+    public var cancelled: Bool
+    public var secretsPurged: Bool
+    public var deliveries: [DeliveryView]
+    public var attempts: [Attempt]
+    public var history: [Event]
 
-    static func load(orderId: String, store: any QueueStore) async throws -> OrderReport? {
+    public static func load(orderId: String, store: any QueueStore) async throws -> OrderReport? {
         guard let stored = try await store.storedOrder(orderId) else { return nil }
         return OrderReport(
             orderId: orderId, customerNumber: stored.order.customer.customerNumber, portalActive: stored.portalActive,
@@ -82,15 +81,15 @@ struct OrderReport: Codable {
             })
     }
 
-    static func encode(_ value: some Encodable) throws -> String {
+    public static func encode(_ value: some Encodable) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    func json() throws -> String { try Self.encode(self) }
+    public func json() throws -> String { try Self.encode(self) }
 
-    func text() -> String {
+    public func text() -> String {
         var lines = ["order \(orderId)  customer \(customerNumber)  portal \(portalActive ? "active" : "pending")"
             + (cancelled ? "  cancelled" : "") + (secretsPurged ? "  secrets purged" : "")]
         lines.append("deliveries:")

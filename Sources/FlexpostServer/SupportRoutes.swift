@@ -1,0 +1,117 @@
+import Crypto
+import FlexpostCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// The support API (SPEC §4): an order's deliveries and history, and R7
+/// resends, behind `Authorization: Bearer <FLEXPOST_SUPPORT_TOKEN>`.
+/// No answer ever holds a secret.
+public struct SupportRoutes: Sendable {
+    let store: any QueueStore
+    let token: Secret?
+    let clock: any WallClock
+    let resendLimit: Int
+    let messageID: @Sendable () -> String
+
+    public init(store: any QueueStore, token: Secret?, clock: any WallClock, resendLimit: Int,
+                messageID: @escaping @Sendable () -> String) {
+        self.store = store
+        self.token = token
+        self.clock = clock
+        self.resendLimit = resendLimit
+        self.messageID = messageID
+    }
+
+    public func register(on router: Router<BasicRequestContext>) {
+        router.get("/v1/orders/{orderId}") { request, context -> Response in
+            guard self.authorized(request) else { return Self.unauthorized() }
+            let orderId = try context.parameters.require("orderId")
+            guard let report = try await OrderReport.load(orderId: orderId, store: self.store) else {
+                return JSONResponse.error(.notFound, "unknown order")
+            }
+            return JSONResponse.make(.ok, report)
+        }
+        router.post("/v1/orders/{orderId}/resend") { request, context -> Response in
+            guard self.authorized(request) else { return Self.unauthorized() }
+            let orderId = try context.parameters.require("orderId")
+            var request = request
+            let body = try await request.collectBody(upTo: 64 * 1024)
+            let parsed: ResendBody
+            do {
+                parsed = try ResendBody.parse(Array(body.readableBytesView))
+            } catch let error as EventRejection {
+                return JSONResponse.make(.badRequest, ["error": "invalid resend request: \(error.field) \(error.rule)",
+                                                        "field": error.field, "rule": error.rule])
+            }
+            let outcome = try await self.store.resend(
+                ResendRequest(orderId: orderId, kind: parsed.kind, actor: parsed.actor, reason: parsed.reason),
+                at: self.clock.now(), limitPerDay: self.resendLimit, messageID: self.messageID)
+            context.logger.info("resend requested", metadata: [
+                "order.id": "\(orderId)", "resend.kind": "\(parsed.kind.rawValue)", "resend.actor": "\(parsed.actor)",
+            ])
+            return Self.answer(outcome)
+        }
+    }
+
+    static func answer(_ outcome: ResendOutcome) -> Response {
+        switch outcome {
+        case .scheduled(let deliveries):
+            return JSONResponse.make(.accepted, ResendAnswer(result: "scheduled", deliveries: deliveries.map(DeliveryView.init)))
+        case .unknownOrder: return JSONResponse.error(.notFound, "unknown order")
+        case .secretsGone:
+            return JSONResponse.error(.conflict, "the order's secrets were purged or the order was cancelled: access data cannot be resent")
+        case .nothingToResend: return JSONResponse.error(.conflict, "the order has no e-mail of this kind to resend")
+        case .limitReached(let limit):
+            return JSONResponse.error(.tooManyRequests, "resend limit of \(limit) per order per day reached")
+        }
+    }
+
+    struct ResendAnswer: Encodable {
+        var result: String
+        var deliveries: [DeliveryView]
+    }
+
+    func authorized(_ request: Request) -> Bool {
+        guard let token, let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return false }
+        let presented = SHA256.hash(data: Data(header.dropFirst(7).utf8))
+        let expected = SHA256.hash(data: Data(token.exposedValue.utf8))
+        // Constant time over fixed-length digests.
+        return zip(presented, expected).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    static func unauthorized() -> Response {
+        var response = JSONResponse.error(.unauthorized, "a valid support token is required")
+        response.headers[.wwwAuthenticate] = "Bearer"
+        return response
+    }
+}
+
+/// The body of a resend request: `{"kind", "reason", "actor"}`.
+public struct ResendBody: Sendable {
+    public var kind: DeliveryKind
+    public var reason: String
+    public var actor: String
+
+    public static func parse(_ bytes: [UInt8]) throws(EventRejection) -> ResendBody {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+            throw EventRejection(field: "body", rule: "must be a JSON object")
+        }
+        guard let kindText = object["kind"] as? String, let kind = DeliveryKind(rawValue: kindText) else {
+            throw EventRejection(field: "kind", rule: "must be \"access-data\" or \"admin-notice\"")
+        }
+        return ResendBody(kind: kind, reason: try text(object["reason"], "reason"), actor: try text(object["actor"], "actor"))
+    }
+
+    public static func text(_ value: Any?, _ field: String) throws(EventRejection) -> String {
+        guard let text = value as? String, !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw EventRejection(field: field, rule: "is required")
+        }
+        guard text.count <= 500 else { throw EventRejection(field: field, rule: "must be at most 500 characters") }
+        guard !text.unicodeScalars.contains(where: { $0.value < 0x20 || ($0.value >= 0x7F && $0.value <= 0x9F) }) else {
+            throw EventRejection(field: field, rule: "must not contain control characters")
+        }
+        return text
+    }
+}
