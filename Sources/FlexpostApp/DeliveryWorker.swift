@@ -1,6 +1,7 @@
 import FlexpostCore
 import Foundation
 import Logging
+import Metrics
 
 /// Counts of one delivery pass, for `drain`'s summary and exit status.
 public struct PassSummary: Sendable, Equatable {
@@ -102,10 +103,15 @@ public struct DeliveryWorker: Sendable {
             record = AttemptRecord(startedAt: started, finishedAt: clock.now(), nextState: .dead, retryAt: nil,
                                    replyCode: nil, reply: "not sendable: \(problem)")
         case .success(let (bytes, envelope)):
+            let sendStarted = ContinuousClock.now
             let outcome = await transport.send(bytes, envelope: envelope)
+            Timer(label: "flexpost_smtp_attempt_duration_seconds", dimensions: [("kind", delivery.kind.rawValue)])
+                .record(duration: ContinuousClock.now - sendStarted)
             record = attemptRecord(outcome, delivery: delivery, started: started, finished: clock.now())
         }
         let held = try await store.complete(deliveryId: delivery.id, owner: owner, attempt: record)
+        Counter(label: "flexpost_deliveries_total",
+                dimensions: [("kind", delivery.kind.rawValue), ("result", record.nextState.rawValue)]).increment()
         log[metadataKey: "smtp.code"] = "\(record.replyCode.map(String.init) ?? "-")"
         log[metadataKey: "smtp.reply"] = "\(record.reply)"
         switch record.nextState {

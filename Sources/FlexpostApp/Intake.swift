@@ -1,5 +1,6 @@
 import FlexpostCore
 import Foundation
+import Metrics
 
 /// The intake: decode and validate, apply the rules, seal the secrets, and
 /// store everything in one transaction before anything is acknowledged.
@@ -18,6 +19,17 @@ public struct Intake: EventIntake {
     }
 
     public func submit(_ body: [UInt8]) async throws -> IntakeResult {
+        let result = try await record(body)
+        let (type, outcome): (String, String) =
+            switch result {
+            case .recorded(let outcome, let type, _): (type.rawValue, outcome.rawValue)
+            case .rejected(_, let type, _): (type.flatMap { EventType(rawValue: $0)?.rawValue } ?? "unknown", "rejected")
+            }
+        Counter(label: "flexpost_events_received_total", dimensions: [("type", type), ("result", outcome)]).increment()
+        return result
+    }
+
+    func record(_ body: [UInt8]) async throws -> IntakeResult {
         let decoded: DecodedEvent
         do {
             decoded = try decoder.decode(body)

@@ -171,6 +171,25 @@ extension SQLiteQueueStore {
         }
     }
 
+    public func countsByState() async throws -> [DeliveryState: Int] {
+        try await pool.read { db in
+            var counts: [DeliveryState: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state") {
+                if let state = DeliveryState(rawValue: row["state"]) { counts[state] = row["n"] }
+            }
+            return counts
+        }
+    }
+
+    public func oldestWaitingDue(at now: Date) async throws -> Date? {
+        try await pool.read { db in
+            try Double.fetchOne(
+                db, sql: "SELECT MIN(due_at) FROM deliveries WHERE state IN ('scheduled', 'retrying') AND due_at <= ?",
+                arguments: [now.timeIntervalSince1970]
+            ).map(Date.init(timeIntervalSince1970:))
+        }
+    }
+
     public func nextDueDate() async throws -> Date? {
         try await pool.read { db in
             try Double.fetchOne(

@@ -3,6 +3,8 @@ import FlexpostCore
 import FlexpostServer
 import Foundation
 import Hummingbird
+import Metrics
+import Prometheus
 
 /// `flexpost serve`: HTTP intake and the continuous delivery loop.
 struct Serve: AsyncParsableCommand {
@@ -21,12 +23,20 @@ struct Serve: AsyncParsableCommand {
             throw ConfigurationError(error.description)
         }
         let clock = SystemClock()
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30),
+        ]
+        MetricsSystem.bootstrap(factory)
         let worker = runtime.worker(transport: try runtime.makeTransport())
         let loop = DeliveryLoop(worker: worker, store: runtime.store, clock: clock, logger: runtime.logger)
 
         let router = Router()
         EventRoutes(intake: runtime.intake(clock: clock), verifier: verifier, clock: clock).register(on: router)
         HealthRoutes(store: runtime.store).register(on: router)
+        MetricsRoutes(registry: registry, store: runtime.store, clock: clock).register(on: router)
         let planner = runtime.planner
         SupportRoutes(
             store: runtime.store, token: config.supportToken, clock: clock, resendLimit: config.resendLimit,

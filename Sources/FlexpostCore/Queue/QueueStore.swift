@@ -164,6 +164,12 @@ public protocol QueueStore: Sendable {
     func deliveries(state: DeliveryState?, limit: Int) async throws -> [Delivery]
     func attempts(orderId: String) async throws -> [AttemptEntry]
     func history(orderId: String) async throws -> [HistoryEntry]
+    /// How many deliveries are in each state (for metrics and `list`).
+    func countsByState() async throws -> [DeliveryState: Int]
+
+    /// The earliest due time among deliveries that are due and waiting at `now`.
+    func oldestWaitingDue(at now: Date) async throws -> Date?
+
     /// The earliest due time of a delivery waiting to be sent.
     func nextDueDate() async throws -> Date?
 }
