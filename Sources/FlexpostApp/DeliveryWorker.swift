@@ -50,7 +50,8 @@ public struct DeliveryWorker: Sendable {
     /// Delivers everything due at `clock.now()`, up to `limit` deliveries.
     /// - Parameter shouldStop: checked between deliveries (graceful shutdown).
     public func runPass(clock: any WallClock, limit: Int? = nil, batchSize: Int = 50,
-                        shouldStop: @Sendable () -> Bool = { false }) async throws -> PassSummary {
+                        shouldStop: @Sendable () -> Bool = { false },
+                        progress: (PassSummary) -> Void = { _ in }) async throws -> PassSummary {
         var summary = PassSummary()
         while !shouldStop() {
             let remaining = limit.map { $0 - summary.claimed } ?? batchSize
@@ -83,6 +84,7 @@ public struct DeliveryWorker: Sendable {
                     orders[delivery.orderId] = try await store.storedOrder(delivery.orderId)
                 }
                 summary.count(try await deliver(delivery, order: orders[delivery.orderId], clock: clock))
+                progress(summary)
             }
         }
         return summary

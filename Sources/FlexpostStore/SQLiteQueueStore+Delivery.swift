@@ -181,6 +181,19 @@ extension SQLiteQueueStore {
         }
     }
 
+    public func dueCount(at now: Date, limit: Int?) async throws -> Int {
+        let count = try await pool.read { db in
+            try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FROM deliveries
+                    WHERE (state IN ('scheduled', 'retrying') AND due_at <= ?) OR (state = 'sending' AND lease_expires_at <= ?)
+                    """,
+                arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970]) ?? 0
+        }
+        return limit.map { min($0, count) } ?? count
+    }
+
     public func oldestWaitingDue(at now: Date) async throws -> Date? {
         try await pool.read { db in
             try Double.fetchOne(

@@ -121,4 +121,22 @@ struct OperationsTests {
         #expect(notice.stdout.components(separatedBy: "--- text/plain ---").count == 3, "one per administrator")
         #expect(!notice.stdout.contains("Hq4t-Wz8n-3kPe"))
     }
+
+    @Test("drain on a terminal shows done / total and the rate; piped, only the summary")
+    func drainProgress() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("progress")
+        let env = TestEnvironment.baseEnvironment()
+        #expect(try await flexpost(["enqueue", TestEnvironment.fixture("order-second-site.json"),
+                                    TestEnvironment.fixture("order-second-base-package.json")], environment: env, directory: dir).status == 0)
+        // `script` gives the command a pseudo-terminal as stdout.
+        let command = "'\(TestEnvironment.binary)' drain --now 2026-12-01T08:00:00+01:00"
+        let tty = try await ChildProcess(executable: "/usr/bin/script", arguments: ["-qec", command, "/dev/null"],
+                                         environment: env, directory: dir).wait()
+        #expect(tty.status == 0, "\(tty.stdout)\(tty.stderr)")
+        #expect(tty.stdout.contains("\r5/5 done"), "\(tty.stdout)")
+        #expect(tty.stdout.contains("/s (5 sent, 0 retrying, 0 dead)"))
+        #expect(tty.stdout.contains("drain: 5 sent, 0 retrying, 0 dead"))
+        let piped = try await flexpost(["drain"], environment: env, directory: dir)
+        #expect(piped.stdout == "drain: 0 sent, 0 retrying, 0 dead\n")
+    }
 }

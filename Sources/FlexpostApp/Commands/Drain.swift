@@ -18,8 +18,33 @@ struct Drain: AsyncParsableCommand {
         let runtime = try startRuntime()
         let clock: any WallClock = try parseInstant(now).map { FixedClock($0) } ?? SystemClock()
         let worker = runtime.worker(transport: try runtime.makeTransport())
-        let summary = try await worker.runPass(clock: clock, limit: limit)
+        let progress = isatty(STDOUT_FILENO) == 1
+            ? ProgressLine(total: try await runtime.store.dueCount(at: clock.now(), limit: limit)) : nil
+        let summary = try await worker.runPass(clock: clock, limit: limit, progress: { progress?.show($0) })
+        progress?.finish()
         print("drain: \(summary.sent) sent, \(summary.retrying) retrying, \(summary.dead) dead")
         if summary.dead > 0 { throw CommandExit(code: 1) }
+    }
+}
+
+/// `drain` on a terminal: done / total and the rate, redrawn in place.
+final class ProgressLine {
+    let total: Int
+    let started = Date()
+    var lastDraw = Date.distantPast
+
+    init(total: Int) { self.total = total }
+
+    func show(_ summary: PassSummary) {
+        let now = Date()
+        guard now.timeIntervalSince(lastDraw) >= 0.1 || summary.claimed == total else { return }
+        lastDraw = now
+        let rate = Double(summary.claimed) / max(now.timeIntervalSince(started), 0.001)
+        let line = "\r\(summary.claimed)/\(total) done, \(Int(rate))/s (\(summary.sent) sent, \(summary.retrying) retrying, \(summary.dead) dead)"
+        FileHandle.standardOutput.write(Data(line.utf8))
+    }
+
+    func finish() {
+        FileHandle.standardOutput.write(Data("\n".utf8))
     }
 }

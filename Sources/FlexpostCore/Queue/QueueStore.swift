@@ -167,6 +167,9 @@ public protocol QueueStore: Sendable {
     /// How many deliveries are in each state (for metrics and `list`).
     func countsByState() async throws -> [DeliveryState: Int]
 
+    /// How many deliveries are due at `now` (capped at `limit`): `drain`'s total.
+    func dueCount(at now: Date, limit: Int?) async throws -> Int
+
     /// The earliest due time among deliveries that are due and waiting at `now`.
     func oldestWaitingDue(at now: Date) async throws -> Date?
 
