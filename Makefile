@@ -3,9 +3,10 @@ SHELL := /bin/bash
 SWIFT ?= swift
 
 # Debian packages: what building and running needs, and what the tests add
-# (a real SMTP server with STARTTLS and AUTH, openssl for its certificate).
+# (a real SMTP server with STARTTLS and AUTH, openssl for its certificate,
+# util-linux's script for a terminal, headless Chromium for the console).
 RUN_PACKAGES := libcurl4-openssl-dev libsqlite3-dev pkg-config tzdata
-TEST_PACKAGES := $(RUN_PACKAGES) python3 python3-aiosmtpd openssl
+TEST_PACKAGES := $(RUN_PACKAGES) python3 python3-aiosmtpd openssl util-linux chromium chromium-driver python3-selenium
 
 # A development-only webhook secret for `make run` (never use it in production).
 DEV_WEBHOOK_SECRET := whsec_ZmxleHBvc3QtZGV2ZWxvcG1lbnQtb25seQ==

@@ -38,10 +38,15 @@ struct Serve: AsyncParsableCommand {
         HealthRoutes(store: runtime.store).register(on: router)
         MetricsRoutes(registry: registry, store: runtime.store, clock: clock).register(on: router)
         let planner = runtime.planner
-        SupportRoutes(
+        let support = SupportRoutes(
             store: runtime.store, token: config.supportToken, clock: clock, resendLimit: config.resendLimit,
-            messageID: { planner.newMessageID() }
-        ).register(on: router)
+            messageID: { planner.newMessageID() })
+        support.register(on: router)
+        SupportConsole(support: support, pages: try TemplateDirectory.loadConsole(config.templatesDirectory))
+            .register(on: router)
+        if config.supportToken == nil {
+            runtime.logger.warning("FLEXPOST_SUPPORT_TOKEN is not set: the support API and console refuse every request")
+        }
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(config.httpHost, port: config.httpPort), serverName: "flexpost"),

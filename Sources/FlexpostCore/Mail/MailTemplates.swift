@@ -14,6 +14,10 @@ public struct MailTemplates: Sendable {
         public let name: String
         public let problem: String
         public var description: String { "template \(name): \(problem)" }
+        public init(name: String, problem: String) {
+            self.name = name
+            self.problem = problem
+        }
     }
 
     private let library: MustacheLibrary

@@ -1,0 +1,170 @@
+import Crypto
+import FlexpostCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Mustache
+
+/// The support console under `/support/`: server-rendered pages (Mustache,
+/// no JavaScript) to look up an order, see its deliveries and history, and
+/// resend with a reason. Signed in with the support token, which sets an
+/// HttpOnly, SameSite=Strict cookie holding an HMAC of the token (never the
+/// token itself). Shows no secret.
+public struct SupportConsole: Sendable {
+    /// The console's page templates, loaded at start.
+    public struct Pages: Sendable {
+        let library: MustacheLibrary
+        public static let names = ["layout", "login", "lookup", "order", "not-found"]
+
+        public init(sources: [String: String]) throws(MailTemplates.TemplateError) {
+            var library = MustacheLibrary()
+            for name in Self.names {
+                guard let source = sources[name] else { throw .init(name: "console/\(name).mustache", problem: "missing") }
+                do {
+                    library.register(try MustacheTemplate(string: source), named: name)
+                } catch {
+                    throw .init(name: "console/\(name).mustache", problem: "does not parse (\(error))")
+                }
+            }
+            self.library = library
+        }
+
+        func render(_ name: String, _ view: [String: Any]) -> String {
+            library.render(view, withTemplate: name) ?? ""
+        }
+    }
+
+    let support: SupportRoutes
+    let pages: Pages
+    static let cookieName = "flexpost_support"
+
+    public init(support: SupportRoutes, pages: Pages) {
+        self.support = support
+        self.pages = pages
+    }
+
+    public func register(on router: Router<BasicRequestContext>) {
+        router.get("/support/") { request, _ in
+            guard signedIn(request) else { return page("login", [:], status: .ok) }
+            return page("lookup", ["signedIn": true])
+        }
+        router.post("/support/login") { request, _ in
+            let form = try await Self.form(request)
+            guard let token = support.token, let given = form["token"],
+                Self.constantTimeEqual(Self.session(for: given), Self.session(for: token.exposedValue))
+            else {
+                return page("login", ["error": "That support token is not valid."], status: .unauthorized)
+            }
+            var response = Self.redirect("/support/")
+            response.headers[.setCookie] =
+                "\(Self.cookieName)=\(Self.session(for: token.exposedValue)); Path=/support; HttpOnly; SameSite=Strict"
+            return response
+        }
+        router.post("/support/logout") { _, _ in
+            var response = Self.redirect("/support/")
+            response.headers[.setCookie] = "\(Self.cookieName)=; Path=/support; HttpOnly; SameSite=Strict; Max-Age=0"
+            return response
+        }
+        router.get("/support/orders") { request, _ in
+            guard signedIn(request) else { return refused() }
+            let orderId = request.uri.queryParameters.get("id")?.trimmingCharacters(in: .whitespaces) ?? ""
+            return try await orderPage(orderId, notice: nil, error: nil)
+        }
+        router.post("/support/orders/{orderId}/resend") { request, context in
+            guard signedIn(request) else { return refused() }
+            let orderId = try context.parameters.require("orderId")
+            let form = try await Self.form(request)
+            let body: ResendBody
+            do {
+                let json = try JSONSerialization.data(withJSONObject: form)
+                body = try ResendBody.parse(Array(json))
+            } catch let error as EventRejection {
+                return try await orderPage(orderId, notice: nil, error: "Not resent: \(error.field) \(error.rule).", status: .badRequest)
+            }
+            let outcome = try await support.store.resend(
+                ResendRequest(orderId: orderId, kind: body.kind, actor: body.actor, reason: body.reason),
+                at: support.clock.now(), limitPerDay: support.resendLimit, messageID: support.messageID)
+            switch outcome {
+            case .scheduled(let deliveries):
+                return try await orderPage(orderId, notice: "Resend scheduled: \(deliveries.count) e-mail(s) to the same recipients.", error: nil)
+            case .unknownOrder:
+                return try await orderPage(orderId, notice: nil, error: nil)
+            case .secretsGone:
+                return try await orderPage(orderId, notice: nil,
+                    error: "Not resent: the order's secrets were purged or the order was cancelled.", status: .conflict)
+            case .nothingToResend:
+                return try await orderPage(orderId, notice: nil, error: "Not resent: the order has no e-mail of this kind.", status: .conflict)
+            case .limitReached(let limit):
+                return try await orderPage(orderId, notice: nil,
+                    error: "Not resent: at most \(limit) resends per order per day.", status: .tooManyRequests)
+            }
+        }
+    }
+
+    func orderPage(_ orderId: String, notice: String?, error: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
+        guard !orderId.isEmpty, let report = try await OrderReport.load(orderId: orderId, store: support.store) else {
+            return page("not-found", ["signedIn": true, "orderId": orderId], status: .notFound)
+        }
+        var view = (try JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as? [String: Any]) ?? [:]
+        view["signedIn"] = true
+        if let notice { view["notice"] = notice }
+        if let error { view["error"] = error }
+        return page("order", view, status: status)
+    }
+
+    func page(_ name: String, _ view: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [
+            .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+            HTTPField.Name("Content-Security-Policy")!: "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+            HTTPField.Name("X-Frame-Options")!: "DENY",
+        ], body: .init(byteBuffer: ByteBuffer(string: pages.render(name, view))))
+    }
+
+    func refused() -> Response {
+        page("login", ["error": "Please sign in with the support token."], status: .unauthorized)
+    }
+
+    func signedIn(_ request: Request) -> Bool {
+        guard let token = support.token, let cookies = request.headers[.cookie] else { return false }
+        let expected = Self.session(for: token.exposedValue)
+        for cookie in cookies.split(separator: ";") {
+            let parts = cookie.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+            if parts.count == 2, parts[0] == Self.cookieName, Self.constantTimeEqual(String(parts[1]), expected) {
+                return true
+            }
+        }
+        return false
+    }
+
+    /// The cookie value: an HMAC of the token, so the token never travels in a cookie.
+    static func session(for token: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Data("flexpost support console session v1".utf8), using: SymmetricKey(data: Data(token.utf8)))
+        return Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = SHA256.hash(data: Data(a.utf8)), y = SHA256.hash(data: Data(b.utf8))
+        return zip(x, y).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    static func redirect(_ location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location])
+    }
+
+    /// An `application/x-www-form-urlencoded` body.
+    static func form(_ request: Request) async throws -> [String: String] {
+        var request = request
+        let buffer = try await request.collectBody(upTo: 64 * 1024)
+        let text = String(buffer: buffer)
+        var fields: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map {
+                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
+            if parts.count == 2 { fields[parts[0]] = parts[1] }
+        }
+        return fields
+    }
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/python3
+"""Drives the support console in Debian's headless Chromium (Selenium).
+
+usage: console_browser_test.py BASE_URL TOKEN ORDER_ID SCREENSHOT_DIR SECRET...
+Checks: refusal without the token, a wrong token refused, sign-in, look-up,
+the order's deliveries and history, a resend with a reason recorded, and
+that no SECRET appears on any page. Prints one line per step; exit 0 if all pass.
+"""
+import os, sys
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+base, token, order_id, shots = sys.argv[1:5]
+secrets = sys.argv[5:]
+failures = []
+
+
+def check(condition, step):
+    print(("ok   " if condition else "FAIL ") + step, flush=True)
+    if not condition:
+        failures.append(step)
+
+
+options = Options()
+for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1200,900"]:
+    options.add_argument(arg)
+options.binary_location = "/usr/bin/chromium"
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+driver.set_page_load_timeout(20)
+pages = []
+try:
+    # Without the token: the order page is refused and the sign-in form shown.
+    driver.get(base + "/support/orders?id=" + order_id)
+    pages.append(driver.page_source)
+    check(bool(driver.find_elements(By.ID, "token")) and "Please sign in" in driver.page_source,
+          "without the token the order is refused and sign-in is asked for")
+    check(not driver.find_elements(By.ID, "deliveries"), "no deliveries shown without the token")
+
+    # A wrong token is refused.
+    driver.get(base + "/support/")
+    driver.find_element(By.ID, "token").send_keys("wrong-token")
+    driver.find_element(By.ID, "sign-in").click()
+    pages.append(driver.page_source)
+    check("not valid" in driver.find_element(By.ID, "error").text, "a wrong token is refused")
+
+    # Sign in, look the order up.
+    driver.find_element(By.ID, "token").send_keys(token)
+    driver.find_element(By.ID, "sign-in").click()
+    check(bool(driver.find_elements(By.ID, "order-id")), "signed in: the look-up form is shown")
+    driver.find_element(By.ID, "order-id").send_keys(order_id)
+    driver.find_element(By.ID, "look-up").click()
+    pages.append(driver.page_source)
+    heading = driver.find_element(By.ID, "order-id").text
+    check(heading == "Order " + order_id, "the order page shows the order: " + heading)
+    rows = driver.find_elements(By.CSS_SELECTOR, "#deliveries tr")
+    check(len(rows) >= 2 and "access-data" in driver.find_element(By.ID, "deliveries").text,
+          "the deliveries are listed (%d rows)" % (len(rows) - 1))
+    check("confirmed" in driver.find_element(By.ID, "history").text, "the history is listed")
+    driver.save_screenshot(os.path.join(shots, "order.png"))
+
+    # Resend with a reason; the history records actor and reason.
+    Select(driver.find_element(By.ID, "kind")).select_by_value("admin-notice")
+    driver.find_element(By.ID, "reason").send_keys("administrator lost the notice")
+    driver.find_element(By.ID, "actor").send_keys("agent.browser")
+    driver.find_element(By.ID, "resend").click()
+    pages.append(driver.page_source)
+    check("Resend scheduled" in driver.find_element(By.ID, "notice").text, "the resend is confirmed")
+    history = driver.find_element(By.ID, "history").text
+    check("agent.browser" in history and "administrator lost the notice" in history,
+          "the history shows actor and reason")
+    driver.save_screenshot(os.path.join(shots, "resent.png"))
+
+    # Unknown order.
+    driver.get(base + "/support/orders?id=NO-SUCH-ORDER")
+    pages.append(driver.page_source)
+    check(driver.find_element(By.ID, "missing-id").text == "NO-SUCH-ORDER", "an unknown order is reported")
+
+    # Cookie is HttpOnly: page scripts cannot read it.
+    cookie = driver.get_cookie("flexpost_support")
+    check(cookie is not None and cookie.get("httpOnly") is True and token not in cookie.get("value", ""),
+          "the session cookie is HttpOnly and does not hold the token")
+
+    # Sign out.
+    driver.find_element(By.CSS_SELECTOR, "header form button").click()
+    driver.get(base + "/support/orders?id=" + order_id)
+    check(not driver.find_elements(By.ID, "deliveries"), "after sign-out the order is refused again")
+
+    for secret in secrets:
+        check(all(secret not in page for page in pages), "no secret on any page")
+finally:
+    driver.quit()
+sys.exit(1 if failures else 0)
