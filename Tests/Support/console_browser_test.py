@@ -11,7 +11,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 base, token, order_id, shots = sys.argv[1:5]
 secrets = sys.argv[5:]
@@ -31,6 +32,16 @@ options.binary_location = "/usr/bin/chromium"
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 driver.set_page_load_timeout(20)
 pages = []
+
+
+def submit(button):
+    """Clicks a submit button and waits until the next page has replaced this one."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    button.click()
+    WebDriverWait(driver, 15).until(EC.staleness_of(old))
+    WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 try:
     # Without the token: the order page is refused and the sign-in form shown.
     driver.get(base + "/support/orders?id=" + order_id)
@@ -42,16 +53,16 @@ try:
     # A wrong token is refused.
     driver.get(base + "/support/")
     driver.find_element(By.ID, "token").send_keys("wrong-token")
-    driver.find_element(By.ID, "sign-in").click()
+    submit(driver.find_element(By.ID, "sign-in"))
     pages.append(driver.page_source)
     check("not valid" in driver.find_element(By.ID, "error").text, "a wrong token is refused")
 
     # Sign in, look the order up.
     driver.find_element(By.ID, "token").send_keys(token)
-    driver.find_element(By.ID, "sign-in").click()
+    submit(driver.find_element(By.ID, "sign-in"))
     check(bool(driver.find_elements(By.ID, "order-id")), "signed in: the look-up form is shown")
     driver.find_element(By.ID, "order-id").send_keys(order_id)
-    driver.find_element(By.ID, "look-up").click()
+    submit(driver.find_element(By.ID, "look-up"))
     pages.append(driver.page_source)
     heading = driver.find_element(By.ID, "order-id").text
     check(heading == "Order " + order_id, "the order page shows the order: " + heading)
@@ -65,7 +76,7 @@ try:
     Select(driver.find_element(By.ID, "kind")).select_by_value("admin-notice")
     driver.find_element(By.ID, "reason").send_keys("administrator lost the notice")
     driver.find_element(By.ID, "actor").send_keys("agent.browser")
-    driver.find_element(By.ID, "resend").click()
+    submit(driver.find_element(By.ID, "resend"))
     pages.append(driver.page_source)
     check("Resend scheduled" in driver.find_element(By.ID, "notice").text, "the resend is confirmed")
     history = driver.find_element(By.ID, "history").text
@@ -84,7 +95,7 @@ try:
           "the session cookie is HttpOnly and does not hold the token")
 
     # Sign out.
-    driver.find_element(By.CSS_SELECTOR, "header form button").click()
+    submit(driver.find_element(By.CSS_SELECTOR, "header form button"))
     driver.get(base + "/support/orders?id=" + order_id)
     check(not driver.find_elements(By.ID, "deliveries"), "after sign-out the order is refused again")
 
