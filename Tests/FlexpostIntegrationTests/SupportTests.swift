@@ -102,4 +102,24 @@ struct SupportTests {
         #expect(refused.status == 409)
         _ = await serve.terminate()
     }
+
+    @Test("serve purges on its own: secrets of an order sent more than FLEXPOST_RETENTION_DAYS ago are destroyed at start")
+    func servePurges() async throws {
+        let s = try await BusinessRulesTests.Setup("serve-purge")
+        let old = EventEditing.data("order-second-site.json", [("data.confirmedAt", "2026-09-01T10:00:00+02:00")])
+        #expect(try await s.enqueue(old).status == 0)
+        #expect(try await s.enqueue(fixture: "order-new-customer.json").status == 0)
+        _ = try await s.drain("2026-09-02T08:00:00+02:00")
+        let serve = try await ServeProcess(environment: s.env, directory: s.dir)
+        var purged = false
+        for _ in 0..<100 where !purged {
+            purged = try await s.run(["status", "ORD-2026-004711"]).stdout.contains("secrets purged")
+            if !purged { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        _ = await serve.terminate()
+        #expect(purged)
+        let recent = try await s.run(["status", "ORD-2026-004800"])
+        #expect(!recent.stdout.contains("secrets purged"), "the recent order keeps its secrets")
+        #expect(try await s.run(["status", "ORD-2026-004711"]).stdout.contains("flexpost\tpurged"))
+    }
 }
