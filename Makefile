@@ -6,7 +6,8 @@ SWIFT ?= swift
 # (a real SMTP server with STARTTLS and AUTH, openssl for its certificate,
 # util-linux's script for a terminal, headless Chromium for the console).
 RUN_PACKAGES := libcurl4-openssl-dev libsqlite3-dev pkg-config tzdata
-TEST_PACKAGES := $(RUN_PACKAGES) python3 python3-aiosmtpd openssl util-linux chromium chromium-driver python3-selenium
+TEST_PACKAGES := $(RUN_PACKAGES) python3 python3-aiosmtpd openssl util-linux chromium chromium-driver python3-selenium \
+	postgresql postgresql-client
 
 # A development-only webhook secret for `make run` (never use it in production).
 DEV_WEBHOOK_SECRET := whsec_ZmxleHBvc3QtZGV2ZWxvcG1lbnQtb25seQ==
@@ -40,10 +41,18 @@ run: build
 	FLEXPOST_WEBHOOK_SECRET="$${FLEXPOST_WEBHOOK_SECRET:-$(DEV_WEBHOOK_SECRET)}" \
 	  "$$($(SWIFT) build --show-bin-path)/flexpost" serve
 
-## make test: install what the tests need, build, run every test.
+## make test: install what the tests need, build, start a throwaway PostgreSQL
+## on a free loopback port, run every test, stop PostgreSQL.
+PG_DIR := $(shell mktemp -d -u /tmp/flexpost-pg-XXXXXX)
 test: deps-test
 	$(SWIFT) build --build-tests
-	FLEXPOST_BIN="$$($(SWIFT) build --show-bin-path)/flexpost" $(SWIFT) test --skip-build
+	@port=$$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
+	bash Tests/Support/postgres_test_server.sh start "$(PG_DIR)" $$port || exit 1; \
+	FLEXPOST_BIN="$$($(SWIFT) build --show-bin-path)/flexpost" \
+	FLEXPOST_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$$port/postgres?sslmode=disable" \
+	FLEXPOST_TEST_POSTGRES_DIR="$(PG_DIR)" \
+	  $(SWIFT) test --skip-build; status=$$?; \
+	bash Tests/Support/postgres_test_server.sh stop "$(PG_DIR)"; exit $$status
 
 ## make post [EVENT=file] [URL=...]: post an event to a running serve, signed
 ## with the development secret the way the order system signs.

@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
@@ -50,6 +52,16 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // The same queue on a shared PostgreSQL database (postgres-nio), for many workers on many machines.
+        .target(
+            name: "FlexpostPostgres",
+            dependencies: [
+                "FlexpostCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // HTTP intake and support routes (Hummingbird).
         .target(
             name: "FlexpostServer",
@@ -66,7 +78,7 @@ let package = Package(
         .target(
             name: "FlexpostApp",
             dependencies: [
-                "FlexpostCore", "FlexpostSMTP", "FlexpostStore", "FlexpostServer",
+                "FlexpostCore", "FlexpostSMTP", "FlexpostStore", "FlexpostPostgres", "FlexpostServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -83,7 +95,7 @@ let package = Package(
         .testTarget(
             name: "FlexpostIntegrationTests",
             dependencies: [
-                "FlexpostCore", "FlexpostSMTP", "FlexpostStore", "FlexpostApp",
+                "FlexpostCore", "FlexpostSMTP", "FlexpostStore", "FlexpostPostgres", "FlexpostApp",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

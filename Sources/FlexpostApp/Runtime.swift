@@ -1,4 +1,5 @@
 import FlexpostCore
+import FlexpostPostgres
 import FlexpostSMTP
 import FlexpostStore
 import Foundation
@@ -14,7 +15,35 @@ public struct Runtime: Sendable {
     public let planner: DeliveryPlanner
     public let logger: Logger
 
-    public init(configuration: Configuration, logger: Logger) throws(ConfigurationError) {
+    /// Builds everything and opens the store (connecting to PostgreSQL when configured).
+    public static func start(configuration: Configuration, logger: Logger) async throws -> Runtime {
+        switch configuration.database {
+        case .sqlite(let path):
+            let store: SQLiteQueueStore
+            do {
+                store = try SQLiteQueueStore(path: path)
+            } catch {
+                throw ConfigurationError("cannot open the SQLite queue \(path): \(error)")
+            }
+            return try Runtime(configuration: configuration, store: store, logger: logger)
+        case .postgres(let url):
+            do {
+                _ = try PostgresQueueStore.configuration(url: url)
+            } catch {
+                throw ConfigurationError(error.description)
+            }
+            let store: PostgresQueueStore
+            do {
+                store = try await PostgresQueueStore(url: url, logger: logger)
+            } catch {
+                throw StoreUnavailable(description: "cannot reach the PostgreSQL queue: \(String(describing: error).prefix(300))")
+            }
+            return try Runtime(configuration: configuration, store: store, logger: logger)
+        }
+    }
+
+    init(configuration: Configuration, store: any QueueStore, logger: Logger) throws(ConfigurationError) {
+        self.store = store
         self.configuration = configuration
         self.logger = logger
         let keyText: Secret
@@ -33,16 +62,6 @@ public struct Runtime: Sendable {
         self.planner = DeliveryPlanner(
             schedule: AccessDataSchedule(timeZone: configuration.timeZone, sendAt: configuration.sendAt),
             messageIDDomain: configuration.sender.email.domain)
-        switch configuration.database {
-        case .sqlite(let path):
-            do {
-                self.store = try SQLiteQueueStore(path: path)
-            } catch {
-                throw ConfigurationError("cannot open the SQLite queue \(path): \(error)")
-            }
-        case .postgres:
-            throw ConfigurationError("FLEXPOST_DATABASE_URL: PostgreSQL is not supported by this build yet")
-        }
     }
 
     public func intake(clock: any WallClock) -> Intake {
@@ -67,4 +86,9 @@ public struct Runtime: Sendable {
             leaseSeconds: TimeInterval(configuration.leaseSeconds),
             owner: "\(Configuration.heloName())/\(getpid())/\(UUID().uuidString.prefix(8))", logger: logger)
     }
+}
+
+/// The queue store could not be reached at start (exit 1: an operational fault, not a configuration error).
+public struct StoreUnavailable: Error, CustomStringConvertible, Sendable {
+    public let description: String
 }

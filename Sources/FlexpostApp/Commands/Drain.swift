@@ -15,7 +15,7 @@ struct Drain: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let runtime = try startRuntime()
+        let runtime = try await startRuntime()
         let clock: any WallClock = try parseInstant(now).map { FixedClock($0) } ?? SystemClock()
         let worker = runtime.worker(transport: try runtime.makeTransport())
         let progress = isatty(STDOUT_FILENO) == 1

@@ -25,7 +25,7 @@ struct Enqueue: AsyncParsableCommand {
                 inputs.append((file, data))
             }
         }
-        let runtime = try startRuntime()
+        let runtime = try await startRuntime()
         let intake = runtime.intake(clock: SystemClock())
         var failed = false
         for (_, data) in inputs {

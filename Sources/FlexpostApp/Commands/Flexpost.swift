@@ -9,7 +9,7 @@ public struct Flexpost: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "flexpost",
         abstract: "Delivers CompanyFlex access-data e-mails and BSP administrator notices.",
-        subcommands: [Serve.self, Drain.self, Enqueue.self, Resend.self, Status.self, List.self, Purge.self, Preview.self])
+        subcommands: [Serve.self, Drain.self, Enqueue.self, Resend.self, Status.self, List.self, Purge.self, Preview.self, Migrate.self])
 
     public init() {}
 }
@@ -68,10 +68,10 @@ func parseInstant(_ text: String?) throws -> Date? {
 }
 
 /// Loads configuration, sets up logging, builds the runtime.
-func startRuntime() throws -> Runtime {
+func startRuntime() async throws -> Runtime {
     let configuration = try Configuration.fromEnvironment()
     LogOutput.bootstrap(format: configuration.logFormat)
     var logger = Logger(label: "flexpost")
     logger.logLevel = .info
-    return try Runtime(configuration: configuration, logger: logger)
+    return try await Runtime.start(configuration: configuration, logger: logger)
 }

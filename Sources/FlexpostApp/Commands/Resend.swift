@@ -24,7 +24,7 @@ struct Resend: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let runtime = try startRuntime()
+        let runtime = try await startRuntime()
         let planner = runtime.planner
         let outcome = try await runtime.store.resend(
             ResendRequest(orderId: orderId, kind: DeliveryKind(rawValue: kind)!, actor: actor, reason: reason),
@@ -60,7 +60,7 @@ struct Purge: AsyncParsableCommand {
     func validate() throws { _ = try parseInstant(now) }
 
     func run() async throws {
-        let runtime = try startRuntime()
+        let runtime = try await startRuntime()
         let at = try parseInstant(now) ?? Date()
         let count = try await RetentionSweep.purge(runtime: runtime, at: at)
         print("purge: secrets of \(count) orders destroyed (retention \(runtime.configuration.retentionDays) days)")

@@ -11,7 +11,7 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the HTTP API and the continuous delivery loop.")
 
     func run() async throws {
-        let runtime = try startRuntime()
+        let runtime = try await startRuntime()
         let config = runtime.configuration
         guard let secret = config.webhookSecret else {
             throw ConfigurationError("FLEXPOST_WEBHOOK_SECRET is required by serve")

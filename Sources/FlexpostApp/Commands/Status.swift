@@ -10,7 +10,7 @@ struct Status: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let runtime = try startRuntime()
+        let runtime = try await startRuntime()
         let report = try await OrderReport.load(orderId: orderId, store: runtime.store)
         guard let report else {
             FlexpostMain.printError("flexpost: unknown order \(orderId)")
@@ -40,7 +40,7 @@ struct List: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let runtime = try startRuntime()
+        let runtime = try await startRuntime()
         let deliveries = try await runtime.store.deliveries(state: state.flatMap(DeliveryState.init), limit: limit)
         if json {
             print(try OrderReport.encode(deliveries.map(DeliveryView.init)))

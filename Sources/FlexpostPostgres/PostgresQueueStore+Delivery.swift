@@ -1,0 +1,201 @@
+import FlexpostCore
+import Foundation
+import PostgresNIO
+
+extension PostgresQueueStore {
+    static let deliveryColumns = """
+        id, order_id, kind, recipient_name, recipient_email, language, state, due_at, first_due_at, message_id,
+        attempts, created_at, sent_at, last_code, last_reply
+        """
+
+    typealias DeliveryRow = (Int64, String, String, String, String, String, String, Double, Double, String, Int64, Double,
+                             Double?, Int64?, String?)
+
+    static func delivery(_ r: DeliveryRow) throws -> Delivery {
+        Delivery(
+            id: r.0, orderId: r.1, kind: DeliveryKind(rawValue: r.2) ?? .accessData,
+            recipient: Contact(name: r.3, email: try EmailAddress(validating: r.4)),
+            language: Language(rawValue: r.5) ?? .de, state: DeliveryState(rawValue: r.6) ?? .dead,
+            dueAt: Date(timeIntervalSince1970: r.7), firstDueAt: Date(timeIntervalSince1970: r.8), messageID: r.9,
+            attempts: Int(r.10), createdAt: Date(timeIntervalSince1970: r.11),
+            sentAt: r.12.map(Date.init(timeIntervalSince1970:)), lastCode: r.13.map(Int.init), lastReply: r.14)
+    }
+
+    func deliveries(_ rows: PostgresRowSequence) async throws -> [Delivery] {
+        var result: [Delivery] = []
+        for try await row in rows.decode(DeliveryRow.self) { result.append(try Self.delivery(row)) }
+        return result
+    }
+
+    public func claimDue(at now: Date, limit: Int, lease: Lease) async throws -> [Delivery] {
+        let t = now.timeIntervalSince1970
+        let claimed = try await transaction { connection in
+            try await self.deliveries(try await connection.query(
+                """
+                UPDATE deliveries
+                SET state = 'sending', lease_owner = \(lease.owner), lease_expires_at = \(lease.expiresAt.timeIntervalSince1970),
+                    attempts = attempts + 1
+                WHERE id IN (
+                    SELECT id FROM deliveries
+                    WHERE (state IN ('scheduled', 'retrying') AND due_at <= \(t)) OR (state = 'sending' AND lease_expires_at <= \(t))
+                    ORDER BY due_at, id
+                    LIMIT \(limit)
+                    FOR UPDATE SKIP LOCKED)
+                RETURNING \(unescaped: Self.deliveryColumns)
+                """, logger: self.logger))
+        }
+        return claimed.sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }
+    }
+
+    public func renewClaims(owner: String, until: Date) async throws -> Set<Int64> {
+        var ids = Set<Int64>()
+        for try await id in try await client.query(
+            """
+            UPDATE deliveries SET lease_expires_at = \(until.timeIntervalSince1970)
+            WHERE state = 'sending' AND lease_owner = \(owner) RETURNING id
+            """, logger: logger
+        ).decode(Int64.self) {
+            ids.insert(id)
+        }
+        return ids
+    }
+
+    public func complete(deliveryId: Int64, owner: String, attempt: AttemptRecord) async throws -> Bool {
+        try await transaction { connection in
+            try await connection.query(
+                """
+                INSERT INTO attempts (delivery_id, started_at, finished_at, outcome, reply_code, reply)
+                VALUES (\(deliveryId), \(attempt.startedAt.timeIntervalSince1970), \(attempt.finishedAt.timeIntervalSince1970),
+                    \(attempt.nextState.rawValue), \(attempt.replyCode.map(Int64.init)), \(attempt.reply))
+                """, logger: self.logger
+            ).consume()
+            let finished: Double? = attempt.nextState.isFinal ? attempt.finishedAt.timeIntervalSince1970 : nil
+            let sent: Double? = attempt.nextState == .sent ? attempt.finishedAt.timeIntervalSince1970 : nil
+            let updated = try await connection.query(
+                """
+                UPDATE deliveries
+                SET state = \(attempt.nextState.rawValue), due_at = COALESCE(\(attempt.retryAt?.timeIntervalSince1970), due_at),
+                    sent_at = \(sent), last_code = \(attempt.replyCode.map(Int64.init)), last_reply = \(attempt.reply),
+                    lease_owner = NULL, lease_expires_at = NULL, finished_at = \(finished)
+                WHERE id = \(deliveryId) AND state = 'sending' AND lease_owner = \(owner) RETURNING id
+                """, logger: self.logger
+            ).collect()
+            return updated.count == 1
+        }
+    }
+
+    public func releaseClaims(owner: String) async throws {
+        try await client.query(
+            """
+            UPDATE deliveries SET state = CASE WHEN attempts > 1 THEN 'retrying' ELSE 'scheduled' END,
+                attempts = attempts - 1, lease_owner = NULL, lease_expires_at = NULL
+            WHERE state = 'sending' AND lease_owner = \(owner)
+            """, logger: logger
+        ).consume()
+    }
+
+    public func storedOrder(_ orderId: String) async throws -> StoredOrder? {
+        var found: (Data, Double?, Double?, Bool)?
+        for try await row in try await client.query(
+            """
+            SELECT o.document, o.cancelled_at, o.secrets_purged_at, COALESCE(c.portal_active, FALSE)
+            FROM orders o LEFT JOIN customers c ON c.customer_number = o.customer_number WHERE o.order_id = \(orderId)
+            """, logger: logger
+        ).decode((Data, Double?, Double?, Bool).self) {
+            found = row
+        }
+        guard let found else { return nil }
+        let order = try StoreCoding.decoder().decode(OrderConfirmation.self, from: found.0)
+        var sealed: [SealedSecret] = []
+        for try await (purpose, keyId, ciphertext) in try await client.query(
+            "SELECT purpose, key_id, ciphertext FROM secrets WHERE order_id = \(orderId) ORDER BY purpose", logger: logger
+        ).decode((String, String, Data).self) {
+            sealed.append(SealedSecret(purpose: purpose, keyId: keyId, ciphertext: Array(ciphertext)))
+        }
+        return StoredOrder(order: order, sealedSecrets: sealed, portalActive: found.3, cancelled: found.1 != nil,
+                           secretsPurged: found.2 != nil)
+    }
+
+    public func deliveries(orderId: String) async throws -> [Delivery] {
+        try await deliveries(try await client.query(
+            "SELECT \(unescaped: Self.deliveryColumns) FROM deliveries WHERE order_id = \(orderId) ORDER BY id", logger: logger))
+    }
+
+    public func deliveries(state: DeliveryState?, limit: Int) async throws -> [Delivery] {
+        try await deliveries(try await client.query(
+            """
+            SELECT \(unescaped: Self.deliveryColumns) FROM deliveries
+            WHERE \(state?.rawValue)::text IS NULL OR state = \(state?.rawValue) ORDER BY due_at, id LIMIT \(limit)
+            """, logger: logger))
+    }
+
+    public func attempts(orderId: String) async throws -> [AttemptEntry] {
+        var result: [AttemptEntry] = []
+        for try await r in try await client.query(
+            """
+            SELECT a.delivery_id, a.started_at, a.finished_at, a.outcome, a.reply_code, a.reply
+            FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.order_id = \(orderId) ORDER BY a.id
+            """, logger: logger
+        ).decode((Int64, Double, Double, String, Int64?, String).self) {
+            result.append(AttemptEntry(
+                deliveryId: r.0, startedAt: Date(timeIntervalSince1970: r.1), finishedAt: Date(timeIntervalSince1970: r.2),
+                outcome: DeliveryState(rawValue: r.3) ?? .dead, replyCode: r.4.map(Int.init), reply: r.5))
+        }
+        return result
+    }
+
+    public func history(orderId: String) async throws -> [HistoryEntry] {
+        var result: [HistoryEntry] = []
+        for try await r in try await client.query(
+            "SELECT at, actor, action, detail FROM history WHERE order_id = \(orderId) ORDER BY id", logger: logger
+        ).decode((Double, String, String, String).self) {
+            result.append(HistoryEntry(at: Date(timeIntervalSince1970: r.0), actor: r.1, action: r.2, detail: r.3))
+        }
+        return result
+    }
+
+    public func countsByState() async throws -> [DeliveryState: Int] {
+        var counts: [DeliveryState: Int] = [:]
+        for try await (state, n) in try await client.query(
+            "SELECT state, COUNT(*) FROM deliveries GROUP BY state", logger: logger
+        ).decode((String, Int64).self) {
+            if let s = DeliveryState(rawValue: state) { counts[s] = Int(n) }
+        }
+        return counts
+    }
+
+    public func dueCount(at now: Date, limit: Int?) async throws -> Int {
+        let t = now.timeIntervalSince1970
+        var count = 0
+        for try await n in try await client.query(
+            """
+            SELECT COUNT(*) FROM deliveries
+            WHERE (state IN ('scheduled', 'retrying') AND due_at <= \(t)) OR (state = 'sending' AND lease_expires_at <= \(t))
+            """, logger: logger
+        ).decode(Int64.self) {
+            count = Int(n)
+        }
+        return limit.map { min($0, count) } ?? count
+    }
+
+    func singleDate(_ query: PostgresQuery) async throws -> Date? {
+        var result: Double?
+        for try await value in try await client.query(query, logger: logger).decode(Double?.self) { result = value }
+        return result.map(Date.init(timeIntervalSince1970:))
+    }
+
+    public func oldestWaitingDue(at now: Date) async throws -> Date? {
+        try await singleDate(
+            "SELECT MIN(due_at) FROM deliveries WHERE state IN ('scheduled', 'retrying') AND due_at <= \(now.timeIntervalSince1970)")
+    }
+
+    public func nextDueDate() async throws -> Date? {
+        try await singleDate(
+            """
+            SELECT MIN(t) FROM (
+                SELECT MIN(due_at) AS t FROM deliveries WHERE state IN ('scheduled', 'retrying')
+                UNION ALL
+                SELECT MIN(lease_expires_at) FROM deliveries WHERE state = 'sending') AS waiting
+            """)
+    }
+}

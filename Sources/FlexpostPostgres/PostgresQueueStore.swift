@@ -1,0 +1,236 @@
+import FlexpostCore
+import Foundation
+import Logging
+import NIOSSL
+import PostgresNIO
+
+/// The queue on a shared PostgreSQL database: the same contract as the
+/// SQLite store, for any number of workers on any number of machines.
+/// Claims use `FOR UPDATE SKIP LOCKED` in short transactions; intake is
+/// idempotent by unique constraint, not by check-then-insert. The client's
+/// connection pool runs in a task owned by the store and reconnects by itself.
+public final class PostgresQueueStore: QueueStore {
+    let client: PostgresClient
+    let logger: Logger
+    private let runTask: Task<Void, Never>
+
+    /// Why a database URL cannot be used. Never echoes the password.
+    public struct URLError: Error, CustomStringConvertible, Sendable {
+        public let description: String
+    }
+
+    /// Parses `postgres://user:pass@host:port/db[?sslmode=disable|prefer|require]`.
+    public static func configuration(url text: String) throws(URLError) -> PostgresClient.Configuration {
+        guard let url = URLComponents(string: text), ["postgres", "postgresql"].contains(url.scheme ?? ""),
+            let host = url.host, !host.isEmpty, let user = url.user, !user.isEmpty
+        else { throw URLError(description: "FLEXPOST_DATABASE_URL must be postgres://user:pass@host:port/database") }
+        let database = String(url.path.drop(while: { $0 == "/" }))
+        guard !database.isEmpty else { throw URLError(description: "FLEXPOST_DATABASE_URL names no database") }
+        let mode = url.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
+        let tls: PostgresClient.Configuration.TLS
+        switch mode {
+        case "disable": tls = .disable
+        case "prefer": tls = .prefer(.makeClientConfiguration())
+        case "require", "verify-full": tls = .require(.makeClientConfiguration())
+        default: throw URLError(description: "FLEXPOST_DATABASE_URL sslmode must be disable, prefer, require or verify-full")
+        }
+        var configuration = PostgresClient.Configuration(
+            host: host, port: url.port ?? 5432, username: user.removingPercentEncoding ?? user,
+            password: url.password?.removingPercentEncoding, database: database, tls: tls)
+        configuration.options.maximumConnections = 8
+        return configuration
+    }
+
+    /// Connects, applies migrations, and keeps the pool running until ``close()``.
+    public init(url: String, logger: Logger) async throws {
+        let configuration = try Self.configuration(url: url)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        self.logger = logger
+        self.runTask = Task { await client.run() }
+        // Let the pool's run loop start before the first lease (it warns otherwise).
+        try? await Task.sleep(for: .milliseconds(20))
+        do {
+            _ = try await PostgresSchema.migrate(client, logger: logger)
+        } catch {
+            runTask.cancel()
+            throw error
+        }
+    }
+
+    /// Applies the migrations; returns the versions applied now.
+    public func migrate() async throws -> [Int] {
+        try await PostgresSchema.migrate(client, logger: logger)
+    }
+
+    public func close() async {
+        runTask.cancel()
+        _ = await runTask.value
+    }
+
+    deinit { runTask.cancel() }
+
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+    }
+
+    /// nil: new and now recorded; otherwise the outcome to answer.
+    func checkEvent(_ connection: PostgresConnection, _ identity: EventIdentity, at: Date) async throws -> IntakeOutcome? {
+        guard let fingerprint = identity.fingerprint(nil) else { return .conflict }
+        let inserted = try await connection.query(
+            """
+            INSERT INTO events (type, natural_key, fingerprint_key, fingerprint, received_at)
+            VALUES (\(identity.type.rawValue), \(identity.key), \(fingerprint.keyId), \(Data(fingerprint.digest)), \(at.timeIntervalSince1970))
+            ON CONFLICT (type, natural_key) DO NOTHING RETURNING id
+            """, logger: logger
+        ).collect()
+        if !inserted.isEmpty { return nil }
+        for try await (keyId, digest) in try await connection.query(
+            "SELECT fingerprint_key, fingerprint FROM events WHERE type = \(identity.type.rawValue) AND natural_key = \(identity.key)",
+            logger: logger
+        ).decode((String, Data).self) {
+            let stored = EventFingerprint(keyId: keyId, digest: Array(digest))
+            return identity.fingerprint(keyId) == stored ? .duplicate : .conflict
+        }
+        return .conflict
+    }
+
+    func addHistory(_ connection: PostgresConnection, orderId: String, at: Date, actor: String, action: String,
+                    detail: String) async throws {
+        try await connection.query(
+            """
+            INSERT INTO history (order_id, at, actor, action, detail)
+            VALUES (\(orderId), \(at.timeIntervalSince1970), \(actor), \(action), \(detail))
+            """, logger: logger
+        ).consume()
+    }
+
+    func markActive(_ connection: PostgresConnection, customerNumber: String, at: Date) async throws {
+        try await connection.query(
+            """
+            INSERT INTO customers (customer_number, portal_active, activated_at) VALUES (\(customerNumber), TRUE, \(at.timeIntervalSince1970))
+            ON CONFLICT (customer_number) DO UPDATE SET portal_active = TRUE,
+                activated_at = COALESCE(customers.activated_at, excluded.activated_at)
+            """, logger: logger
+        ).consume()
+    }
+
+    public func recordOrder(
+        _ identity: EventIdentity, customerNumber: String, receivedAt: Date,
+        prepare: @escaping @Sendable (Bool) -> PreparedOrder
+    ) async throws -> IntakeOutcome {
+        try await transaction { connection in
+            if let outcome = try await self.checkEvent(connection, identity, at: receivedAt) { return outcome }
+            var knownActive = false
+            for try await active in try await connection.query(
+                "SELECT portal_active FROM customers WHERE customer_number = \(customerNumber)", logger: self.logger
+            ).decode(Bool.self) {
+                knownActive = active
+            }
+            let prepared = prepare(knownActive)
+            let order = prepared.plan.order
+            let document = try StoreCoding.encoder.encode(order)
+            try await connection.query(
+                """
+                INSERT INTO orders (order_id, customer_number, document, confirmed_at, received_at)
+                VALUES (\(order.orderId), \(customerNumber), \(document), \(order.confirmedAt.timeIntervalSince1970), \(receivedAt.timeIntervalSince1970))
+                """, logger: self.logger
+            ).consume()
+            if order.portal.accountStatus == .active {
+                try await self.markActive(connection, customerNumber: customerNumber, at: receivedAt)
+            }
+            for sealed in prepared.sealedSecrets {
+                try await connection.query(
+                    """
+                    INSERT INTO secrets (order_id, purpose, key_id, ciphertext)
+                    VALUES (\(order.orderId), \(sealed.purpose), \(sealed.keyId), \(Data(sealed.ciphertext)))
+                    """, logger: self.logger
+                ).consume()
+            }
+            for planned in prepared.plan.deliveries {
+                try await connection.query(
+                    """
+                    INSERT INTO deliveries (order_id, kind, recipient_name, recipient_email, language, state,
+                        due_at, first_due_at, message_id, created_at)
+                    VALUES (\(order.orderId), \(planned.kind.rawValue), \(planned.recipient.name), \(planned.recipient.email.value),
+                        \(planned.language.rawValue), 'scheduled', \(planned.dueAt.timeIntervalSince1970),
+                        \(planned.dueAt.timeIntervalSince1970), \(planned.messageID), \(receivedAt.timeIntervalSince1970))
+                    """, logger: self.logger
+                ).consume()
+            }
+            let summary = prepared.plan.deliveries.map { "\($0.kind.rawValue) to \($0.recipient.email)" }
+            try await self.addHistory(
+                connection, orderId: order.orderId, at: receivedAt, actor: "order-system", action: "confirmed",
+                detail: prepared.plan.note ?? "scheduled: " + summary.joined(separator: ", "))
+            let cancelledFirst = try await connection.query(
+                "SELECT 1 FROM events WHERE type = 'order.cancelled' AND natural_key = \(order.orderId)", logger: self.logger
+            ).collect()
+            if !cancelledFirst.isEmpty {
+                try await self.cancel(connection, orderId: order.orderId, at: receivedAt, cancelledAt: receivedAt)
+            }
+            return .accepted
+        }
+    }
+
+    public func recordCancellation(_ identity: EventIdentity, _ cancellation: OrderCancellation, receivedAt: Date)
+        async throws -> IntakeOutcome
+    {
+        try await transaction { connection in
+            if let outcome = try await self.checkEvent(connection, identity, at: receivedAt) { return outcome }
+            let known = try await connection.query(
+                "SELECT 1 FROM orders WHERE order_id = \(cancellation.orderId) FOR UPDATE", logger: self.logger
+            ).collect()
+            if known.isEmpty {
+                try await self.addHistory(connection, orderId: cancellation.orderId, at: receivedAt, actor: "order-system",
+                                          action: "cancelled", detail: "cancellation received before the order")
+            } else {
+                try await self.cancel(connection, orderId: cancellation.orderId, at: receivedAt, cancelledAt: cancellation.cancelledAt)
+            }
+            return .accepted
+        }
+    }
+
+    func cancel(_ connection: PostgresConnection, orderId: String, at: Date, cancelledAt: Date) async throws {
+        let cancelled = try await connection.query(
+            """
+            UPDATE deliveries SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, finished_at = \(at.timeIntervalSince1970)
+            WHERE order_id = \(orderId) AND state IN ('scheduled', 'retrying', 'sending') RETURNING id
+            """, logger: logger
+        ).collect().count
+        try await connection.query("DELETE FROM secrets WHERE order_id = \(orderId)", logger: logger).consume()
+        try await connection.query(
+            """
+            UPDATE orders SET cancelled_at = \(cancelledAt.timeIntervalSince1970),
+                secrets_purged_at = COALESCE(secrets_purged_at, \(at.timeIntervalSince1970)) WHERE order_id = \(orderId)
+            """, logger: logger
+        ).consume()
+        try await addHistory(connection, orderId: orderId, at: at, actor: "order-system", action: "cancelled",
+                             detail: "\(cancelled) unsent deliveries cancelled, secrets destroyed")
+    }
+
+    public func recordActivation(_ identity: EventIdentity, _ activation: PortalActivation, receivedAt: Date)
+        async throws -> IntakeOutcome
+    {
+        try await transaction { connection in
+            if let outcome = try await self.checkEvent(connection, identity, at: receivedAt) { return outcome }
+            try await self.markActive(connection, customerNumber: activation.customerNumber, at: activation.activatedAt)
+            return .accepted
+        }
+    }
+}
+
+/// JSON coding of stored order documents, shared with the SQLite store's format.
+enum StoreCoding {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return decoder
+    }
+}

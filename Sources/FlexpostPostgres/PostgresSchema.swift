@@ -1,0 +1,128 @@
+import Logging
+import PostgresNIO
+
+/// Versioned migrations of the PostgreSQL queue, applied at start (and by
+/// `flexpost migrate`) inside one transaction holding an advisory lock, so
+/// that processes starting together apply each version exactly once.
+enum PostgresSchema {
+    static let lockKey: Int64 = 0x666C_6578_706F_7374  // "flexpost"
+
+    static let migrations: [(version: Int, statements: [String])] = [
+        (1, [
+            """
+            CREATE TABLE events (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                type TEXT NOT NULL,
+                natural_key TEXT NOT NULL,
+                fingerprint_key TEXT NOT NULL,
+                fingerprint BYTEA NOT NULL,
+                received_at DOUBLE PRECISION NOT NULL,
+                UNIQUE (type, natural_key))
+            """,
+            """
+            CREATE TABLE customers (
+                customer_number TEXT PRIMARY KEY,
+                portal_active BOOLEAN NOT NULL DEFAULT FALSE,
+                activated_at DOUBLE PRECISION)
+            """,
+            """
+            CREATE TABLE orders (
+                order_id TEXT PRIMARY KEY,
+                customer_number TEXT NOT NULL,
+                document BYTEA NOT NULL,
+                confirmed_at DOUBLE PRECISION NOT NULL,
+                received_at DOUBLE PRECISION NOT NULL,
+                cancelled_at DOUBLE PRECISION,
+                secrets_purged_at DOUBLE PRECISION)
+            """,
+            """
+            CREATE TABLE secrets (
+                order_id TEXT NOT NULL REFERENCES orders(order_id),
+                purpose TEXT NOT NULL,
+                key_id TEXT NOT NULL,
+                ciphertext BYTEA NOT NULL,
+                PRIMARY KEY (order_id, purpose))
+            """,
+            """
+            CREATE TABLE deliveries (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                order_id TEXT NOT NULL REFERENCES orders(order_id),
+                kind TEXT NOT NULL,
+                recipient_name TEXT NOT NULL,
+                recipient_email TEXT NOT NULL,
+                language TEXT NOT NULL,
+                state TEXT NOT NULL,
+                due_at DOUBLE PRECISION NOT NULL,
+                first_due_at DOUBLE PRECISION NOT NULL,
+                message_id TEXT NOT NULL UNIQUE,
+                attempts BIGINT NOT NULL DEFAULT 0,
+                lease_owner TEXT,
+                lease_expires_at DOUBLE PRECISION,
+                created_at DOUBLE PRECISION NOT NULL,
+                sent_at DOUBLE PRECISION,
+                last_code BIGINT,
+                last_reply TEXT,
+                finished_at DOUBLE PRECISION,
+                resend_of_kind TEXT)
+            """,
+            "CREATE INDEX deliveries_waiting ON deliveries (state, due_at)",
+            "CREATE INDEX deliveries_order ON deliveries (order_id)",
+            """
+            CREATE TABLE attempts (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                delivery_id BIGINT NOT NULL REFERENCES deliveries(id),
+                started_at DOUBLE PRECISION NOT NULL,
+                finished_at DOUBLE PRECISION NOT NULL,
+                outcome TEXT NOT NULL,
+                reply_code BIGINT,
+                reply TEXT NOT NULL)
+            """,
+            "CREATE INDEX attempts_delivery ON attempts (delivery_id)",
+            """
+            CREATE TABLE history (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                order_id TEXT NOT NULL,
+                at DOUBLE PRECISION NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                detail TEXT NOT NULL)
+            """,
+            "CREATE INDEX history_order ON history (order_id, action, at)",
+        ]),
+    ]
+
+    /// Applies what is missing; returns the versions applied now.
+    static func migrate(_ client: PostgresClient, logger: Logger) async throws -> [Int] {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger).consume()
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS flexpost_migrations (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                logger: logger
+            ).consume()
+            var applied = Set<Int>()
+            for try await version in try await connection.query("SELECT version FROM flexpost_migrations", logger: logger)
+                .decode(Int.self)
+            {
+                applied.insert(version)
+            }
+            var now: [Int] = []
+            for migration in migrations where !applied.contains(migration.version) {
+                for statement in migration.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).consume()
+                }
+                try await connection.query(
+                    "INSERT INTO flexpost_migrations (version) VALUES (\(migration.version))", logger: logger
+                ).consume()
+                now.append(migration.version)
+            }
+            return now
+        }
+    }
+}
+
+extension PostgresRowSequence {
+    /// Reads every row, so that a server error is not silently dropped.
+    func consume() async throws {
+        for try await _ in self {}
+    }
+}

@@ -1,0 +1,180 @@
+import FlexpostApp
+import FlexpostCore
+import Foundation
+import Testing
+
+/// The queue store contract, one suite run against every implementation:
+/// SQLite on disk and a real PostgreSQL server.
+@Suite("queue store conformance")
+struct StoreConformanceTests {
+    static let t0 = RFC3339.parse("2026-12-01T07:00:00Z")!
+
+    static func fixture(_ name: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: URL(fileURLWithPath: TestEnvironment.fixture(name))))
+    }
+
+    static func lease(_ owner: String, _ at: Date, seconds: Double = 60) -> Lease {
+        Lease(owner: owner, expiresAt: at.addingTimeInterval(seconds))
+    }
+
+    @Test("intake: accepted, duplicate, conflict; the document, sealed secrets and deliveries are stored", arguments: StoreKind.allCases)
+    func intake(kind: StoreKind) async throws {
+        let store = try await TestStores.make(kind)
+        let intake = TestStores.intake(store)
+        #expect(try await intake.submit(Self.fixture("order-second-site.json")).line == "accepted order.confirmed ORD-2026-004711")
+        #expect(try await intake.submit(Self.fixture("order-second-site.json")).line == "duplicate order.confirmed ORD-2026-004711")
+        let changed = Array(EventEditing.data("order-second-site.json", [("data.items[0].access.password", "other")]))
+        #expect(try await intake.submit(changed).line == "conflict order.confirmed ORD-2026-004711")
+        let stored = try #require(try await store.storedOrder("ORD-2026-004711"))
+        #expect(stored.order.siteProducts.first?.access.lineId == "001234567890")
+        #expect(stored.portalActive)
+        let secrets = try TestStores.sealer.open(stored.sealedSecrets, orderId: "ORD-2026-004711")
+        #expect(secrets.accessPasswords["SP-300401"]?.exposedValue == "s7Qp-Lx2r-9vTm")
+        let deliveries = try await store.deliveries(orderId: "ORD-2026-004711")
+        #expect(deliveries.map(\.kind) == [.accessData, .adminNotice])
+        #expect(deliveries.allSatisfy { $0.state == .scheduled && $0.attempts == 0 })
+        #expect(try await store.history(orderId: "ORD-2026-004711").map(\.action) == ["confirmed"])
+        #expect(try await store.storedOrder("NOPE") == nil)
+    }
+
+    @Test("R2 at intake: an OTP for a customer already known active is not stored", arguments: StoreKind.allCases)
+    func otpDiscarded(kind: StoreKind) async throws {
+        let store = try await TestStores.make(kind)
+        let intake = TestStores.intake(store)
+        #expect(try await intake.submit(Self.fixture("portal-account-activated.json")).line.hasPrefix("accepted"))
+        #expect(try await intake.submit(Self.fixture("order-new-customer.json")).line.hasPrefix("accepted"))
+        let stored = try #require(try await store.storedOrder("ORD-2026-004800"))
+        #expect(stored.portalActive)
+        #expect(!stored.sealedSecrets.contains { $0.purpose == SecretSealer.oneTimePasswordPurpose })
+    }
+
+    @Test("claims: only due ones, exclusive while leased, free again when the lease expires", arguments: StoreKind.allCases)
+    func claims(kind: StoreKind) async throws {
+        let store = try await TestStores.make(kind)
+        _ = try await TestStores.intake(store).submit(Self.fixture("order-second-site.json"))
+        let atNotice = RFC3339.parse("2026-11-30T14:12:00Z")!
+        #expect(try await store.dueCount(at: atNotice, limit: nil) == 1)
+        let first = try await store.claimDue(at: atNotice, limit: 10, lease: Self.lease("a", atNotice))
+        #expect(first.map(\.kind) == [.adminNotice])
+        #expect(first.first?.state == .sending && first.first?.attempts == 1)
+        #expect(try await store.claimDue(at: atNotice, limit: 10, lease: Self.lease("b", atNotice)).isEmpty)
+        let later = atNotice.addingTimeInterval(61)
+        let reclaimed = try await store.claimDue(at: later, limit: 10, lease: Self.lease("b", later))
+        #expect(reclaimed.map(\.id) == first.map(\.id), "the expired lease is taken over")
+        #expect(reclaimed.first?.attempts == 2)
+        // The first owner's late result is fenced off; the new owner's counts.
+        let record = AttemptRecord(startedAt: later, finishedAt: later, nextState: .sent, retryAt: nil, replyCode: 250, reply: "ok")
+        #expect(try await store.complete(deliveryId: first[0].id, owner: "a", attempt: record) == false)
+        #expect(try await store.renewClaims(owner: "a", until: later.addingTimeInterval(60)).isEmpty)
+        #expect(try await store.renewClaims(owner: "b", until: later.addingTimeInterval(60)) == [first[0].id])
+        #expect(try await store.complete(deliveryId: first[0].id, owner: "b", attempt: record))
+        let sent = try await store.deliveries(orderId: "ORD-2026-004711").first { $0.kind == .adminNotice }
+        #expect(sent?.state == .sent && sent?.sentAt == later && sent?.lastCode == 250)
+        #expect(try await store.attempts(orderId: "ORD-2026-004711").map(\.outcome) == [.sent, .sent])
+        #expect(try await store.countsByState() == [.sent: 1, .scheduled: 1])
+        #expect(try await store.nextDueDate() == Self.t0)
+    }
+
+    @Test("retry and release: a retry moves the due time; released claims are due again", arguments: StoreKind.allCases)
+    func retryAndRelease(kind: StoreKind) async throws {
+        let store = try await TestStores.make(kind)
+        _ = try await TestStores.intake(store).submit(Self.fixture("order-new-customer.json"))
+        let claimed = try await store.claimDue(at: Self.t0, limit: 5, lease: Self.lease("w", Self.t0))
+        #expect(claimed.count == 1)
+        let retryAt = Self.t0.addingTimeInterval(120)
+        let record = AttemptRecord(startedAt: Self.t0, finishedAt: Self.t0, nextState: .retrying, retryAt: retryAt,
+                                   replyCode: 451, reply: "451 later")
+        #expect(try await store.complete(deliveryId: claimed[0].id, owner: "w", attempt: record))
+        #expect(try await store.claimDue(at: Self.t0.addingTimeInterval(60), limit: 5, lease: Self.lease("w", Self.t0)).isEmpty)
+        #expect(try await store.oldestWaitingDue(at: retryAt) == retryAt)
+        let again = try await store.claimDue(at: retryAt, limit: 5, lease: Self.lease("w", retryAt))
+        #expect(again.first?.attempts == 2 && again.first?.firstDueAt == Self.t0)
+        try await store.releaseClaims(owner: "w")
+        let released = try await store.deliveries(orderId: "ORD-2026-004800")
+        #expect(released.first?.state == .retrying && released.first?.attempts == 1)
+    }
+
+    @Test("R5: cancellation before sending; a cancellation that arrives first; after sending nothing changes", arguments: StoreKind.allCases)
+    func cancellation(kind: StoreKind) async throws {
+        let store = try await TestStores.make(kind)
+        let intake = TestStores.intake(store)
+        #expect(try await intake.submit(Self.fixture("order-cancelled.json")).line.hasPrefix("accepted"))
+        _ = try await intake.submit(Self.fixture("order-second-base-package.json"))
+        let cancelledFirst = try #require(try await store.storedOrder("ORD-2026-004712"))
+        #expect(cancelledFirst.cancelled && cancelledFirst.sealedSecrets.isEmpty)
+        #expect(try await store.deliveries(orderId: "ORD-2026-004712").allSatisfy { $0.state == .cancelled })
+
+        _ = try await intake.submit(Self.fixture("order-second-site.json"))
+        let claimed = try await store.claimDue(at: Self.t0, limit: 10, lease: Self.lease("w", Self.t0))
+        for delivery in claimed where delivery.kind == .adminNotice {
+            _ = try await store.complete(deliveryId: delivery.id, owner: "w", attempt: AttemptRecord(
+                startedAt: Self.t0, finishedAt: Self.t0, nextState: .sent, retryAt: nil, replyCode: 250, reply: "ok"))
+        }
+        let cancel = Array(EventEditing.data("order-cancelled.json", [("data.orderId", "ORD-2026-004711")]))
+        #expect(try await intake.submit(cancel).line.hasPrefix("accepted"))
+        let states = try await store.deliveries(orderId: "ORD-2026-004711").map { "\($0.kind.rawValue) \($0.state.rawValue)" }
+        #expect(states == ["access-data cancelled", "admin-notice sent"])
+    }
+
+    @Test("R7 resend to the same recipients with a limit; R8 purge after the retention", arguments: StoreKind.allCases)
+    func resendAndPurge(kind: StoreKind) async throws {
+        let store = try await TestStores.make(kind)
+        _ = try await TestStores.intake(store).submit(Self.fixture("order-second-base-package.json"))
+        let request = ResendRequest(orderId: "ORD-2026-004712", kind: .adminNotice, actor: "agent", reason: "lost")
+        guard case .scheduled(let resent) = try await store.resend(request, at: Self.t0, limitPerDay: 2, messageID: { "<\(UUID())@x.example>" }) else {
+            Issue.record("not scheduled")
+            return
+        }
+        #expect(resent.map(\.recipient.email.value) == ["bsp-admin@mueller-logistik.example", "it@mueller-logistik.example"])
+        _ = try await store.resend(request, at: Self.t0, limitPerDay: 2, messageID: { "<\(UUID())@x.example>" })
+        #expect(try await store.resend(request, at: Self.t0, limitPerDay: 2, messageID: { "<\(UUID())@x.example>" }) == .limitReached(2))
+        #expect(try await store.resend(ResendRequest(orderId: "NOPE", kind: .adminNotice, actor: "a", reason: "r"),
+                                       at: Self.t0, limitPerDay: 2, messageID: { "<n@x.example>" }) == .unknownOrder)
+
+        // Send the access data, then purge 31 days later.
+        let claimed = try await store.claimDue(at: Self.t0, limit: 20, lease: Self.lease("w", Self.t0))
+        for delivery in claimed {
+            _ = try await store.complete(deliveryId: delivery.id, owner: "w", attempt: AttemptRecord(
+                startedAt: Self.t0, finishedAt: Self.t0, nextState: .sent, retryAt: nil, replyCode: 250, reply: "ok"))
+        }
+        #expect(try await store.purgeSecrets(finishedBefore: Self.t0, at: Self.t0) == 0)
+        let later = Self.t0.addingTimeInterval(31 * 86_400)
+        #expect(try await store.purgeSecrets(finishedBefore: later.addingTimeInterval(-30 * 86_400), at: later) == 1)
+        let purged = try #require(try await store.storedOrder("ORD-2026-004712"))
+        #expect(purged.secretsPurged && purged.sealedSecrets.isEmpty)
+        let access = ResendRequest(orderId: "ORD-2026-004712", kind: .accessData, actor: "a", reason: "r")
+        #expect(try await store.resend(access, at: later, limitPerDay: 5, messageID: { "<m@x.example>" }) == .secretsGone)
+    }
+
+    @Test("concurrent claimers never share a delivery; concurrent duplicate intake stores one", arguments: StoreKind.allCases)
+    func concurrency(kind: StoreKind) async throws {
+        let store = try await TestStores.make(kind)
+        let intake = TestStores.intake(store)
+        let lines = try ConcurrencyAndCrashTests.orders(120).split(separator: UInt8(ascii: "\n"))
+        for line in lines { _ = try await intake.submit(Array(line)) }
+        let claims = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    var mine: [Int64] = []
+                    while true {
+                        let batch = try await store.claimDue(at: Self.t0, limit: 7, lease: Self.lease("w\(worker)", Self.t0))
+                        if batch.isEmpty { return mine }
+                        mine += batch.map(\.id)
+                    }
+                }
+            }
+            return try await group.reduce(into: [Int64]()) { $0 += $1 }
+        }
+        #expect(claims.count == 120)
+        #expect(Set(claims).count == 120)
+
+        let event = Array(EventEditing.data("order-second-site.json", [("data.orderId", "ORD-RACE")]))
+        let results = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<6 { group.addTask { try await intake.submit(event).line } }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(results.filter { $0.hasPrefix("accepted") }.count == 1)
+        #expect(results.filter { $0.hasPrefix("duplicate") }.count == 5)
+        #expect(try await store.deliveries(orderId: "ORD-RACE").count == 2)
+    }
+}

@@ -1,0 +1,57 @@
+import FlexpostApp
+import FlexpostCore
+import FlexpostPostgres
+import FlexpostStore
+import Foundation
+import Logging
+
+/// The store implementations the conformance suite runs against.
+enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
+}
+
+import Testing
+
+/// Fresh stores for tests: SQLite in a new directory, PostgreSQL in a new
+/// database on the server `make test` started (FLEXPOST_TEST_POSTGRES_URL).
+enum TestStores {
+    static var postgresURL: String? { ProcessInfo.processInfo.environment["FLEXPOST_TEST_POSTGRES_URL"] }
+
+    /// A new, empty database on the test server; its URL.
+    static func newPostgresDatabase() async throws -> String {
+        guard let base = postgresURL else {
+            throw TestFailure("FLEXPOST_TEST_POSTGRES_URL is not set: run the tests with `make test`, which starts PostgreSQL")
+        }
+        let name = "flexpost_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
+        let admin = base.replacingOccurrences(of: "?sslmode=disable", with: "")
+        let result = try await ChildProcess(
+            executable: "/usr/bin/psql", arguments: [admin, "-q", "-c", "CREATE DATABASE \(name)"],
+            environment: ProcessInfo.processInfo.environment, directory: FileManager.default.temporaryDirectory
+        ).wait()
+        guard result.status == 0 else { throw TestFailure("psql failed: \(result.stderr)") }
+        return base.replacingOccurrences(of: "/postgres?", with: "/\(name)?")
+    }
+
+    static func make(_ kind: StoreKind) async throws -> any QueueStore {
+        switch kind {
+        case .sqlite:
+            let dir = try TestEnvironment.temporaryDirectory("store")
+            return try SQLiteQueueStore(path: dir.appendingPathComponent("queue.sqlite").path)
+        case .postgres:
+            var logger = Logger(label: "test.postgres")
+            logger.logLevel = .error
+            return try await PostgresQueueStore(url: try await newPostgresDatabase(), logger: logger)
+        }
+    }
+
+    /// The configuration pieces the intake needs, with a fixed test key.
+    static let sealer = SecretSealer(keyRing: try! EncryptionKeyRing(parsing: Secret(TestEnvironment.encryptionKey)))
+    static let planner = DeliveryPlanner(
+        schedule: AccessDataSchedule(timeZone: TimeZone(identifier: "Europe/Berlin")!, sendAt: LocalTime("08:00")!),
+        messageIDDomain: "companyflex.example")
+
+    static func intake(_ store: any QueueStore, at: String = "2026-11-30T18:00:00Z") -> Intake {
+        Intake(store: store, sealer: sealer, planner: planner, clock: FixedClock(RFC3339.parse(at)!))
+    }
+}
