@@ -51,7 +51,7 @@ test: deps-test
 	FLEXPOST_BIN="$$($(SWIFT) build --show-bin-path)/flexpost" \
 	FLEXPOST_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$$port/postgres?sslmode=disable" \
 	FLEXPOST_TEST_POSTGRES_DIR="$(PG_DIR)" \
-	  $(SWIFT) test --skip-build; status=$$?; \
+	  timeout --kill-after=30 1500 $(SWIFT) test --skip-build; status=$$?; \
 	bash Tests/Support/postgres_test_server.sh stop "$(PG_DIR)"; exit $$status
 
 ## make post [EVENT=file] [URL=...]: post an event to a running serve, signed

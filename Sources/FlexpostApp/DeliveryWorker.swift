@@ -111,7 +111,7 @@ public struct DeliveryWorker: Sendable {
                 .record(duration: ContinuousClock.now - sendStarted)
             record = attemptRecord(outcome, delivery: delivery, started: started, finished: clock.now())
         }
-        let held = try await store.complete(deliveryId: delivery.id, owner: owner, attempt: record)
+        let held = try await recordWithRetry { try await store.complete(deliveryId: delivery.id, owner: owner, attempt: record) }
         Counter(label: "flexpost_deliveries_total",
                 dimensions: [("kind", delivery.kind.rawValue), ("result", record.nextState.rawValue)]).increment()
         log[metadataKey: "smtp.code"] = "\(record.replyCode.map(String.init) ?? "-")"
@@ -122,6 +122,26 @@ public struct DeliveryWorker: Sendable {
         default: log.error("delivery failed for good")
         }
         return held ? record.nextState : nil
+    }
+
+    /// Records an attempt's result, retrying through a short database outage
+    /// (up to a third of the lease): giving up would let the lease expire and
+    /// the mail, already handed to the relay, be sent a second time.
+    func recordWithRetry<T>(_ body: () async throws -> T) async throws -> T {
+        let deadline = ContinuousClock.now + .seconds(leaseSeconds / 3)
+        var delay = Duration.milliseconds(100)
+        while true {
+            do {
+                return try await body()
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                guard ContinuousClock.now + delay < deadline else { throw error }
+                logger.warning("recording a delivery result failed, retrying", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(2))
+            }
+        }
     }
 
     struct Problem: Error, CustomStringConvertible {

@@ -6,6 +6,11 @@
 # Trust authentication on 127.0.0.1 only: test use, never production.
 set -euo pipefail
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+# The server daemon must not inherit the caller's descriptors: a parent that
+# watches a descriptor for its child's exit (Foundation's Process does) would wait forever.
+for fd in $(ls /proc/$$/fd); do
+  if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+done
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 dir=$2
 case "$1" in
