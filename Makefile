@@ -14,7 +14,7 @@ DEV_WEBHOOK_SECRET := whsec_ZmxleHBvc3QtZGV2ZWxvcG1lbnQtb25seQ==
 EVENT ?= Tests/Fixtures/events/order-second-site.json
 URL ?= http://127.0.0.1:8080
 
-.PHONY: run test build deps-run deps-test post clean
+.PHONY: run test build deps-run deps-test post fuzz clean
 
 define install_missing
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -64,6 +64,21 @@ post:
 	curl -sS -X POST "$(URL)/v1/events" -H 'content-type: application/json' \
 	  -H "webhook-id: $$id" -H "webhook-timestamp: $$ts" -H "webhook-signature: v1,$$sig" \
 	  --data-binary "@$(EVENT)"; echo
+
+## make fuzz [FUZZ_RUNS=N]: libFuzzer over the event decoder (then rules and
+## MIME) and over the header / quoted-printable encoders, seeded from the samples.
+FUZZ_RUNS ?= 1000000
+fuzz: deps-run
+	FLEXPOST_FUZZ=1 $(SWIFT) build --scratch-path .build-fuzz --product FuzzEventDecoder
+	FLEXPOST_FUZZ=1 $(SWIFT) build --scratch-path .build-fuzz --product FuzzMailEncoding
+	@mkdir -p .build-fuzz/corpus-events .build-fuzz/corpus-encoding
+	@cp Tests/Fixtures/events/*.json .build-fuzz/corpus-events/
+	@printf 'Ihre Zugangsdaten f\xc3\xbcr CompanyFlex \xe2\x80\x93 Auftrag' > .build-fuzz/corpus-encoding/subject
+	@printf 'J\xc3\xb6rg Sch\xc3\xa4fer' > .build-fuzz/corpus-encoding/name
+	FLEXPOST_TEMPLATES=templates .build-fuzz/debug/FuzzEventDecoder -runs=$(FUZZ_RUNS) -max_len=4096 \
+	  -print_final_stats=1 .build-fuzz/corpus-events 2>&1 | tail -n 12
+	.build-fuzz/debug/FuzzMailEncoding -runs=$(FUZZ_RUNS) -max_len=512 -print_final_stats=1 \
+	  .build-fuzz/corpus-encoding 2>&1 | tail -n 12
 
 clean:
 	rm -rf .build

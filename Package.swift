@@ -1,4 +1,5 @@
 // swift-tools-version: 6.1
+import Foundation
 import PackageDescription
 
 let package = Package(
@@ -103,3 +104,15 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets, only with FLEXPOST_FUZZ=1 (`make fuzz`): they link
+// libFuzzer's own main and are not part of the normal build.
+if ProcessInfo.processInfo.environment["FLEXPOST_FUZZ"] == "1" {
+    for name in ["FuzzEventDecoder", "FuzzMailEncoding"] {
+        package.targets.append(.executableTarget(
+            name: name, dependencies: ["FlexpostCore"],
+            swiftSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library"])],
+            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]))
+        package.products.append(.executable(name: name, targets: [name]))
+    }
+}

@@ -74,6 +74,16 @@ public struct Configuration: Sendable {
             try Self.parseSMTP(url: url, username: value("FLEXPOST_SMTP_USER"), password: password,
                                caFile: value("FLEXPOST_SMTP_CA_FILE"))
         }
+        switch value("FLEXPOST_SMTP_TLS_VERIFY") ?? "on" {
+        case "on": break
+        case "off":
+            guard let relay = smtp, let host = URLComponents(string: relay.url)?.host, Self.isLoopback(host) else {
+                throw ConfigurationError(
+                    "FLEXPOST_SMTP_TLS_VERIFY=off is refused: certificate verification may only be switched off for a loopback relay")
+            }
+            smtp?.verifyPeer = false
+        default: throw ConfigurationError("FLEXPOST_SMTP_TLS_VERIFY must be on or off")
+        }
         // Every SMTP attempt is bounded well below the lease (a third of it, at most 30 s).
         let attemptBound = max(3, min(30, lease / 3))
         smtp?.transactionTimeout = attemptBound

@@ -19,6 +19,8 @@ public struct SMTPConfiguration: Sendable {
     public var password: Secret?
     /// PEM file of a private CA; nil: the system trust store.
     public var caFile: String?
+    /// Certificate and host-name verification; only ever off for a loopback relay.
+    public var verifyPeer: Bool = true
     /// The name flexpost greets with (EHLO).
     public var heloName: String
     /// Bound on connecting, greeting, EHLO, STARTTLS and AUTH.

@@ -41,8 +41,8 @@ final class SMTPConnection: @unchecked Sendable {
         set(CURLOPT_TIMEOUT, c.transactionTimeout)
         set(CURLOPT_SERVER_RESPONSE_TIMEOUT, c.transactionTimeout)
         set(CURLOPT_SSLVERSION, Int(CURL_SSLVERSION_TLSv1_2))
-        set(CURLOPT_SSL_VERIFYPEER, 1)
-        set(CURLOPT_SSL_VERIFYHOST, 2)
+        set(CURLOPT_SSL_VERIFYPEER, c.verifyPeer ? 1 : 0)
+        set(CURLOPT_SSL_VERIFYHOST, c.verifyPeer ? 2 : 0)
         switch c.security {
         case .implicitTLS, .requireSTARTTLS: set(CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue))
         case .opportunistic: set(CURLOPT_USE_SSL, Int(CURLUSESSL_TRY.rawValue))

@@ -91,7 +91,8 @@ struct OperationsTests {
         for (name, value) in [("FLEXPOST_SMTP_URL", "http://relay.example"), ("FLEXPOST_TIMEZONE", "Mars/Olympus"),
                               ("FLEXPOST_SEND_AT", "8 o'clock"), ("FLEXPOST_ENCRYPTION_KEY", "short"),
                               ("FLEXPOST_SMTP_URL", "smtp://user:pw@relay.example:587"), ("FLEXPOST_RETRY_LIFETIME", "soon"),
-                              ("FLEXPOST_DATABASE_URL", "mysql://x")] {
+                              ("FLEXPOST_DATABASE_URL", "mysql://x"), ("FLEXPOST_SMTP_TLS_VERIFY", "maybe"),
+                              ("FLEXPOST_DATABASE_URL", "postgres://user:pw@/nodb")] {
             var env = TestEnvironment.baseEnvironment()
             env[name] = value
             let result = try await flexpost(["drain"], environment: env, directory: dir)
@@ -99,6 +100,15 @@ struct OperationsTests {
             #expect(result.stderr.contains(name), "\(result.stderr)")
             #expect(!result.stderr.contains("pw@"), "no credentials echoed")
         }
+        // TLS verification switched off for a relay that is not on loopback: refused at start.
+        var insecure = TestEnvironment.baseEnvironment()
+        insecure["FLEXPOST_SMTP_URL"] = "smtp://relay.example:587"
+        insecure["FLEXPOST_SMTP_TLS_VERIFY"] = "off"
+        let refused = try await flexpost(["serve"], environment: insecure, directory: dir)
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("FLEXPOST_SMTP_TLS_VERIFY=off is refused"))
+        insecure["FLEXPOST_SMTP_URL"] = "smtp://127.0.0.1:2525"
+        #expect(try await flexpost(["list"], environment: insecure, directory: dir).status == 0, "allowed on loopback")
         let usage = try await flexpost(["drain", "--now", "tomorrow"], environment: TestEnvironment.baseEnvironment(), directory: dir)
         #expect(usage.status == 2)
         let unknown = try await flexpost(["frobnicate"], environment: TestEnvironment.baseEnvironment(), directory: dir)

@@ -178,3 +178,30 @@ struct StoreConformanceTests {
         #expect(try await store.deliveries(orderId: "ORD-RACE").count == 2)
     }
 }
+
+/// Key rotation on every store: new secrets under the newest key, old ones
+/// readable, `rekey` moves everything to the newest key.
+@Suite("key rotation")
+struct KeyRotationTests {
+    static let oldKey = "old:" + Data(repeating: 1, count: 32).base64EncodedString()
+    static let newKey = "new:" + Data(repeating: 2, count: 32).base64EncodedString()
+
+    @Test("rekey re-encrypts every secret under the newest key; the old key can then be retired", arguments: StoreKind.allCases)
+    func rekey(kind: StoreKind) async throws {
+        let store = try await TestStores.make(kind)
+        let old = SecretSealer(keyRing: try EncryptionKeyRing(parsing: Secret(Self.oldKey)))
+        let intake = Intake(store: store, sealer: old, planner: TestStores.planner, clock: FixedClock(StoreConformanceTests.t0))
+        _ = try await intake.submit(StoreConformanceTests.fixture("order-new-customer.json"))
+        _ = try await intake.submit(StoreConformanceTests.fixture("order-second-site.json"))
+        let both = SecretSealer(keyRing: try EncryptionKeyRing(parsing: Secret(Self.newKey + "," + Self.oldKey)))
+        let result = try await store.rekey(newestKeyId: "new") { orderId, sealed in try? both.reseal(sealed, orderId: orderId) }
+        #expect(result.rekeyed == 3 && result.failed == 0)  // OTP + two access passwords
+        #expect(try await store.rekey(newestKeyId: "new") { orderId, sealed in try? both.reseal(sealed, orderId: orderId) }.rekeyed == 0)
+        let onlyNew = SecretSealer(keyRing: try EncryptionKeyRing(parsing: Secret(Self.newKey)))
+        let stored = try #require(try await store.storedOrder("ORD-2026-004800"))
+        #expect(stored.sealedSecrets.allSatisfy { $0.keyId == "new" })
+        let secrets = try onlyNew.open(stored.sealedSecrets, orderId: "ORD-2026-004800")
+        #expect(secrets.oneTimePassword?.exposedValue == "K9vR-7tXq-M2wL")
+        #expect(secrets.accessPasswords["SP-400001"]?.exposedValue == "Zr5m-Pq8d-Yc1v")
+    }
+}

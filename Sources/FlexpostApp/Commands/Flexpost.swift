@@ -9,7 +9,7 @@ public struct Flexpost: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "flexpost",
         abstract: "Delivers CompanyFlex access-data e-mails and BSP administrator notices.",
-        subcommands: [Serve.self, Drain.self, Enqueue.self, Resend.self, Status.self, List.self, Purge.self, Preview.self, Migrate.self])
+        subcommands: [Serve.self, Drain.self, Enqueue.self, Resend.self, Status.self, List.self, Purge.self, Preview.self, Migrate.self, Rekey.self])
 
     public init() {}
 }

@@ -159,6 +159,11 @@ public protocol QueueStore: Sendable {
     /// that were cancelled) before `cutoff`. Returns how many orders.
     func purgeSecrets(finishedBefore cutoff: Date, at: Date) async throws -> Int
 
+    /// Re-encrypts every stored secret not sealed under `newestKeyId`, a few
+    /// at a time. `reseal` returns nil for a secret it cannot open (counted as failed).
+    func rekey(newestKeyId: String, reseal: @escaping @Sendable (_ orderId: String, SealedSecret) -> SealedSecret?)
+        async throws -> (rekeyed: Int, failed: Int)
+
     func storedOrder(_ orderId: String) async throws -> StoredOrder?
     func deliveries(orderId: String) async throws -> [Delivery]
     func deliveries(state: DeliveryState?, limit: Int) async throws -> [Delivery]

@@ -52,6 +52,11 @@ public struct SecretSealer: Sendable {
         return Secret(text)
     }
 
+    /// Opens a secret and seals it again under the newest key (key rotation).
+    public func reseal(_ sealed: SealedSecret, orderId: String) throws(OpenError) -> SealedSecret {
+        seal(try open(sealed, orderId: orderId), orderId: orderId, purpose: sealed.purpose)
+    }
+
     /// Seals all secrets of an order.
     public func seal(_ secrets: OrderSecrets, orderId: String) -> [SealedSecret] {
         var sealed: [SealedSecret] = []

@@ -1,0 +1,53 @@
+import FlexpostCore
+import Foundation
+
+/// libFuzzer target: any bytes through the event decoder; what it accepts
+/// goes through the rules and the MIME builder, and every message must be
+/// 7-bit, CRLF-only, with lines of at most 998 octets and no injected header.
+enum FuzzEventDecoder {
+    static let composer: MailComposer = {
+        let directory = ProcessInfo.processInfo.environment["FLEXPOST_TEMPLATES"] ?? "templates"
+        var sources: [String: String] = [:]
+        for name in MailTemplates.requiredFileNames {
+            sources[name] = try! String(contentsOfFile: directory + "/" + name, encoding: .utf8)
+        }
+        return MailComposer(
+            templates: try! MailTemplates(sources: sources),
+            sender: Contact(name: "CompanyFlex", email: try! EmailAddress(validating: "noreply@companyflex.example")),
+            timeZone: TimeZone(identifier: "Europe/Berlin")!)
+    }()
+    static let planner = DeliveryPlanner(
+        schedule: AccessDataSchedule(timeZone: TimeZone(identifier: "Europe/Berlin")!, sendAt: LocalTime("08:00")!),
+        messageIDDomain: "companyflex.example")
+
+    static func check(_ bytes: [UInt8]) {
+        guard let decoded = try? EventDecoder().decode(bytes) else { return }
+        guard case .orderConfirmed(let order) = decoded.event else { return }
+        for active in [false, true] {
+            for delivery in planner.plan(order, portalKnownActive: active).deliveries {
+                let content: any MailContent = delivery.kind == .accessData
+                    ? AccessDataMail(order: order, portalActive: active)
+                    : AdministratorNotice(order: order, administrator: delivery.recipient)
+                guard let message = try? composer.compose(
+                    content, to: delivery.recipient, language: delivery.language, messageID: delivery.messageID,
+                    date: delivery.dueAt)
+                else { continue }
+                // Validated input must always render.
+                guard let wire = try? message.render() else { fatalError("validated order did not render") }
+                if let problem = WireFormat.violation(in: wire) { fatalError("MIME rule broken: \(problem)") }
+                let head = String(decoding: wire, as: UTF8.self).components(separatedBy: "\r\n\r\n")[0]
+                for line in head.components(separatedBy: "\r\n") where !line.hasPrefix(" ") {
+                    guard let colon = line.firstIndex(of: ":"), !line[..<colon].contains(" ") else {
+                        fatalError("not a header line: \(line)")
+                    }
+                }
+            }
+        }
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzEventDecoder(_ data: UnsafeRawPointer, _ size: Int) -> CInt {
+    FuzzEventDecoder.check(Array(UnsafeRawBufferPointer(start: data, count: size)))
+    return 0
+}

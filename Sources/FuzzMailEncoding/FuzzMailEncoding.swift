@@ -1,0 +1,51 @@
+import FlexpostCore
+import Foundation
+
+/// libFuzzer target: any text through the header encoder and the
+/// quoted-printable encoder. Output is 7-bit, folded only as CRLF SP, encoded
+/// words at most 75 characters, lines at most 76 (QP), and it decodes back.
+enum FuzzMailEncoding {
+    static func check(_ bytes: [UInt8]) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        if let encoded = try? HeaderEncoding.unstructured(text, header: "Subject") {
+            expectHeaderSafe(encoded)
+            let words = encoded.components(separatedBy: "\r\n ")
+            if words.count > 1 || encoded.hasPrefix("=?utf-8?B?") {
+                var decoded = ""
+                for word in words {
+                    guard word.count <= 75, word.hasPrefix("=?utf-8?B?"), word.hasSuffix("?="),
+                        let data = Data(base64Encoded: String(word.dropFirst(10).dropLast(2)))
+                    else { fatalError("bad encoded word: \(word)") }
+                    decoded += String(decoding: data, as: UTF8.self)
+                }
+                guard decoded == text else { fatalError("encoded words do not decode to the input") }
+            } else if encoded != text {
+                fatalError("plain subject changed")
+            }
+        } else if !text.unicodeScalars.contains(where: { $0.value < 0x20 || ($0.value >= 0x7F && $0.value <= 0x9F) || $0.value == 0x2028 || $0.value == 0x2029 }) {
+            fatalError("refused a value without control characters")
+        }
+        if let name = try? HeaderEncoding.displayName(text, header: "To") { expectHeaderSafe(name) }
+
+        let qp = QuotedPrintable.encode(text)
+        if let problem = WireFormat.violation(in: qp) { fatalError("QP broke the wire format: \(problem)") }
+        for line in String(decoding: qp, as: UTF8.self).components(separatedBy: "\r\n") where line.utf8.count > 76 {
+            fatalError("QP line over 76")
+        }
+    }
+
+    static func expectHeaderSafe(_ value: String) {
+        for (index, line) in value.components(separatedBy: "\r\n").enumerated() {
+            if index > 0 && !line.hasPrefix(" ") { fatalError("fold without leading space") }
+            if line.unicodeScalars.contains(where: { !$0.isASCII || $0.value < 0x20 && $0.value != 9 || $0.value == 0x7F }) {
+                fatalError("header value not 7-bit printable")
+            }
+        }
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzMailEncoding(_ data: UnsafeRawPointer, _ size: Int) -> CInt {
+    FuzzMailEncoding.check(Array(UnsafeRawBufferPointer(start: data, count: size)))
+    return 0
+}

@@ -1,0 +1,50 @@
+import Foundation
+import GRDB
+import Testing
+
+/// Key rotation through the command line, and ciphertexts bound to their rows.
+@Suite("security")
+struct SecurityTests {
+    @Test("rotation: new key first, rekey, then the old key retired; mail still carries the password")
+    func rotation() async throws {
+        let s = try await BusinessRulesTests.Setup("rotation")
+        var env = s.env
+        env["FLEXPOST_ENCRYPTION_KEY"] = KeyRotationTests.oldKey
+        #expect(try await flexpost(["enqueue", TestEnvironment.fixture("order-second-site.json")], environment: env, directory: s.dir).status == 0)
+        env["FLEXPOST_ENCRYPTION_KEY"] = KeyRotationTests.newKey + "," + KeyRotationTests.oldKey
+        let rekey = try await flexpost(["rekey"], environment: env, directory: s.dir)
+        #expect(rekey.status == 0, "\(rekey.stderr)")
+        #expect(rekey.stdout == "rekey: 1 secrets re-encrypted under key new, 0 could not be opened\n")
+        env["FLEXPOST_ENCRYPTION_KEY"] = KeyRotationTests.newKey
+        #expect(try await flexpost(["drain", "--now", "2026-12-01T08:00:00+01:00"], environment: env, directory: s.dir).status == 0)
+        let mail = try #require(try s.server.messages().first { $0.rcptTos == ["erika.mueller@mueller-logistik.example"] })
+        #expect(try #require(mail.part("text/plain")).contains("s7Qp-Lx2r-9vTm"))
+    }
+
+    @Test("a ciphertext copied into another order's row does not decrypt: the delivery dies instead of leaking")
+    func movedCiphertext() async throws {
+        let s = try await BusinessRulesTests.Setup("moved")
+        #expect(try await s.enqueue(fixture: "order-second-site.json").status == 0)
+        let other = EventEditing.data("order-second-site.json", [
+            ("data.orderId", "ORD-OTHER"), ("data.customer.contact.email", "other@example.com"),
+            ("data.items[0].access.password", "Other-Secret-9"),
+        ])
+        #expect(try await s.enqueue(other).status == 0)
+        // An attacker with write access to the database swaps ciphertexts between orders.
+        let queue = try DatabaseQueue(path: s.dir.appendingPathComponent("queue/flexpost.sqlite").path)
+        try await queue.write { db in
+            try db.execute(sql: """
+                UPDATE secrets SET ciphertext = (SELECT ciphertext FROM secrets WHERE order_id = 'ORD-OTHER')
+                WHERE order_id = 'ORD-2026-004711'
+                """)
+        }
+        let drain = try await s.drain("2026-12-01T08:00:00+01:00")
+        #expect(drain.status == 1)
+        #expect(drain.stdout.contains("1 dead"))
+        let received = try s.server.messages()
+        #expect(!received.contains { $0.rcptTos == ["erika.mueller@mueller-logistik.example"] })
+        #expect(!received.contains { String(decoding: $0.raw, as: UTF8.self).contains("Other-Secret-9") && $0.rcptTos != ["other@example.com"] })
+        let status = try await s.run(["status", "ORD-2026-004711"])
+        #expect(status.stdout.contains("cannot be decrypted"))
+    }
+}
