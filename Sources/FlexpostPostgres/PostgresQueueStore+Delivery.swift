@@ -105,7 +105,7 @@ extension PostgresQueueStore {
             found = row
         }
         guard let found else { return nil }
-        let order = try StoreCoding.decoder().decode(OrderConfirmation.self, from: found.0)
+        let order = try StoredDocument.decode(found.0)
         var sealed: [SealedSecret] = []
         for try await (purpose, keyId, ciphertext) in try await client.query(
             "SELECT purpose, key_id, ciphertext FROM secrets WHERE order_id = \(orderId) ORDER BY purpose", logger: logger

@@ -129,7 +129,7 @@ public final class PostgresQueueStore: QueueStore {
             }
             let prepared = prepare(knownActive)
             let order = prepared.plan.order
-            let document = try StoreCoding.encoder.encode(order)
+            let document = try StoredDocument.encode(order)
             try await connection.query(
                 """
                 INSERT INTO orders (order_id, customer_number, document, confirmed_at, received_at)
@@ -216,21 +216,5 @@ public final class PostgresQueueStore: QueueStore {
             try await self.markActive(connection, customerNumber: activation.customerNumber, at: activation.activatedAt)
             return .accepted
         }
-    }
-}
-
-/// JSON coding of stored order documents, shared with the SQLite store's format.
-enum StoreCoding {
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .secondsSince1970
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }()
-
-    static func decoder() -> JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .secondsSince1970
-        return decoder
     }
 }

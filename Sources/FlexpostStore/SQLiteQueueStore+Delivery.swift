@@ -105,7 +105,7 @@ extension SQLiteQueueStore {
                     """,
                 arguments: [orderId])
             else { return nil }
-            let order = try Self.decoder().decode(OrderConfirmation.self, from: row["document"] as Data)
+            let order = try StoredDocument.decode(row["document"] as Data)
             let sealed = try Row.fetchAll(
                 db, sql: "SELECT purpose, key_id, ciphertext FROM secrets WHERE order_id = ? ORDER BY purpose",
                 arguments: [orderId]

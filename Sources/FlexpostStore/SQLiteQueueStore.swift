@@ -27,19 +27,6 @@ public final class SQLiteQueueStore: QueueStore {
         try SQLiteSchema.migrator.migrate(pool)
     }
 
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .secondsSince1970
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }()
-
-    static func decoder() -> JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .secondsSince1970
-        return decoder
-    }
-
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction: the write lock is taken
     /// up front, so concurrent processes queue on the busy timeout instead of
     /// failing to upgrade a read lock.
@@ -89,7 +76,7 @@ public final class SQLiteQueueStore: QueueStore {
                 arguments: [customerNumber]) ?? false
             let prepared = prepare(knownActive)
             let order = prepared.plan.order
-            let document = try Self.encoder.encode(order)
+            let document = try StoredDocument.encode(order)
             try db.execute(
                 sql: """
                     INSERT INTO orders (order_id, customer_number, document, confirmed_at, received_at)

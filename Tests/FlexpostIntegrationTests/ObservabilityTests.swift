@@ -63,12 +63,18 @@ struct ObservabilityTests {
         let failing = EventEditing.data("order-second-site.json", [
             ("data.orderId", "ORD-AUDIT-1"), ("data.customer.contact.email", "rcpt451once@example.com"),
         ])
-        try await run(["enqueue", TestEnvironment.fixture("order-new-customer.json"), TestEnvironment.fixture("order-second-site.json")])
+        try await run(["enqueue", TestEnvironment.fixture("order-new-customer.json"), TestEnvironment.fixture("order-second-site.json"),
+                       TestEnvironment.fixture("order-second-base-package.json"), TestEnvironment.fixture("order-cancelled.json"),
+                       TestEnvironment.fixture("order-services-only.json")])
+        // An OTP for an active account: discarded at intake, so it must appear nowhere at all.
+        try await run(["enqueue", "-"], stdin: EventEditing.data("order-second-site.json", [
+            ("data.orderId", "ORD-AUDIT-OTP"), ("data.portal.oneTimePassword", "Discarded-Otp-77")]))
         try await run(["enqueue", "-"], stdin: failing)
         try await run(["enqueue", "-"], stdin: EventEditing.data("order-second-site.json", [("data.items[0].access.password", "Conflict-Pw-1")]))
         try await run(["enqueue", "-"], stdin: EventEditing.data("order-second-site.json", [("data.customer.contact.name", "x\r\ny")]))
         try await run(["drain", "--now", "2026-12-01T08:00:00+01:00"])
         try await run(["drain", "--now", "2026-12-01T10:00:00+01:00"])
+        try await run(["enqueue", TestEnvironment.fixture("portal-account-activated.json")])
         try await run(["resend", "ORD-2026-004800", "--kind", "access-data", "--reason", "lost", "--actor", "agent"])
         try await run(["drain", "--now", "2026-12-01T10:00:00+01:00"])
         try await run(["status", "ORD-2026-004800", "--json"])
@@ -85,9 +91,12 @@ struct ObservabilityTests {
         outputs.append(await serve.terminate())
         #expect(try server.messages().count >= 5)
 
-        let everything = outputs.map { $0.stdout + $0.stderr }.joined() + answers.joined()
+        // Everything flexpost wrote: output, logs, HTTP answers, and its database files.
+        let everything = outputs.map { $0.stdout + $0.stderr }.joined() + answers.joined() + StoreSnapshot.bytes(dir)
         #expect(everything.contains("delivery sent"), "the logs were captured")
-        let secrets = ["s7Qp-Lx2r-9vTm", "Zr5m-Pq8d-Yc1v", "K9vR-7tXq-M2wL", "Hq4t-Wz8n-3kPe", "Conflict-Pw-1", "Smtp-Pass-4242",
+        // The discarded OTP is not even in the intended mails.
+        #expect(!(try server.messages()).contains { String(decoding: $0.raw, as: UTF8.self).contains("Discarded-Otp-77") })
+        let secrets = ["Discarded-Otp-77", "s7Qp-Lx2r-9vTm", "Zr5m-Pq8d-Yc1v", "K9vR-7tXq-M2wL", "Hq4t-Wz8n-3kPe", "Conflict-Pw-1", "Smtp-Pass-4242",
                        "Support-Token-4242", String(TestEnvironment.encryptionKey.dropFirst(5)),
                        String(TestEnvironment.webhookSecret.dropFirst(6)),
                        Data("\u{0}flexpost\u{0}Smtp-Pass-4242".utf8).base64EncodedString()]
