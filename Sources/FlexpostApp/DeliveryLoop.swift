@@ -43,7 +43,8 @@ public struct DeliveryLoop: Service {
                     try? await Task.sleep(for: .seconds(1))
                 }
                 var wait = pollInterval
-                if let next = try? await store.nextDueDate() {
+                let store = self.store
+                if let next = try? await withStoreDeadline(10, "the next due time", { try await store.nextDueDate() }) {
                     wait = min(pollInterval, max(0.01, next.timeIntervalSince(clock.now())))
                 }
                 try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))

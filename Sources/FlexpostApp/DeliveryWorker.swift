@@ -57,31 +57,40 @@ public struct DeliveryWorker: Sendable {
             let remaining = limit.map { $0 - summary.claimed } ?? batchSize
             guard remaining > 0 else { break }
             let now = clock.now()
-            let claimed = try await store.claimDue(
-                at: now, limit: min(batchSize, remaining),
-                lease: Lease(owner: owner, expiresAt: now.addingTimeInterval(leaseSeconds)))
+            let store = self.store, owner = self.owner, leaseSeconds = self.leaseSeconds
+            let claimed = try await withStoreDeadline(storeDeadline, "a claim") {
+                try await store.claimDue(
+                    at: now, limit: min(batchSize, remaining),
+                    lease: Lease(owner: owner, expiresAt: now.addingTimeInterval(leaseSeconds)))
+            }
             if claimed.isEmpty { break }
             var orders: [String: StoredOrder] = [:]
             var leaseExpiresAt = now.addingTimeInterval(leaseSeconds)
             var held = Set(claimed.map(\.id))
             for (index, delivery) in claimed.enumerated() {
                 if shouldStop() {
-                    try await store.releaseClaims(owner: owner)
+                    try await withStoreDeadline(storeDeadline, "a release") { try await store.releaseClaims(owner: owner) }
                     summary.lost += claimed.count - index
                     return summary
                 }
                 // Renew before an attempt that could outlast the lease; skip claims lost meanwhile.
                 let current = clock.now()
                 if current.addingTimeInterval(leaseSeconds / 2) > leaseExpiresAt {
-                    leaseExpiresAt = current.addingTimeInterval(leaseSeconds)
-                    held = try await store.renewClaims(owner: owner, until: leaseExpiresAt)
+                    let until = current.addingTimeInterval(leaseSeconds)
+                    leaseExpiresAt = until
+                    held = try await withStoreDeadline(storeDeadline, "a lease renewal") {
+                        try await store.renewClaims(owner: owner, until: until)
+                    }
                 }
                 guard held.contains(delivery.id) else {
                     summary.lost += 1
                     continue
                 }
                 if orders[delivery.orderId] == nil {
-                    orders[delivery.orderId] = try await store.storedOrder(delivery.orderId)
+                    let orderId = delivery.orderId
+                    orders[orderId] = try await withStoreDeadline(storeDeadline, "an order read") {
+                        try await store.storedOrder(orderId)
+                    }
                 }
                 summary.count(try await deliver(delivery, order: orders[delivery.orderId], clock: clock))
                 progress(summary)
@@ -111,7 +120,12 @@ public struct DeliveryWorker: Sendable {
                 .record(duration: ContinuousClock.now - sendStarted)
             record = attemptRecord(outcome, delivery: delivery, started: started, finished: clock.now())
         }
-        let held = try await recordWithRetry { try await store.complete(deliveryId: delivery.id, owner: owner, attempt: record) }
+        let store = self.store, owner = self.owner, deliveryId = delivery.id
+        let held = try await recordWithRetry {
+            try await withStoreDeadline(storeDeadline, "an attempt record") {
+                try await store.complete(deliveryId: deliveryId, owner: owner, attempt: record)
+            }
+        }
         Counter(label: "flexpost_deliveries_total",
                 dimensions: [("kind", delivery.kind.rawValue), ("result", record.nextState.rawValue)]).increment()
         log[metadataKey: "smtp.code"] = "\(record.replyCode.map(String.init) ?? "-")"
@@ -124,10 +138,14 @@ public struct DeliveryWorker: Sendable {
         return held ? record.nextState : nil
     }
 
+    /// How long one store call may take before the worker gives up on it.
+    var storeDeadline: Double { max(10, leaseSeconds / 2) }
+
     /// Records an attempt's result, retrying through a short database outage
     /// (up to a third of the lease): giving up would let the lease expire and
     /// the mail, already handed to the relay, be sent a second time.
     func recordWithRetry<T>(_ body: () async throws -> T) async throws -> T {
+        // A timed-out record is retried too: the store may be back a moment later.
         let deadline = ContinuousClock.now + .seconds(leaseSeconds / 3)
         var delay = Duration.milliseconds(100)
         while true {

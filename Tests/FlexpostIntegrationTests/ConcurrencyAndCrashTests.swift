@@ -69,7 +69,7 @@ struct ConcurrencyAndCrashTests {
         #expect(atKill < 200, "killed mid-way")
 
         let second = try await ServeProcess(environment: env, directory: dir)
-        let received = try await server.waitForMessages(200, seconds: 60)
+        let received = try await server.waitForRecipients(200, seconds: 60)
         _ = await second.terminate()
         let recipients = received.map(\.rcptTos[0])
         let unique = Set(recipients)

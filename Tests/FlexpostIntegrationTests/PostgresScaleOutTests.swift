@@ -53,7 +53,7 @@ struct PostgresScaleOutTests {
 
     @Test("one of three workers killed with SIGKILL mid-run: all arrive, duplicates at most its one in flight")
     func killOneWorker() async throws {
-        let server = try await SMTPTestServer(.init(delaySeconds: 0.01))
+        let server = try await SMTPTestServer(.init(delaySeconds: 0.03))
         let dir = try TestEnvironment.temporaryDirectory("pg-kill")
         var env = Self.environment(smtpPort: server.port, databaseURL: try await TestStores.newPostgresDatabase())
         env["FLEXPOST_LEASE_SECONDS"] = "10"
@@ -63,7 +63,7 @@ struct PostgresScaleOutTests {
         _ = try await server.waitForMessages(60, seconds: 30)
         serves[0].child.signal(SIGKILL)
         _ = await serves[0].child.wait()
-        let received = try await server.waitForMessages(300, seconds: 60)
+        let received = try await server.waitForRecipients(300, seconds: 60)
         try await Task.sleep(for: .milliseconds(500))
         for serve in serves.dropFirst() { _ = await serve.terminate() }
         let all = try server.messages()
@@ -97,7 +97,7 @@ struct PostgresScaleOutTests {
         _ = try await server.waitForMessages(40, seconds: 30)
         let restarted = try await control(["restart", pgDir])
         #expect(restarted.status == 0, "\(restarted.stderr)")
-        let received = try await server.waitForMessages(200, seconds: 90)
+        let received = try await server.waitForRecipients(200, seconds: 90)
         _ = await a.terminate()
         _ = await b.terminate()
         _ = try await control(["stop", pgDir])

@@ -3,6 +3,7 @@ import FlexpostCore
 import FlexpostServer
 import Foundation
 import Hummingbird
+import ServiceLifecycle
 import Metrics
 import Prometheus
 
@@ -50,11 +51,22 @@ struct Serve: AsyncParsableCommand {
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(config.httpHost, port: config.httpPort), serverName: "flexpost"),
-            services: [loop, RetentionSweep(runtime: runtime, clock: clock)], logger: runtime.logger)
+            logger: runtime.logger)
+        // Shut down in reverse order: the HTTP intake first, then the sweep, then the
+        // delivery loop, which finishes its attempt in flight. Bounded, so that a stuck
+        // dependency can never keep the process from exiting.
+        var group = ServiceGroupConfiguration(
+            services: [
+                .init(service: loop), .init(service: RetentionSweep(runtime: runtime, clock: clock)), .init(service: app),
+            ],
+            logger: runtime.logger)
+        group.gracefulShutdownSignals = [.sigterm, .sigint]
+        group.maximumGracefulShutdownDuration = .seconds(Double(config.leaseSeconds) / 3 + 15)
+        group.maximumCancellationDuration = .seconds(5)
         runtime.logger.info("flexpost serve starting", metadata: [
             "http.address": "\(config.httpHost):\(config.httpPort)",
             "smtp": "\(config.smtp?.url ?? "outbox \(config.outboxDirectory)")",
         ])
-        try await app.runService()
+        try await ServiceGroup(configuration: group).run()
     }
 }

@@ -107,6 +107,17 @@ final class SMTPTestServer: @unchecked Sendable {
         return try messages()
     }
 
+    /// Waits until `count` distinct recipients got mail (duplicates do not count).
+    func waitForRecipients(_ count: Int, seconds: Double = 60) async throws -> [ReceivedMessage] {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let received = try messages()
+            if Set(received.flatMap(\.rcptTos)).count >= count { return received }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return try messages()
+    }
+
     func stop() { child.signal(SIGTERM) }
 
     deinit { child.signal(SIGTERM) }

@@ -1,0 +1,27 @@
+import Foundation
+import Testing
+
+@testable import FlexpostApp
+
+/// A worker never freezes on its store: the deadline holds even when the
+/// store call ignores cancellation (as a driver stuck on a dead connection does).
+@Suite("store deadline")
+struct StoreDeadlineTests {
+    @Test("a call that ignores cancellation is abandoned at the deadline; a quick one returns its value")
+    func deadline() async throws {
+        let start = ContinuousClock.now
+        await #expect(throws: StoreTimeout.self) {
+            try await withStoreDeadline(0.3, "a stuck call") {
+                // Resumes only after 5 s, whatever cancellation says.
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                    DispatchQueue.global().asyncAfter(deadline: .now() + 5) { c.resume() }
+                }
+                return 1
+            }
+        }
+        #expect(ContinuousClock.now - start < .seconds(3))
+        #expect(try await withStoreDeadline(5, "a quick call") { 42 } == 42)
+        struct Failure: Error {}
+        await #expect(throws: Failure.self) { try await withStoreDeadline(5, "a failing call") { throw Failure() } }
+    }
+}
