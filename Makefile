@@ -42,7 +42,9 @@ run: build
 	  "$$($(SWIFT) build --show-bin-path)/flexpost" serve
 
 ## make test: install what the tests need, build, start a throwaway PostgreSQL
-## on a free loopback port, run every test, stop PostgreSQL.
+## on a free loopback port, run every test, stop PostgreSQL. Tests run one at a
+## time: they start servers and processes of their own, and on 2 cores a serial
+## run is both faster and steadier than a parallel one.
 PG_DIR := $(shell mktemp -d -u /tmp/flexpost-pg-XXXXXX)
 test: deps-test
 	$(SWIFT) build --build-tests
@@ -51,7 +53,7 @@ test: deps-test
 	FLEXPOST_BIN="$$($(SWIFT) build --show-bin-path)/flexpost" \
 	FLEXPOST_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$$port/postgres?sslmode=disable" \
 	FLEXPOST_TEST_POSTGRES_DIR="$(PG_DIR)" \
-	  timeout --kill-after=30 1500 $(SWIFT) test --skip-build; status=$$?; \
+	  timeout --kill-after=30 1500 $(SWIFT) test --skip-build --no-parallel; status=$$?; \
 	bash Tests/Support/postgres_test_server.sh stop "$(PG_DIR)"; exit $$status
 
 ## make post [EVENT=file] [URL=...]: post an event to a running serve, signed
