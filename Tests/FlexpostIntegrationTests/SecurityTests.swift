@@ -1,3 +1,5 @@
+import FlexpostCore
+import FlexpostSMTP
 import Foundation
 import GRDB
 import Testing
@@ -46,5 +48,38 @@ struct SecurityTests {
         #expect(!received.contains { String(decoding: $0.raw, as: UTF8.self).contains("Other-Secret-9") && $0.rcptTos != ["other@example.com"] })
         let status = try await s.run(["status", "ORD-2026-004711"])
         #expect(status.stdout.contains("cannot be decrypted"))
+    }
+
+    @Test("TLS policy: an untrusted certificate fails (verification is always on), and so does a relay below TLS 1.2")
+    func tlsPolicy() async throws {
+        let (bytes, envelope) = SMTPTransportTests.message(to: "erika@example.com")
+        // Self-signed and not in the trust store: refused, nothing sent, AUTH never sent.
+        let untrusted = try await SMTPTestServer(.init(tls: true, requireTLS: true, auth: "flexpost:pw-1"))
+        let noCA = SMTPTransport(configuration: SMTPConfiguration(
+            url: "smtp://127.0.0.1:\(untrusted.port)", security: .requireSTARTTLS, username: "flexpost",
+            password: Secret("pw-1"), caFile: nil, connectTimeout: 5, transactionTimeout: 5))
+        guard case .transientFailure = await noCA.send(bytes, envelope: envelope) else {
+            Issue.record("sent over an unverified TLS connection")
+            return
+        }
+        #expect(try untrusted.messages().isEmpty)
+        // Trusted certificate, but only TLS 1.0/1.1 offered: refused.
+        let old = try await SMTPTestServer(.init(tls: true, oldTLS: true, requireTLS: true))
+        let modern = SMTPTransport(configuration: SMTPConfiguration(
+            url: "smtp://127.0.0.1:\(old.port)", security: .requireSTARTTLS, caFile: old.caFile,
+            connectTimeout: 5, transactionTimeout: 5))
+        guard case .transientFailure = await modern.send(bytes, envelope: envelope) else {
+            Issue.record("sent over TLS below 1.2")
+            return
+        }
+        #expect(try old.messages().isEmpty)
+        // The same trusted certificate with a modern relay works (the two failures above are the policy).
+        let good = try await SMTPTestServer(.init(tls: true, requireTLS: true))
+        let trusted = SMTPTransport(configuration: SMTPConfiguration(
+            url: "smtp://127.0.0.1:\(good.port)", security: .requireSTARTTLS, caFile: good.caFile))
+        guard case .accepted = await trusted.send(bytes, envelope: envelope) else {
+            Issue.record("a trusted modern relay was refused")
+            return
+        }
     }
 }

@@ -16,7 +16,7 @@ and N.json: what Python's email package (policy.default) parsed from it,
 which is the independent check of flexpost's MIME output.
 When listening, it writes DIR/ready holding the port. Stops on SIGTERM.
 """
-import argparse, asyncio, json, os, signal, socket, ssl, subprocess, threading, time
+import argparse, asyncio, warnings, json, os, signal, socket, ssl, subprocess, threading, time
 from email import policy
 from email.parser import BytesParser
 from aiosmtpd.controller import Controller
@@ -132,6 +132,7 @@ class Handler:
 
 
 def main():
+    warnings.simplefilter("ignore", DeprecationWarning)
     parser = argparse.ArgumentParser()
     parser.add_argument("--dir", required=True)
     parser.add_argument("--port", type=int, default=0)
@@ -139,6 +140,7 @@ def main():
     parser.add_argument("--require-tls", action="store_true")
     parser.add_argument("--auth", help="user:password; AUTH required")
     parser.add_argument("--implicit-tls", action="store_true", help="TLS from the first byte (smtps)")
+    parser.add_argument("--old-tls", action="store_true", help="offer only TLS 1.0/1.1 (a relay flexpost must refuse)")
     parser.add_argument("--slow", type=float, default=5.0)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before every DATA reply")
     args = parser.parse_args()
@@ -154,6 +156,10 @@ def main():
                         "-keyout", key, "-out", cert], check=True, capture_output=True)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(cert, key)
+        if args.old_tls:
+            context.set_ciphers("DEFAULT@SECLEVEL=0")
+            context.minimum_version = ssl.TLSVersion.TLSv1
+            context.maximum_version = ssl.TLSVersion.TLSv1_1
         if args.implicit_tls:
             server_ssl = context
         else:

@@ -50,6 +50,7 @@ final class SMTPTestServer: @unchecked Sendable {
     struct Options {
         var tls = false
         var implicitTLS = false
+        var oldTLS = false
         var requireTLS = false
         var auth: String? = nil
         var slowSeconds: Double? = nil
@@ -62,6 +63,7 @@ final class SMTPTestServer: @unchecked Sendable {
         var arguments = [TestEnvironment.smtpServerScript, "--dir", directory.path]
         if options.tls { arguments.append("--tls") }
         if options.implicitTLS { arguments.append("--implicit-tls") }
+        if options.oldTLS { arguments.append("--old-tls") }
         if options.requireTLS { arguments.append("--require-tls") }
         if let auth = options.auth { arguments += ["--auth", auth] }
         if let slow = options.slowSeconds { arguments += ["--slow", String(slow)] }
