@@ -112,7 +112,7 @@ if ProcessInfo.processInfo.environment["FLEXPOST_FUZZ"] == "1" {
         package.targets.append(.executableTarget(
             name: name, dependencies: ["FlexpostCore"],
             swiftSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library"])],
-            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]))
+            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-use-ld=lld"])]))
         package.products.append(.executable(name: name, targets: [name]))
     }
 }

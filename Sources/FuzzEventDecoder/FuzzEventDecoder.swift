@@ -51,3 +51,16 @@ public func fuzzEventDecoder(_ data: UnsafeRawPointer, _ size: Int) -> CInt {
     FuzzEventDecoder.check(Array(UnsafeRawBufferPointer(start: data, count: size)))
     return 0
 }
+
+/// libFuzzer's driver; SwiftPM names an executable's entry `FuzzEventDecoder_main`.
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafeRawPointer, Int) -> CInt) -> CInt
+
+@_cdecl("FuzzEventDecoder_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    var argc = argc
+    var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
+    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzEventDecoder(data, size) }
+}

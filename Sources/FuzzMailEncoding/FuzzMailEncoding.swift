@@ -49,3 +49,16 @@ public func fuzzMailEncoding(_ data: UnsafeRawPointer, _ size: Int) -> CInt {
     FuzzMailEncoding.check(Array(UnsafeRawBufferPointer(start: data, count: size)))
     return 0
 }
+
+/// libFuzzer's driver; SwiftPM names an executable's entry `FuzzMailEncoding_main`.
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafeRawPointer, Int) -> CInt) -> CInt
+
+@_cdecl("FuzzMailEncoding_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    var argc = argc
+    var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
+    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzMailEncoding(data, size) }
+}
