@@ -71,15 +71,15 @@ post:
 ## MIME) and over the header / quoted-printable encoders, seeded from the samples.
 FUZZ_RUNS ?= 1000000
 fuzz: deps-run
-	FLEXPOST_FUZZ=1 $(SWIFT) build --scratch-path .build-fuzz --product FuzzEventDecoder
-	FLEXPOST_FUZZ=1 $(SWIFT) build --scratch-path .build-fuzz --product FuzzMailEncoding
+	FLEXPOST_FUZZ=1 $(SWIFT) build -c release --scratch-path .build-fuzz --product FuzzEventDecoder
+	FLEXPOST_FUZZ=1 $(SWIFT) build -c release --scratch-path .build-fuzz --product FuzzMailEncoding
 	@mkdir -p .build-fuzz/corpus-events .build-fuzz/corpus-encoding
 	@cp Tests/Fixtures/events/*.json .build-fuzz/corpus-events/
 	@printf 'Ihre Zugangsdaten f\xc3\xbcr CompanyFlex \xe2\x80\x93 Auftrag' > .build-fuzz/corpus-encoding/subject
 	@printf 'J\xc3\xb6rg Sch\xc3\xa4fer' > .build-fuzz/corpus-encoding/name
-	FLEXPOST_TEMPLATES=templates .build-fuzz/debug/FuzzEventDecoder -runs=$(FUZZ_RUNS) -max_len=4096 \
+	FLEXPOST_TEMPLATES=templates .build-fuzz/release/FuzzEventDecoder -runs=$(FUZZ_RUNS) -max_len=4096 \
 	  -print_final_stats=1 .build-fuzz/corpus-events 2>&1 | tail -n 12
-	.build-fuzz/debug/FuzzMailEncoding -runs=$(FUZZ_RUNS) -max_len=512 -print_final_stats=1 \
+	.build-fuzz/release/FuzzMailEncoding -runs=$(FUZZ_RUNS) -max_len=512 -print_final_stats=1 \
 	  .build-fuzz/corpus-encoding 2>&1 | tail -n 12
 
 clean:

@@ -108,6 +108,10 @@ let package = Package(
 // libFuzzer targets, only with FLEXPOST_FUZZ=1 (`make fuzz`): they link
 // libFuzzer's own main and are not part of the normal build.
 if ProcessInfo.processInfo.environment["FLEXPOST_FUZZ"] == "1" {
+    // The core is instrumented too, so that libFuzzer sees the coverage of the decoder and encoders.
+    if let core = package.targets.first(where: { $0.name == "FlexpostCore" }) {
+        core.swiftSettings = (core.swiftSettings ?? []) + [.unsafeFlags(["-sanitize=fuzzer,address"])]
+    }
     for name in ["FuzzEventDecoder", "FuzzMailEncoding"] {
         package.targets.append(.executableTarget(
             name: name, dependencies: ["FlexpostCore"],
