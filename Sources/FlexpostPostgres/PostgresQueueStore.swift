@@ -190,7 +190,24 @@ public final class PostgresQueueStore: QueueStore {
         }
     }
 
+    /// R5: unsent deliveries become `cancelled` and the secrets are destroyed.
+    /// When nothing is left unsent, the cancellation is recorded and changes nothing.
     func cancel(_ connection: PostgresConnection, orderId: String, at: Date, cancelledAt: Date) async throws {
+        var unsent = 0, sent = 0
+        for try await (u, s) in try await connection.query(
+            """
+            SELECT COUNT(*) FILTER (WHERE state IN ('scheduled', 'retrying', 'sending')), COUNT(*) FILTER (WHERE state = 'sent')
+            FROM deliveries WHERE order_id = \(orderId)
+            """, logger: logger
+        ).decode((Int64, Int64).self) {
+            unsent = Int(u)
+            sent = Int(s)
+        }
+        if unsent == 0 && sent > 0 {
+            try await addHistory(connection, orderId: orderId, at: at, actor: "order-system", action: "cancellation-recorded",
+                                 detail: "cancelled after sending: nothing changed (R5)")
+            return
+        }
         let cancelled = try await connection.query(
             """
             UPDATE deliveries SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, finished_at = \(at.timeIntervalSince1970)

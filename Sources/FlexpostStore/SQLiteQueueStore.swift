@@ -136,22 +136,31 @@ public final class SQLiteQueueStore: QueueStore {
         }
     }
 
-    /// R5: unsent deliveries become `cancelled`, the secrets are destroyed;
-    /// what was sent stays as it is.
+    /// R5: unsent deliveries become `cancelled` and the secrets are destroyed.
+    /// When nothing is left unsent, the cancellation is recorded and changes nothing.
     static func cancel(_ db: Database, orderId: String, at: Date, cancelledAt: Date) throws {
+        let unsent = try Int.fetchOne(
+            db, sql: "SELECT COUNT(*) FROM deliveries WHERE order_id = ? AND state IN ('scheduled', 'retrying', 'sending')",
+            arguments: [orderId]) ?? 0
+        let sent = try Int.fetchOne(
+            db, sql: "SELECT COUNT(*) FROM deliveries WHERE order_id = ? AND state = 'sent'", arguments: [orderId]) ?? 0
+        if unsent == 0 && sent > 0 {
+            try addHistory(db, orderId: orderId, at: at, actor: "order-system", action: "cancellation-recorded",
+                           detail: "cancelled after sending: nothing changed (R5)")
+            return
+        }
         try db.execute(
             sql: """
                 UPDATE deliveries SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, finished_at = ?
                 WHERE order_id = ? AND state IN ('scheduled', 'retrying', 'sending')
                 """,
             arguments: [at.timeIntervalSince1970, orderId])
-        let cancelledCount = db.changesCount
         try db.execute(sql: "DELETE FROM secrets WHERE order_id = ?", arguments: [orderId])
         try db.execute(
             sql: "UPDATE orders SET cancelled_at = ?, secrets_purged_at = COALESCE(secrets_purged_at, ?) WHERE order_id = ?",
             arguments: [cancelledAt.timeIntervalSince1970, at.timeIntervalSince1970, orderId])
         try addHistory(db, orderId: orderId, at: at, actor: "order-system", action: "cancelled",
-                       detail: "\(cancelledCount) unsent deliveries cancelled, secrets destroyed")
+                       detail: "\(unsent) unsent deliveries cancelled, secrets destroyed")
     }
 
     public func recordActivation(_ identity: EventIdentity, _ activation: PortalActivation, receivedAt: Date)

@@ -114,6 +114,19 @@ struct StoreConformanceTests {
         #expect(try await intake.submit(cancel).line.hasPrefix("accepted"))
         let states = try await store.deliveries(orderId: "ORD-2026-004711").map { "\($0.kind.rawValue) \($0.state.rawValue)" }
         #expect(states == ["access-data cancelled", "admin-notice sent"])
+
+        // Everything already sent: the cancellation is recorded and changes nothing (secrets stay for a resend).
+        _ = try await intake.submit(Self.fixture("order-new-customer.json"))
+        for delivery in try await store.claimDue(at: Self.t0, limit: 10, lease: Self.lease("w", Self.t0)) {
+            _ = try await store.complete(deliveryId: delivery.id, owner: "w", attempt: AttemptRecord(
+                startedAt: Self.t0, finishedAt: Self.t0, nextState: .sent, retryAt: nil, replyCode: 250, reply: "ok"))
+        }
+        let late = Array(EventEditing.data("order-cancelled.json", [("data.orderId", "ORD-2026-004800")]))
+        #expect(try await intake.submit(late).line.hasPrefix("accepted"))
+        let after = try #require(try await store.storedOrder("ORD-2026-004800"))
+        #expect(!after.cancelled && !after.secretsPurged && !after.sealedSecrets.isEmpty)
+        #expect(try await store.deliveries(orderId: "ORD-2026-004800").map(\.state) == [.sent])
+        #expect(try await store.history(orderId: "ORD-2026-004800").map(\.action) == ["confirmed", "cancellation-recorded"])
     }
 
     @Test("R7 resend to the same recipients with a limit; R8 purge after the retention", arguments: StoreKind.allCases)
