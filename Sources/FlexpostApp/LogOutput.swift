@@ -1,3 +1,4 @@
+import FlexpostCore
 import Foundation
 import Logging
 
@@ -23,7 +24,7 @@ struct JSONLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         let level = event.level, message = event.message, extra = event.metadata
-        var object: [String: String] = ["time": RFC3339Now.string(), "level": level.rawValue, "label": label,
+        var object: [String: String] = ["time": Self.timestamp(Date()), "level": level.rawValue, "label": label,
                                         "message": message.description]
         for (key, value) in self.metadata.merging(extra ?? [:], uniquingKeysWith: { $1 }) {
             object[key] = value.description
@@ -34,10 +35,11 @@ struct JSONLogHandler: LogHandler {
     }
 }
 
-enum RFC3339Now {
-    static func string() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date())
+extension JSONLogHandler {
+    /// `2026-12-01T07:00:00.123Z`, without a formatter object per line.
+    static func timestamp(_ date: Date) -> String {
+        let whole = RFC3339.format(date)
+        let millis = Int((date.timeIntervalSince1970 - date.timeIntervalSince1970.rounded(.down)) * 1000)
+        return whole.dropLast() + "." + String(1000 + millis).dropFirst() + "Z"
     }
 }
