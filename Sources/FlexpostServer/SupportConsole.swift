@@ -51,7 +51,7 @@ public struct SupportConsole: Sendable {
         router.post("/support/login") { request, _ in
             let form = try await Self.form(request)
             guard let token = support.token, let given = form["token"],
-                Self.constantTimeEqual(Self.session(for: given), Self.session(for: token.exposedValue))
+                SupportRoutes.constantTimeEqual(Self.session(for: given), Self.session(for: token.exposedValue))
             else {
                 return page("login", ["error": "That support token is not valid."], status: .unauthorized)
             }
@@ -129,7 +129,7 @@ public struct SupportConsole: Sendable {
         let expected = Self.session(for: token.exposedValue)
         for cookie in cookies.split(separator: ";") {
             let parts = cookie.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
-            if parts.count == 2, parts[0] == Self.cookieName, Self.constantTimeEqual(String(parts[1]), expected) {
+            if parts.count == 2, parts[0] == Self.cookieName, SupportRoutes.constantTimeEqual(String(parts[1]), expected) {
                 return true
             }
         }
@@ -142,11 +142,6 @@ public struct SupportConsole: Sendable {
             for: Data("flexpost support console session v1".utf8), using: SymmetricKey(data: Data(token.utf8)))
         return Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
-
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = SHA256.hash(data: Data(a.utf8)), y = SHA256.hash(data: Data(b.utf8))
-        return zip(x, y).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     static func redirect(_ location: String) -> Response {

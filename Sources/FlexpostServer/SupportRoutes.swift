@@ -75,10 +75,13 @@ public struct SupportRoutes: Sendable {
 
     func authorized(_ request: Request) -> Bool {
         guard let token, let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return false }
-        let presented = SHA256.hash(data: Data(header.dropFirst(7).utf8))
-        let expected = SHA256.hash(data: Data(token.exposedValue.utf8))
-        // Constant time over fixed-length digests.
-        return zip(presented, expected).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+        return Self.constantTimeEqual(String(header.dropFirst(7)), token.exposedValue)
+    }
+
+    /// Compares two strings in constant time (over fixed-length digests), for tokens and session values.
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = SHA256.hash(data: Data(a.utf8)), y = SHA256.hash(data: Data(b.utf8))
+        return zip(x, y).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     static func unauthorized() -> Response {
