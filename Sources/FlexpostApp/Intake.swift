@@ -40,9 +40,15 @@ public struct Intake: EventIntake {
         let event = decoded.event
         let canonical = decoded.canonicalData
         let sealer = self.sealer
-        let identity = EventIdentity(type: event.type, key: event.naturalKey) { keyId in
-            sealer.fingerprint(canonical, keyId: keyId).map { EventFingerprint(keyId: $0.keyId, digest: $0.digest) }
-        }
+        let identity = EventIdentity(
+            type: event.type, key: event.naturalKey,
+            fingerprint: { keyId in
+                sealer.fingerprint(canonical, keyId: keyId).map { EventFingerprint(keyId: $0.keyId, digest: $0.digest) }
+            },
+            legacyFingerprint: { keyId in
+                EventDecoder.legacyCanonicalData(body).flatMap { sealer.fingerprint($0, keyId: keyId) }
+                    .map { EventFingerprint(keyId: $0.keyId, digest: $0.digest) }
+            })
         let now = clock.now()
         let outcome: IntakeOutcome
         switch event {

@@ -29,9 +29,9 @@ struct JSONLogHandler: LogHandler {
         for (key, value) in self.metadata.merging(extra ?? [:], uniquingKeysWith: { $1 }) {
             object[key] = value.description
         }
-        guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
-        data.append(10)
-        FileHandle.standardError.write(data)
+        var line = CanonicalJSON.bytes(object)
+        line.append(10)
+        FileHandle.standardError.write(Data(line))
     }
 }
 

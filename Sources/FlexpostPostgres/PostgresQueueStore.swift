@@ -90,7 +90,7 @@ public final class PostgresQueueStore: QueueStore {
             logger: logger
         ).decode((String, Data).self) {
             let stored = EventFingerprint(keyId: keyId, digest: Array(digest))
-            return identity.fingerprint(keyId) == stored ? .duplicate : .conflict
+            return identity.sameContent(as: stored) ? .duplicate : .conflict
         }
         return .conflict
     }

@@ -24,7 +24,17 @@ public final class SQLiteQueueStore: QueueStore {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
         self.pool = try DatabasePool(path: path, configuration: configuration)
+        // GRDB switches a pool's writer to synchronous=NORMAL when it enables WAL,
+        // after prepareDatabase: a commit would then reach the disk only at the
+        // next checkpoint. An acknowledged event must survive a power loss, so
+        // every commit syncs the WAL.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try SQLiteSchema.migrator.migrate(pool)
+    }
+
+    /// The writer connection's `PRAGMA synchronous` (2 = FULL): what an acknowledgement is worth.
+    public func writerSynchronousMode() async throws -> Int {
+        try await pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction: the write lock is taken
@@ -49,8 +59,7 @@ public final class SQLiteQueueStore: QueueStore {
             arguments: [identity.type.rawValue, identity.key])
         {
             let stored = EventFingerprint(keyId: row["fingerprint_key"], digest: Array(row["fingerprint"] as Data))
-            guard let recomputed = identity.fingerprint(stored.keyId) else { return .conflict }
-            return recomputed == stored ? .duplicate : .conflict
+            return identity.sameContent(as: stored) ? .duplicate : .conflict
         }
         guard let fingerprint = identity.fingerprint(nil) else { return .conflict }
         try db.execute(

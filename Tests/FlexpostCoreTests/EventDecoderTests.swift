@@ -143,3 +143,24 @@ struct EventDecoderTests {
         #expect(throws: EventRejection.self) { try decoder.decode(Fixtures.bytes(object)) }
     }
 }
+
+@Suite("canonical JSON")
+struct CanonicalJSONTests {
+    @Test("keys sorted by bytes, no spacing, minimal escapes, integers as integers, booleans and null kept")
+    func canonical() throws {
+        let text = #"{ "z": [1, 2.5, true, false, null], "a": {"b\"q": "x/y\n\u00e9", "A": 10.0}, "É": -3 }"#
+        let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8))
+        let bytes = CanonicalJSON.bytes(parsed)
+        #expect(String(decoding: bytes, as: UTF8.self)
+            == #"{"a":{"A":10,"b\"q":"x/y\u000aé"},"z":[1,2.5,true,false,null],"É":-3}"#)
+    }
+
+    @Test("the same content in another key order and spacing gives the same bytes; other content does not")
+    func orderIndependent() throws {
+        let a = try JSONSerialization.jsonObject(with: Data(#"{"x":1,"y":{"p":"q","r":[1,2]}}"#.utf8))
+        let b = try JSONSerialization.jsonObject(with: Data("{ \"y\" : { \"r\" : [1, 2], \"p\" : \"q\" },\n \"x\" : 1 }".utf8))
+        let c = try JSONSerialization.jsonObject(with: Data(#"{"x":1,"y":{"p":"q","r":[2,1]}}"#.utf8))
+        #expect(CanonicalJSON.bytes(a) == CanonicalJSON.bytes(b))
+        #expect(CanonicalJSON.bytes(a) != CanonicalJSON.bytes(c))
+    }
+}

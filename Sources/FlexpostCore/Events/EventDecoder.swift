@@ -42,8 +42,17 @@ public struct EventDecoder: Sendable {
                 customerNumber: try data.member("customerNumber").identifier(),
                 activatedAt: try data.member("activatedAt").timestamp()))
         }
-        let canonical = (try? JSONSerialization.data(withJSONObject: data.value!, options: [.sortedKeys])) ?? Data()
-        return DecodedEvent(event: event, canonicalData: Array(canonical))
+        return DecodedEvent(event: event, canonicalData: CanonicalJSON.bytes(data.value!))
+    }
+
+    /// The canonical bytes earlier builds fingerprinted (Foundation's
+    /// sorted-keys JSON of `data`): still recognised, so that an event stored by an
+    /// earlier version and sent again is a duplicate, not a conflict.
+    public static func legacyCanonicalData(_ body: [UInt8]) -> [UInt8]? {
+        guard let root = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+            let data = root["data"], let bytes = try? JSONSerialization.data(withJSONObject: data, options: [.sortedKeys])
+        else { return nil }
+        return Array(bytes)
     }
 
     private func orderConfirmation(_ data: JSONField) throws(EventRejection) -> OrderConfirmation {

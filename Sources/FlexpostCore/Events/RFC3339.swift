@@ -62,7 +62,8 @@ public enum RFC3339 {
         let days = total >= 0 ? total / 86_400 : (total - 86_399) / 86_400
         let secs = total - days * 86_400
         let (y, m, d) = civilFromDays(days)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, secs / 3600, secs / 60 % 60, secs % 60)
+        return "\(y.zeroPadded(4))-\(m.zeroPadded(2))-\(d.zeroPadded(2))T"
+            + "\((secs / 3600).zeroPadded(2)):\((secs / 60 % 60).zeroPadded(2)):\((secs % 60).zeroPadded(2))Z"
     }
 
     static func daysIn(month: Int, year: Int) -> Int {

@@ -28,8 +28,8 @@ public struct MailComposer: Sendable {
         let text = templates.render(content.kind, language, .text, view: view)
         let html = templates.render(content.kind, language, .html, view: view)
         guard !subject.isEmpty else { throw CompositionError(problem: "the subject template rendered empty") }
-        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
-            !html.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        guard text.unicodeScalars.contains(where: { !$0.properties.isWhitespace }),
+            html.unicodeScalars.contains(where: { !$0.properties.isWhitespace })
         else { throw CompositionError(problem: "a body template rendered empty") }
         return MailMessage(
             from: sender, to: recipient, subject: subject, textBody: text, htmlBody: html,

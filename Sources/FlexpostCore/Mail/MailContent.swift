@@ -19,12 +19,10 @@ public struct LocalDateFormat: Sendable {
     }
 
     public func date(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        let c = calendar.dateComponents([.year, .month, .day], from: date)
-        let d = c.day!, m = c.month!, y = c.year!
+        let local = Int(date.timeIntervalSince1970.rounded(.down)) + timeZone.secondsFromGMT(for: date)
+        let (y, m, d) = RFC3339.civilFromDays(local >= 0 ? local / 86_400 : (local - 86_399) / 86_400)
         switch language {
-        case .de: return String(format: "%02d.%02d.%04d", d, m, y)
+        case .de: return "\(d.zeroPadded(2)).\(m.zeroPadded(2)).\(y.zeroPadded(4))"
         case .en: return "\(d) \(MailDate.months[m - 1]) \(y)"
         }
     }

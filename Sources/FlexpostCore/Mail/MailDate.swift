@@ -14,9 +14,8 @@ public enum MailDate {
         let weekday = days[((dayNumber % 7) + 7) % 7]
         let sign = offset < 0 ? "-" : "+"
         let off = abs(offset) / 60
-        let time = String(format: "%02d %04d %02d:%02d:%02d", d, y, secs / 3600, secs / 60 % 60, secs % 60)
-        let parts = time.split(separator: " ")
-        let zone = String(format: "%02d%02d", off / 60, off % 60)
-        return "\(weekday), \(parts[0]) \(months[m - 1]) \(parts[1]) \(parts[2]) \(sign)\(zone)"
+        let time = "\((secs / 3600).zeroPadded(2)):\((secs / 60 % 60).zeroPadded(2)):\((secs % 60).zeroPadded(2))"
+        let zone = (off / 60).zeroPadded(2) + (off % 60).zeroPadded(2)
+        return "\(weekday), \(d.zeroPadded(2)) \(months[m - 1]) \(y.zeroPadded(4)) \(time) \(sign)\(zone)"
     }
 }

@@ -31,8 +31,7 @@ public struct MailMessage: Sendable, Equatable {
     /// The MIME boundary: derived from the Message-ID, and safe because
     /// quoted-printable output never contains "=_".
     var boundary: String {
-        let digest = SHA256.hash(data: Data(messageID.utf8))
-        return "=_flexpost_" + digest.prefix(12).map { String(format: "%02x", $0) }.joined()
+        "=_flexpost_" + SHA256.hash(data: Data(messageID.utf8)).prefix(12).lowercaseHex
     }
 
     public func render() throws(HeaderEncoding.InvalidHeaderValue) -> [UInt8] {
@@ -41,6 +40,7 @@ public struct MailMessage: Sendable, Equatable {
             messageID.unicodeScalars.allSatisfy({ $0.isASCII })
         else { throw HeaderEncoding.InvalidHeaderValue(header: "Message-ID") }
 
+        let boundary = self.boundary
         let headers: [(String, String)] = [
             ("Date", MailDate.format(date, timeZone: timeZone)),
             ("From", try HeaderEncoding.mailbox(name: from.name, address: from.email, header: "From")),

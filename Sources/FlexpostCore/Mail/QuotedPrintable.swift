@@ -4,44 +4,64 @@ public enum QuotedPrintable {
     static let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
 
     /// Encodes `text`; any of CRLF, CR or LF counts as a line break and becomes CRLF.
+    /// One pass over the UTF-8 bytes (this runs for every part of every message).
     public static func encode(_ text: String) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count + text.utf8.count / 8)
-        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
-        var first = true
-        for line in normalized.split(separator: "\n", omittingEmptySubsequences: false) {
-            if !first { out += [13, 10] }
-            first = false
-            encodeLine(Array(line.utf8), into: &out)
+        var text = text
+        return text.withUTF8 { bytes in
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count + bytes.count / 8 + 16)
+            var lineStart = 0
+            var first = true
+            var index = 0
+            func endLine(at end: Int) {
+                if !first { out.append(13); out.append(10) }
+                first = false
+                encodeLine(UnsafeBufferPointer(rebasing: bytes[lineStart..<end]), into: &out)
+            }
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == 13 || byte == 10 {
+                    endLine(at: index)
+                    index += (byte == 13 && index + 1 < bytes.count && bytes[index + 1] == 10) ? 2 : 1
+                    lineStart = index
+                } else {
+                    index += 1
+                }
+            }
+            endLine(at: bytes.count)
+            return out
         }
-        return out
     }
 
-    private static func encodeLine(_ bytes: [UInt8], into out: inout [UInt8]) {
+    static func encodeLine(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
         var column = 0
-        for (index, byte) in bytes.enumerated() {
-            let isLast = index == bytes.count - 1
-            var token: [UInt8]
+        let last = bytes.count - 1
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            let isLast = index == last
             let literal = (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "="))
                 || ((byte == 32 || byte == 9) && !isLast)
             // A line-initial "." or "From " is encoded so that no relay or mbox can touch it.
-            let guarded = column == 0 && (byte == UInt8(ascii: ".") || byte == UInt8(ascii: "F"))
-            if literal && !guarded {
-                token = [byte]
-            } else {
-                token = [UInt8(ascii: "="), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
-            }
+            let risky = byte == UInt8(ascii: ".") || byte == UInt8(ascii: "F")
+            var encoded = !literal || (column == 0 && risky)
             // Keep room for the soft break "=" unless this is the line's last token.
             let limit = isLast ? maxLine : maxLine - 1
-            if column + token.count > limit {
-                out += [UInt8(ascii: "="), 13, 10]
+            if column + (encoded ? 3 : 1) > limit {
+                out.append(UInt8(ascii: "="))
+                out.append(13)
+                out.append(10)
                 column = 0
-                if token.count == 1 && (byte == UInt8(ascii: ".") || byte == UInt8(ascii: "F")) {
-                    token = [UInt8(ascii: "="), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
-                }
+                if risky { encoded = true }
             }
-            out += token
-            column += token.count
+            if encoded {
+                out.append(UInt8(ascii: "="))
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 15)])
+                column += 3
+            } else {
+                out.append(byte)
+                column += 1
+            }
         }
     }
 }

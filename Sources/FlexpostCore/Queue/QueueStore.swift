@@ -18,11 +18,22 @@ public struct EventIdentity: Sendable {
     public var key: String
     /// nil key id: the newest key.
     public var fingerprint: @Sendable (_ keyId: String?) -> EventFingerprint?
+    /// The fingerprint an earlier flexpost stored for the same content (an
+    /// older canonical form); only computed when the current one differs.
+    public var legacyFingerprint: @Sendable (_ keyId: String) -> EventFingerprint?
 
-    public init(type: EventType, key: String, fingerprint: @escaping @Sendable (String?) -> EventFingerprint?) {
+    public init(type: EventType, key: String, fingerprint: @escaping @Sendable (String?) -> EventFingerprint?,
+                legacyFingerprint: @escaping @Sendable (String) -> EventFingerprint? = { _ in nil }) {
         self.type = type
         self.key = key
         self.fingerprint = fingerprint
+        self.legacyFingerprint = legacyFingerprint
+    }
+
+    /// Whether `stored` fingerprints this event's content (a duplicate, not a conflict).
+    public func sameContent(as stored: EventFingerprint) -> Bool {
+        guard let current = fingerprint(stored.keyId) else { return false }
+        return current == stored || legacyFingerprint(stored.keyId) == stored
     }
 }
 
@@ -117,6 +128,16 @@ public struct ResendRequest: Sendable, Equatable {
     }
 }
 
+/// How one attempt at a claimed delivery ended, ready to be recorded.
+public struct CompletedAttempt: Sendable {
+    public var deliveryId: Int64
+    public var attempt: AttemptRecord
+    public init(deliveryId: Int64, attempt: AttemptRecord) {
+        self.deliveryId = deliveryId
+        self.attempt = attempt
+    }
+}
+
 /// The durable queue: intake is atomic and idempotent, claims are leased and
 /// exclusive, and every attempt is recorded. Implemented on SQLite (and, for
 /// scale-out, PostgreSQL); one conformance suite tests them all.
@@ -143,9 +164,10 @@ public protocol QueueStore: Sendable {
     /// A claim missing from the answer was taken over and must not be sent.
     func renewClaims(owner: String, until: Date) async throws -> Set<Int64>
 
-    /// Records an attempt and moves the delivery on, if `owner` still holds it.
-    @discardableResult
-    func complete(deliveryId: Int64, owner: String, attempt: AttemptRecord) async throws -> Bool
+    /// Records attempts and moves their deliveries on, all in one transaction
+    /// (group commit). Answers, in order, whether `owner` still held each claim;
+    /// a claim taken over meanwhile is left as it is.
+    func complete(_ attempts: [CompletedAttempt], owner: String) async throws -> [Bool]
 
     /// Gives claims back (graceful shutdown): they become due again at once.
     func releaseClaims(owner: String) async throws
@@ -165,6 +187,8 @@ public protocol QueueStore: Sendable {
         async throws -> (rekeyed: Int, failed: Int)
 
     func storedOrder(_ orderId: String) async throws -> StoredOrder?
+    /// Several orders in one read (a claimed batch's); unknown ids are left out.
+    func storedOrders(_ orderIds: Set<String>) async throws -> [String: StoredOrder]
     func deliveries(orderId: String) async throws -> [Delivery]
     func deliveries(state: DeliveryState?, limit: Int) async throws -> [Delivery]
     func attempts(orderId: String) async throws -> [AttemptEntry]
@@ -180,4 +204,20 @@ public protocol QueueStore: Sendable {
 
     /// The earliest due time of a delivery waiting to be sent.
     func nextDueDate() async throws -> Date?
+}
+
+extension QueueStore {
+    public func storedOrders(_ orderIds: Set<String>) async throws -> [String: StoredOrder] {
+        var orders: [String: StoredOrder] = [:]
+        for orderId in orderIds {
+            orders[orderId] = try await storedOrder(orderId)
+        }
+        return orders
+    }
+
+    /// Records one attempt; see ``complete(_:owner:)``.
+    @discardableResult
+    public func complete(deliveryId: Int64, owner: String, attempt: AttemptRecord) async throws -> Bool {
+        try await complete([CompletedAttempt(deliveryId: deliveryId, attempt: attempt)], owner: owner).first ?? false
+    }
 }
