@@ -19,6 +19,8 @@ public struct Configuration: Sendable {
     public var database: Database
     /// nil: write messages into ``outboxDirectory``.
     public var smtp: SMTPConfiguration?
+    /// How many SMTP connections one process keeps to the relay (`FLEXPOST_SMTP_CONNECTIONS`).
+    public var smtpConnections: Int
     public var outboxDirectory: String
     public var sender: Contact
     public var webhookSecret: Secret?
@@ -114,7 +116,9 @@ public struct Configuration: Sendable {
         }
 
         return Configuration(
-            database: database, smtp: smtp, outboxDirectory: "queue/outbox", sender: sender,
+            database: database, smtp: smtp,
+            smtpConnections: try integer("FLEXPOST_SMTP_CONNECTIONS", default: Self.defaultSMTPConnections, range: 1...64),
+            outboxDirectory: "queue/outbox", sender: sender,
             webhookSecret: value("FLEXPOST_WEBHOOK_SECRET").map(Secret.init),
             supportToken: value("FLEXPOST_SUPPORT_TOKEN").map(Secret.init),
             encryptionKey: value("FLEXPOST_ENCRYPTION_KEY").map(Secret.init),
@@ -125,6 +129,10 @@ public struct Configuration: Sendable {
             templatesDirectory: value("FLEXPOST_TEMPLATES") ?? "templates",
             leaseSeconds: lease, retryLifetime: lifetime)
     }
+
+    /// Measured by `make bench` (docs/benchmarks.md): on 2 cores over loopback,
+    /// more connections than this no longer raise the rate.
+    public static let defaultSMTPConnections = 4
 
     /// `Name <address>` or a bare address.
     static func parseMailbox(_ text: String) -> Contact? {

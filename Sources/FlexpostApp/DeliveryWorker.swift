@@ -48,52 +48,79 @@ public struct DeliveryWorker: Sendable {
     }
 
     /// Delivers everything due at `clock.now()`, up to `limit` deliveries.
+    /// Claims a batch at a time and reads the batch's orders in one go; up to
+    /// the transport's concurrency (the SMTP connection pool) deliveries are
+    /// in flight at once, and their results are recorded by group commit.
     /// - Parameter shouldStop: checked between deliveries (graceful shutdown).
     public func runPass(clock: any WallClock, limit: Int? = nil, batchSize: Int = 50,
                         shouldStop: @Sendable () -> Bool = { false },
                         progress: (PassSummary) -> Void = { _ in }) async throws -> PassSummary {
         var summary = PassSummary()
+        let store = self.store, owner = self.owner, leaseSeconds = self.leaseSeconds, deadline = storeDeadline
+        let recorder = AttemptRecorder { [self] completed in
+            try await recordWithRetry {
+                try await withStoreDeadline(deadline, "an attempt record") {
+                    try await store.complete(completed, owner: owner)
+                }
+            }
+        }
+        let lanes = max(1, transport.concurrency)
         while !shouldStop() {
             let remaining = limit.map { $0 - summary.claimed } ?? batchSize
             guard remaining > 0 else { break }
             let now = clock.now()
-            let store = self.store, owner = self.owner, leaseSeconds = self.leaseSeconds
-            let claimed = try await withStoreDeadline(storeDeadline, "a claim") {
+            let claimed = try await withStoreDeadline(deadline, "a claim") {
                 try await store.claimDue(
                     at: now, limit: min(batchSize, remaining),
                     lease: Lease(owner: owner, expiresAt: now.addingTimeInterval(leaseSeconds)))
             }
             if claimed.isEmpty { break }
-            var orders: [String: StoredOrder] = [:]
+            let orderIds = Set(claimed.map(\.orderId))
+            let orders = try await withStoreDeadline(deadline, "an order read") {
+                try await store.storedOrders(orderIds)
+            }
             var leaseExpiresAt = now.addingTimeInterval(leaseSeconds)
             var held = Set(claimed.map(\.id))
-            for (index, delivery) in claimed.enumerated() {
-                if shouldStop() {
-                    try await withStoreDeadline(storeDeadline, "a release") { try await store.releaseClaims(owner: owner) }
-                    summary.lost += claimed.count - index
-                    return summary
-                }
-                // Renew before an attempt that could outlast the lease; skip claims lost meanwhile.
-                let current = clock.now()
-                if current.addingTimeInterval(leaseSeconds / 2) > leaseExpiresAt {
-                    let until = current.addingTimeInterval(leaseSeconds)
-                    leaseExpiresAt = until
-                    held = try await withStoreDeadline(storeDeadline, "a lease renewal") {
-                        try await store.renewClaims(owner: owner, until: until)
+            var stopped = false
+            try await withThrowingTaskGroup(of: DeliveryState?.self) { group in
+                var inFlight = 0
+                for (index, delivery) in claimed.enumerated() {
+                    if shouldStop() {
+                        stopped = true
+                        summary.lost += claimed.count - index
+                        break
                     }
-                }
-                guard held.contains(delivery.id) else {
-                    summary.lost += 1
-                    continue
-                }
-                if orders[delivery.orderId] == nil {
-                    let orderId = delivery.orderId
-                    orders[orderId] = try await withStoreDeadline(storeDeadline, "an order read") {
-                        try await store.storedOrder(orderId)
+                    if inFlight == lanes, let finished = try await group.next() {
+                        inFlight -= 1
+                        summary.count(finished)
+                        progress(summary)
                     }
+                    // Renew before an attempt that could outlast the lease; skip claims lost meanwhile.
+                    let current = clock.now()
+                    if current.addingTimeInterval(leaseSeconds / 2) > leaseExpiresAt {
+                        let until = current.addingTimeInterval(leaseSeconds)
+                        leaseExpiresAt = until
+                        held = try await withStoreDeadline(deadline, "a lease renewal") {
+                            try await store.renewClaims(owner: owner, until: until)
+                        }
+                    }
+                    guard held.contains(delivery.id) else {
+                        summary.lost += 1
+                        continue
+                    }
+                    let order = orders[delivery.orderId]
+                    group.addTask { try await deliver(delivery, order: order, clock: clock, recorder: recorder) }
+                    inFlight += 1
                 }
-                summary.count(try await deliver(delivery, order: orders[delivery.orderId], clock: clock))
-                progress(summary)
+                while let finished = try await group.next() {
+                    summary.count(finished)
+                    progress(summary)
+                }
+            }
+            if stopped {
+                // In-flight attempts are recorded; what was not started is given back.
+                try await withStoreDeadline(deadline, "a release") { try await store.releaseClaims(owner: owner) }
+                return summary
             }
         }
         return summary
@@ -101,7 +128,8 @@ public struct DeliveryWorker: Sendable {
 
     /// One attempt at one claimed delivery. Returns the state it moved to, or
     /// nil when the claim had been taken over meanwhile.
-    func deliver(_ delivery: Delivery, order stored: StoredOrder?, clock: any WallClock) async throws -> DeliveryState? {
+    func deliver(_ delivery: Delivery, order stored: StoredOrder?, clock: any WallClock,
+                 recorder: AttemptRecorder) async throws -> DeliveryState? {
         let started = clock.now()
         var log = logger
         log[metadataKey: "delivery.id"] = "\(delivery.id)"
@@ -120,12 +148,7 @@ public struct DeliveryWorker: Sendable {
                 .record(duration: ContinuousClock.now - sendStarted)
             record = attemptRecord(outcome, delivery: delivery, started: started, finished: clock.now())
         }
-        let store = self.store, owner = self.owner, deliveryId = delivery.id
-        let held = try await recordWithRetry {
-            try await withStoreDeadline(storeDeadline, "an attempt record") {
-                try await store.complete(deliveryId: deliveryId, owner: owner, attempt: record)
-            }
-        }
+        let held = try await recorder.record(CompletedAttempt(deliveryId: delivery.id, attempt: record))
         Counter(label: "flexpost_deliveries_total",
                 dimensions: [("kind", delivery.kind.rawValue), ("result", record.nextState.rawValue)]).increment()
         log[metadataKey: "smtp.code"] = "\(record.replyCode.map(String.init) ?? "-")"

@@ -70,7 +70,7 @@ public struct Runtime: Sendable {
 
     public func makeTransport() throws(ConfigurationError) -> any MailTransport {
         if let smtp = configuration.smtp {
-            return SMTPTransport(configuration: smtp)
+            return SMTPTransport(configuration: smtp, connections: configuration.smtpConnections)
         }
         do {
             return try OutboxTransport(directory: URL(fileURLWithPath: configuration.outboxDirectory))

@@ -45,28 +45,33 @@ extension SQLiteQueueStore {
         }
     }
 
-    public func complete(deliveryId: Int64, owner: String, attempt: AttemptRecord) async throws -> Bool {
+    public func complete(_ attempts: [CompletedAttempt], owner: String) async throws -> [Bool] {
         try await immediate { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO attempts (delivery_id, started_at, finished_at, outcome, reply_code, reply)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [deliveryId, attempt.startedAt.timeIntervalSince1970, attempt.finishedAt.timeIntervalSince1970,
-                            attempt.nextState.rawValue, attempt.replyCode, attempt.reply])
-            try db.execute(
-                sql: """
-                    UPDATE deliveries
-                    SET state = ?, due_at = COALESCE(?, due_at), sent_at = ?, last_code = ?, last_reply = ?,
-                        lease_owner = NULL, lease_expires_at = NULL, finished_at = ?
-                    WHERE id = ? AND state = 'sending' AND lease_owner = ?
-                    """,
-                arguments: [attempt.nextState.rawValue, attempt.retryAt?.timeIntervalSince1970,
-                            attempt.nextState == .sent ? attempt.finishedAt.timeIntervalSince1970 : nil,
-                            attempt.replyCode, attempt.reply,
-                            attempt.nextState.isFinal ? attempt.finishedAt.timeIntervalSince1970 : nil,
-                            deliveryId, owner])
-            return db.changesCount == 1
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO attempts (delivery_id, started_at, finished_at, outcome, reply_code, reply)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """)
+            let update = try db.cachedStatement(sql: """
+                UPDATE deliveries
+                SET state = ?, due_at = COALESCE(?, due_at), sent_at = ?, last_code = ?, last_reply = ?,
+                    lease_owner = NULL, lease_expires_at = NULL, finished_at = ?
+                WHERE id = ? AND state = 'sending' AND lease_owner = ?
+                """)
+            // The attempt is history even when the claim was taken over meanwhile: it happened.
+            return try attempts.map { completed in
+                let attempt = completed.attempt
+                try insert.execute(arguments: [
+                    completed.deliveryId, attempt.startedAt.timeIntervalSince1970,
+                    attempt.finishedAt.timeIntervalSince1970, attempt.nextState.rawValue, attempt.replyCode,
+                    attempt.reply])
+                try update.execute(arguments: [
+                    attempt.nextState.rawValue, attempt.retryAt?.timeIntervalSince1970,
+                    attempt.nextState == .sent ? attempt.finishedAt.timeIntervalSince1970 : nil,
+                    attempt.replyCode, attempt.reply,
+                    attempt.nextState.isFinal ? attempt.finishedAt.timeIntervalSince1970 : nil,
+                    completed.deliveryId, owner])
+                return db.changesCount == 1
+            }
         }
     }
 
@@ -95,26 +100,37 @@ extension SQLiteQueueStore {
     }
 
     public func storedOrder(_ orderId: String) async throws -> StoredOrder? {
+        try await pool.read { db in try Self.storedOrder(db, orderId) }
+    }
+
+    public func storedOrders(_ orderIds: Set<String>) async throws -> [String: StoredOrder] {
         try await pool.read { db in
-            guard let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT o.document, o.cancelled_at, o.secrets_purged_at, COALESCE(c.portal_active, 0) AS active
-                    FROM orders o LEFT JOIN customers c ON c.customer_number = o.customer_number
-                    WHERE o.order_id = ?
-                    """,
-                arguments: [orderId])
-            else { return nil }
-            let order = try StoredDocument.decode(row["document"] as Data)
-            let sealed = try Row.fetchAll(
-                db, sql: "SELECT purpose, key_id, ciphertext FROM secrets WHERE order_id = ? ORDER BY purpose",
-                arguments: [orderId]
-            ).map { SealedSecret(purpose: $0["purpose"], keyId: $0["key_id"], ciphertext: Array($0["ciphertext"] as Data)) }
-            return StoredOrder(
-                order: order, sealedSecrets: sealed, portalActive: row["active"],
-                cancelled: (row["cancelled_at"] as Double?) != nil,
-                secretsPurged: (row["secrets_purged_at"] as Double?) != nil)
+            var orders: [String: StoredOrder] = [:]
+            for orderId in orderIds {
+                orders[orderId] = try Self.storedOrder(db, orderId)
+            }
+            return orders
         }
+    }
+
+    static func storedOrder(_ db: Database, _ orderId: String) throws -> StoredOrder? {
+        guard let row = try Row.fetchOne(
+            db.cachedStatement(sql: """
+                SELECT o.document, o.cancelled_at, o.secrets_purged_at, COALESCE(c.portal_active, 0) AS active
+                FROM orders o LEFT JOIN customers c ON c.customer_number = o.customer_number
+                WHERE o.order_id = ?
+                """),
+            arguments: [orderId])
+        else { return nil }
+        let order = try StoredDocument.decode(row["document"] as Data)
+        let sealed = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT purpose, key_id, ciphertext FROM secrets WHERE order_id = ? ORDER BY purpose"),
+            arguments: [orderId]
+        ).map { SealedSecret(purpose: $0["purpose"], keyId: $0["key_id"], ciphertext: Array($0["ciphertext"] as Data)) }
+        return StoredOrder(
+            order: order, sealedSecrets: sealed, portalActive: row["active"],
+            cancelled: (row["cancelled_at"] as Double?) != nil,
+            secretsPurged: (row["secrets_purged_at"] as Double?) != nil)
     }
 
     public func deliveries(orderId: String) async throws -> [Delivery] {

@@ -56,6 +56,7 @@ struct ConcurrencyAndCrashTests {
         let dir = try TestEnvironment.temporaryDirectory("crash")
         var env = TestEnvironment.baseEnvironment(smtpPort: server.port)
         env["FLEXPOST_LEASE_SECONDS"] = "10"
+        env["FLEXPOST_SMTP_CONNECTIONS"] = "3"
         let past = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-120))
         let intake = try await flexpost(["enqueue", "-"], environment: env, directory: dir,
                                         stdin: try Self.orders(200, confirmedAt: past, adminNoticeOnly: true))
@@ -75,8 +76,9 @@ struct ConcurrencyAndCrashTests {
         let unique = Set(recipients)
         #expect(unique.count == 200, "every delivery arrived")
         let duplicates = recipients.count - unique.count
-        // One connection per worker: at most one message was in flight at the kill.
-        #expect(duplicates <= 1, "duplicates: \(duplicates)")
+        // Three connections: at most three messages were in flight at the kill (each
+        // lane records its result before it takes the next message).
+        #expect(duplicates <= 3, "duplicates: \(duplicates)")
         print("crash test: \(atKill) delivered before SIGKILL, \(duplicates) duplicate(s) after restart")
     }
 }

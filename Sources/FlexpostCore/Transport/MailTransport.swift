@@ -23,6 +23,12 @@ public enum TransportOutcome: Sendable, Equatable {
 /// SMTP through libcurl, or the development outbox directory.
 public protocol MailTransport: Sendable {
     func send(_ message: [UInt8], envelope: Envelope) async -> TransportOutcome
+    /// How many `send` calls may usefully run at once (SMTP: the connection pool's size).
+    var concurrency: Int { get }
+}
+
+extension MailTransport {
+    public var concurrency: Int { 1 }
 }
 
 /// Checks that message bytes are what SMTP without 8BITMIME may carry:

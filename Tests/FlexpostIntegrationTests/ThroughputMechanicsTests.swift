@@ -1,0 +1,129 @@
+import FlexpostCore
+import FlexpostStore
+import Foundation
+import Synchronization
+import Testing
+
+@testable import FlexpostApp
+
+/// The mechanisms `make bench` measures, checked for correctness: group
+/// commit of attempt results, batched store calls on both stores, the
+/// durability setting of SQLite, and event fingerprints old and new.
+@Suite("throughput mechanics")
+struct ThroughputMechanicsTests {
+    static let t0 = RFC3339.parse("2026-12-01T07:00:00Z")!
+
+    @Test("group commit: results that arrive during a write share the next one; each lane gets its own answer")
+    func groupCommit() async throws {
+        let batches = Mutex<[[Int64]]>([])
+        let recorder = AttemptRecorder { completed in
+            batches.withLock { $0.append(completed.map(\.deliveryId)) }
+            try await Task.sleep(for: .milliseconds(50))  // a slow commit: others queue meanwhile
+            return completed.map { $0.deliveryId % 2 == 0 }  // even ids still held
+        }
+        let record = AttemptRecord(startedAt: Self.t0, finishedAt: Self.t0, nextState: .sent, retryAt: nil,
+                                   replyCode: 250, reply: "ok")
+        let answers = try await withThrowingTaskGroup(of: (Int64, Bool).self) { group in
+            for id in Int64(1)...Int64(12) {
+                group.addTask { (id, try await recorder.record(CompletedAttempt(deliveryId: id, attempt: record))) }
+            }
+            return try await group.reduce(into: [Int64: Bool]()) { $0[$1.0] = $1.1 }
+        }
+        #expect(answers.count == 12)
+        #expect(answers.allSatisfy { $0.value == ($0.key % 2 == 0) }, "every lane gets the answer for its own id")
+        let written = batches.withLock { $0 }
+        #expect(written.flatMap { $0 }.sorted() == Array(1...12), "every result written exactly once")
+        #expect(written.count < 12, "results were grouped: \(written)")
+    }
+
+    @Test("group commit: a failed write fails every result in it, and the next write still happens")
+    func groupCommitFailure() async throws {
+        struct Down: Error {}
+        let calls = Atomic<Int>(0)
+        let recorder = AttemptRecorder { completed in
+            if calls.add(1, ordering: .relaxed).newValue == 1 { throw Down() }
+            return completed.map { _ in true }
+        }
+        let record = AttemptRecord(startedAt: Self.t0, finishedAt: Self.t0, nextState: .sent, retryAt: nil,
+                                   replyCode: 250, reply: "ok")
+        await #expect(throws: Down.self) { try await recorder.record(CompletedAttempt(deliveryId: 1, attempt: record)) }
+        #expect(try await recorder.record(CompletedAttempt(deliveryId: 2, attempt: record)))
+    }
+
+    @Test("batched completion and order reads on every store", arguments: StoreKind.allCases)
+    func batchedStoreCalls(kind: StoreKind) async throws {
+        let store = try await TestStores.make(kind)
+        let intake = TestStores.intake(store)
+        let lines = try ConcurrencyAndCrashTests.orders(20).split(separator: UInt8(ascii: "\n"))
+        for line in lines { _ = try await intake.submit(Array(line)) }
+        let mine = try await store.claimDue(at: Self.t0, limit: 8, lease: Lease(owner: "a", expiresAt: Self.t0 + 60))
+        let theirs = try await store.claimDue(at: Self.t0, limit: 1, lease: Lease(owner: "b", expiresAt: Self.t0 + 60))
+        #expect(mine.count == 8 && theirs.count == 1)
+
+        let sent = AttemptRecord(startedAt: Self.t0, finishedAt: Self.t0 + 1, nextState: .sent, retryAt: nil,
+                                 replyCode: 250, reply: "250 ok")
+        let retry = AttemptRecord(startedAt: Self.t0, finishedAt: Self.t0 + 1, nextState: .retrying,
+                                  retryAt: Self.t0 + 600, replyCode: 451, reply: "451 later")
+        var batch = mine.enumerated().map { CompletedAttempt(deliveryId: $0.element.id, attempt: $0.offset < 6 ? sent : retry) }
+        batch.insert(CompletedAttempt(deliveryId: theirs[0].id, attempt: sent), at: 3)  // not ours: fenced off
+        let held = try await store.complete(batch, owner: "a")
+        #expect(held == [true, true, true, false, true, true, true, true, true])
+        #expect(try await store.countsByState()[.sent] == 6)
+        #expect(try await store.countsByState()[.retrying] == 2)
+        #expect(try await store.countsByState()[.sending] == 1, "the other owner's claim is untouched")
+        let retried = try #require(try await store.deliveries(state: .retrying, limit: 10).first)
+        #expect(retried.dueAt == Self.t0 + 600 && retried.lastCode == 451)
+
+        let ids = Set(mine.map(\.orderId) + ["NOPE"])
+        let orders = try await store.storedOrders(ids)
+        #expect(Set(orders.keys) == Set(mine.map(\.orderId)))
+        for (orderId, stored) in orders {
+            #expect(stored.order.orderId == orderId)
+            #expect(try await store.storedOrder(orderId)?.sealedSecrets == stored.sealedSecrets)
+        }
+    }
+
+    @Test("SQLite: the writer syncs every commit (synchronous=FULL), although GRDB sets NORMAL for WAL")
+    func sqliteDurability() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("sync")
+        let store = try SQLiteQueueStore(path: dir.appendingPathComponent("q.sqlite").path)
+        #expect(try await store.writerSynchronousMode() == 2)
+    }
+
+    @Test("fingerprints: key order and spacing do not matter; an event stored with the old canonical form is still a duplicate",
+          arguments: StoreKind.allCases)
+    func fingerprints(kind: StoreKind) async throws {
+        let store = try await TestStores.make(kind)
+        let intake = TestStores.intake(store)
+        let original = Array(try Data(contentsOf: URL(fileURLWithPath: TestEnvironment.fixture("order-second-site.json"))))
+        #expect(try await intake.submit(original).line.hasPrefix("accepted"))
+        // The same content, keys reordered and re-spaced: a duplicate.
+        let object = try JSONSerialization.jsonObject(with: Data(original)) as! [String: Any]
+        let reordered = Array(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted]))
+        #expect(reordered != original)
+        #expect(try await intake.submit(reordered).line.hasPrefix("duplicate"))
+
+        // An event fingerprinted by an earlier build (Foundation's sorted-keys JSON).
+        // A "/" is where the two forms differ: Foundation writes it as "\/".
+        let legacyEvent = Array(EventEditing.data("order-second-site.json", [("data.orderId", "ORD-LEGACY"),
+                                                                             ("data.customer.company", "Müller/Söhne GmbH")]))
+        let decoded = try EventDecoder().decode(legacyEvent)
+        let legacy = try #require(EventDecoder.legacyCanonicalData(legacyEvent))
+        #expect(legacy != decoded.canonicalData)
+        let sealer = TestStores.sealer
+        let oldIdentity = EventIdentity(type: .orderConfirmed, key: "ORD-LEGACY") { keyId in
+            sealer.fingerprint(legacy, keyId: keyId).map { EventFingerprint(keyId: $0.keyId, digest: $0.digest) }
+        }
+        guard case .orderConfirmed(let order) = decoded.event else { Issue.record("not an order"); return }
+        let planner = TestStores.planner
+        let outcome = try await store.recordOrder(oldIdentity, customerNumber: order.customer.customerNumber,
+                                                  receivedAt: Self.t0) { active in
+            PreparedOrder(plan: planner.plan(order, portalKnownActive: active), sealedSecrets: [])
+        }
+        #expect(outcome == .accepted)
+        #expect(try await intake.submit(legacyEvent).line == "duplicate order.confirmed ORD-LEGACY")
+        let changed = Array(EventEditing.data("order-second-site.json", [("data.orderId", "ORD-LEGACY"),
+                                                                         ("data.customer.company", "Other GmbH")]))
+        #expect(try await intake.submit(changed).line == "conflict order.confirmed ORD-LEGACY")
+    }
+}
