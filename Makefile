@@ -14,7 +14,7 @@ DEV_WEBHOOK_SECRET := whsec_ZmxleHBvc3QtZGV2ZWxvcG1lbnQtb25seQ==
 EVENT ?= Tests/Fixtures/events/order-second-site.json
 URL ?= http://127.0.0.1:8080
 
-.PHONY: run test build deps-run deps-test post fuzz clean
+.PHONY: run test build deps-run deps-test deps-bench bench post fuzz clean
 
 define install_missing
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -55,6 +55,21 @@ test: deps-test
 	FLEXPOST_TEST_POSTGRES_DIR="$(PG_DIR)" \
 	  timeout --kill-after=30 1500 $(SWIFT) test --skip-build --no-parallel; status=$$?; \
 	bash Tests/Support/postgres_test_server.sh stop "$(PG_DIR)"; exit $$status
+
+## make bench: flexpost against Postfix on the same work, side by side, in one
+## run (Tests/Benchmarks/bench.py; figures explained in docs/benchmarks.md).
+## Postfix is installed unconfigured ("No configuration": the system instance
+## never starts, nothing listens on port 25); the benchmark runs its own on
+## high loopback ports from a throwaway directory. BENCH_ARGS: e.g. --n 5000.
+BENCH_PACKAGES := $(RUN_PACKAGES) python3 postfix wrk
+deps-bench:
+	@dpkg -s postfix >/dev/null 2>&1 || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  echo "postfix postfix/main_mailer_type select No configuration" | $$sudo debconf-set-selections; }
+	$(call install_missing,$(BENCH_PACKAGES))
+
+bench: deps-bench
+	$(SWIFT) build -c release --product flexpost
+	python3 Tests/Benchmarks/bench.py --flexpost "$$($(SWIFT) build -c release --show-bin-path)/flexpost" $(BENCH_ARGS)
 
 ## make post [EVENT=file] [URL=...]: post an event to a running serve, signed
 ## with the development secret the way the order system signs.

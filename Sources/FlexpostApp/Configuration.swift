@@ -132,7 +132,7 @@ public struct Configuration: Sendable {
 
     /// Measured by `make bench` (docs/benchmarks.md): on 2 cores over loopback,
     /// more connections than this no longer raise the rate.
-    public static let defaultSMTPConnections = 4
+    public static let defaultSMTPConnections = 16
 
     /// `Name <address>` or a bare address.
     static func parseMailbox(_ text: String) -> Contact? {

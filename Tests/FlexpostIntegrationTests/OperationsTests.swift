@@ -92,7 +92,8 @@ struct OperationsTests {
                               ("FLEXPOST_SEND_AT", "8 o'clock"), ("FLEXPOST_ENCRYPTION_KEY", "short"),
                               ("FLEXPOST_SMTP_URL", "smtp://user:pw@relay.example:587"), ("FLEXPOST_RETRY_LIFETIME", "soon"),
                               ("FLEXPOST_DATABASE_URL", "mysql://x"), ("FLEXPOST_SMTP_TLS_VERIFY", "maybe"),
-                              ("FLEXPOST_DATABASE_URL", "postgres://user:pw@/nodb")] {
+                              ("FLEXPOST_DATABASE_URL", "postgres://user:pw@/nodb"), ("FLEXPOST_SMTP_CONNECTIONS", "0"),
+                              ("FLEXPOST_SMTP_CONNECTIONS", "many")] {
             var env = TestEnvironment.baseEnvironment()
             env[name] = value
             let result = try await flexpost(["drain"], environment: env, directory: dir)
