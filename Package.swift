@@ -91,7 +91,7 @@ let package = Package(
         .executableTarget(name: "flexpost", dependencies: ["FlexpostApp"]),
         .testTarget(
             name: "FlexpostCoreTests",
-            dependencies: ["FlexpostCore"]
+            dependencies: ["FlexpostCore", .product(name: "Mustache", package: "swift-mustache")]
         ),
         .testTarget(
             name: "FlexpostIntegrationTests",

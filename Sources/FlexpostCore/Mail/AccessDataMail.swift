@@ -11,15 +11,15 @@ public struct AccessDataMail: MailContent {
         self.portalActive = portalActive
     }
 
-    public func view(dates: LocalDateFormat) -> [String: Any] {
+    public func view(dates: LocalDateFormat) -> TemplateView {
         var view = order.commonView(dates: dates)
         view["basePackages"] = order.groupedByBasePackage { product in
             order.secrets.accessPasswords[product.siteProductId]?.exposedValue
         }
-        view["hasSiteProducts"] = !order.siteProducts.isEmpty
-        view["portalActive"] = portalActive
+        view["hasSiteProducts"] = .flag(!order.siteProducts.isEmpty)
+        view["portalActive"] = .flag(portalActive)
         if !portalActive, let otp = order.secrets.oneTimePassword {
-            view["oneTimePassword"] = otp.exposedValue
+            view["oneTimePassword"] = .text(otp.exposedValue)
         }
         return view
     }

@@ -13,13 +13,13 @@ public struct AdministratorNotice: MailContent {
         self.administrator = administrator
     }
 
-    public func view(dates: LocalDateFormat) -> [String: Any] {
+    public func view(dates: LocalDateFormat) -> TemplateView {
         var view = order.commonView(dates: dates)
-        view["administratorName"] = administrator.name
+        view["administratorName"] = .text(administrator.name)
         view["basePackages"] = order.groupedByBasePackage { _ in nil }
-        view["newBasePackages"] = order.basePackages.map { ["basePackageId": $0.basePackageId, "name": $0.name] }
-        view["hasNewBasePackages"] = !order.basePackages.isEmpty
-        view["hasSiteProducts"] = !order.siteProducts.isEmpty
+        view["newBasePackages"] = .list(order.basePackages.map { ["basePackageId": .text($0.basePackageId), "name": .text($0.name)] })
+        view["hasNewBasePackages"] = .flag(!order.basePackages.isEmpty)
+        view["hasSiteProducts"] = .flag(!order.siteProducts.isEmpty)
         return view
     }
 }

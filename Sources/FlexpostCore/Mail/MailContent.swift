@@ -5,7 +5,7 @@ import Foundation
 public protocol MailContent: Sendable {
     var kind: DeliveryKind { get }
     /// Template values. Only ``AccessDataMail`` ever puts a secret here.
-    func view(dates: LocalDateFormat) -> [String: Any]
+    func view(dates: LocalDateFormat) -> TemplateView
 }
 
 /// Formats dates for the reader, in the order's language and local time zone.
@@ -31,7 +31,7 @@ public struct LocalDateFormat: Sendable {
 extension OrderConfirmation {
     /// Site products grouped by base package: base packages this order adds
     /// come first in order, then the existing ones its site products go on.
-    func groupedByBasePackage(password: (SiteProduct) -> String?) -> [[String: Any]] {
+    func groupedByBasePackage(password: (SiteProduct) -> String?) -> TemplateValue {
         var order: [String] = []
         var names: [String: String] = [:]
         for package in basePackages where names[package.basePackageId] == nil {
@@ -41,39 +41,39 @@ extension OrderConfirmation {
         for product in siteProducts where !order.contains(product.basePackageId) {
             order.append(product.basePackageId)
         }
-        return order.map { id in
-            let products = siteProducts.filter { $0.basePackageId == id }.map { product -> [String: Any] in
-                var entry: [String: Any] = [
-                    "siteProductId": product.siteProductId,
-                    "basePackageId": product.basePackageId,
+        return .list(order.map { id in
+            let products = siteProducts.filter { $0.basePackageId == id }.map { product -> TemplateValue in
+                var entry: [String: TemplateValue] = [
+                    "siteProductId": .text(product.siteProductId),
+                    "basePackageId": .text(product.basePackageId),
                     "site": [
-                        "name": product.site.name, "street": product.site.street,
-                        "postalCode": product.site.postalCode, "city": product.site.city,
+                        "name": .text(product.site.name), "street": .text(product.site.street),
+                        "postalCode": .text(product.site.postalCode), "city": .text(product.site.city),
                     ],
-                    "phoneNumbers": product.phoneNumbers,
-                    "phoneNumberList": product.phoneNumbers.joined(separator: ", "),
-                    "lineId": product.access.lineId,
-                    "username": product.access.username,
+                    "phoneNumbers": .list(product.phoneNumbers.map(TemplateValue.text)),
+                    "phoneNumberList": .text(product.phoneNumbers.joined(separator: ", ")),
+                    "lineId": .text(product.access.lineId),
+                    "username": .text(product.access.username),
                 ]
-                if let secret = password(product) { entry["password"] = secret }
-                return entry
+                if let secret = password(product) { entry["password"] = .text(secret) }
+                return .object(entry)
             }
-            var group: [String: Any] = [
-                "basePackageId": id, "isNew": names[id] != nil, "siteProducts": products,
-                "hasSiteProducts": !products.isEmpty,
+            var group: [String: TemplateValue] = [
+                "basePackageId": .text(id), "isNew": .flag(names[id] != nil), "siteProducts": .list(products),
+                "hasSiteProducts": .flag(!products.isEmpty),
             ]
-            if let name = names[id] { group["name"] = name }
-            return group
-        }
+            if let name = names[id] { group["name"] = .text(name) }
+            return .object(group)
+        })
     }
 
-    func commonView(dates: LocalDateFormat) -> [String: Any] {
+    func commonView(dates: LocalDateFormat) -> TemplateView {
         [
-            "orderId": orderId,
-            "orderDate": dates.date(confirmedAt),
-            "customerNumber": customer.customerNumber,
-            "company": customer.company,
-            "contactName": customer.contact.name,
+            "orderId": .text(orderId),
+            "orderDate": .text(dates.date(confirmedAt)),
+            "customerNumber": .text(customer.customerNumber),
+            "company": .text(customer.company),
+            "contactName": .text(customer.contact.name),
         ]
     }
 }

@@ -21,6 +21,9 @@ public struct MailTemplates: Sendable {
     }
 
     private let library: MustacheLibrary
+    /// The templates the compiled renderer covers, by file name; the others
+    /// are rendered by swift-mustache.
+    private let compiled: [String: CompiledTemplate]
 
     /// The file name (without directory) of a template.
     public static func fileName(_ kind: DeliveryKind, _ language: Language, _ part: Part) -> String {
@@ -37,6 +40,7 @@ public struct MailTemplates: Sendable {
     /// - Parameter sources: template source by file name; all of ``requiredFileNames`` must be present.
     public init(sources: [String: String]) throws(TemplateError) {
         var library = MustacheLibrary()
+        var compiled: [String: CompiledTemplate] = [:]
         for name in Self.requiredFileNames {
             guard var source = sources[name] else { throw TemplateError(name: name, problem: "missing") }
             if source.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
@@ -46,17 +50,36 @@ public struct MailTemplates: Sendable {
             if !name.hasSuffix(".html.mustache") && !source.hasPrefix("{{% CONTENT_TYPE: TEXT}}") {
                 source = "{{% CONTENT_TYPE: TEXT}}\n" + source
             }
+            let template: MustacheTemplate
             do {
-                library.register(try MustacheTemplate(string: source), named: name)
+                template = try MustacheTemplate(string: source)
             } catch {
                 throw TemplateError(name: name, problem: "does not parse (\(error))")
             }
+            library.register(template, named: name)
+            compiled[name] = CompiledTemplate(template)
         }
         self.library = library
+        self.compiled = compiled
     }
 
     /// Renders one part. The view's values are the only data that reach the mail.
-    public func render(_ kind: DeliveryKind, _ language: Language, _ part: Part, view: [String: Any]) -> String {
-        library.render(view, withTemplate: Self.fileName(kind, language, part)) ?? ""
+    public func render(_ kind: DeliveryKind, _ language: Language, _ part: Part, view: TemplateView) -> String {
+        let name = Self.fileName(kind, language, part)
+        if let template = compiled[name] {
+            return template.render(view)
+        }
+        return library.render(view.mustacheValue, withTemplate: name) ?? ""
+    }
+
+    /// Renders one part with swift-mustache alone (the reference the compiled renderer is checked against).
+    func renderWithMustache(_ kind: DeliveryKind, _ language: Language, _ part: Part, view: TemplateView) -> String {
+        library.render(view.mustacheValue, withTemplate: Self.fileName(kind, language, part)) ?? ""
+    }
+
+    /// The file names of the templates swift-mustache renders because they use
+    /// features the compiled renderer does not cover (partials, transforms, …).
+    public var renderedByMustache: [String] {
+        Self.requiredFileNames.filter { compiled[$0] == nil }
     }
 }
