@@ -9,29 +9,50 @@ public struct EmailAddress: Sendable, Hashable, Codable, CustomStringConvertible
     public let value: String
 
     public init(validating text: String) throws(EmailAddressError) {
-        guard text.utf8.count <= 254 else { throw .tooLong }
-        guard let at = text.lastIndex(of: "@") else { throw .missingAt }
-        let local = text[..<at]
-        let domain = text[text.index(after: at)...]
-        guard !local.isEmpty, local.utf8.count <= 64 else { throw .badLocalPart }
-        for byte in local.utf8 where !Self.isAtext(byte) && byte != UInt8(ascii: ".") {
-            throw byte >= 0x80 ? .nonASCII : .badLocalPart
+        var text = text
+        let failure: EmailAddressError? = text.withUTF8 { bytes in
+            do throws(EmailAddressError) { try Self.check(bytes) } catch { return error }
+            return nil
         }
-        if local.hasPrefix(".") || local.hasSuffix(".") || local.contains("..") { throw .badLocalPart }
-        guard !domain.isEmpty, domain.utf8.count <= 253 else { throw .badDomain }
-        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
-        guard labels.count >= 2 else { throw .badDomain }
-        for label in labels {
-            guard !label.isEmpty, label.utf8.count <= 63 else { throw .badDomain }
-            for byte in label.utf8 {
+        if let failure { throw failure }
+        self.value = text
+    }
+
+    /// One pass over the octets; the rules are listed on the type.
+    private static func check(_ bytes: UnsafeBufferPointer<UInt8>) throws(EmailAddressError) {
+        guard bytes.count <= 254 else { throw .tooLong }
+        guard let at = bytes.lastIndex(of: UInt8(ascii: "@")) else { throw .missingAt }
+        let dot = UInt8(ascii: ".")
+        let local = UnsafeBufferPointer(rebasing: bytes[..<at])
+        guard !local.isEmpty, local.count <= 64 else { throw .badLocalPart }
+        var previous: UInt8 = dot
+        for byte in local {
+            guard isAtext(byte) || byte == dot else { throw byte >= 0x80 ? .nonASCII : .badLocalPart }
+            // A leading dot or two dots in a row.
+            if byte == dot && previous == dot { throw .badLocalPart }
+            previous = byte
+        }
+        if previous == dot { throw .badLocalPart }
+        let domain = UnsafeBufferPointer(rebasing: bytes[(at + 1)...])
+        guard !domain.isEmpty, domain.count <= 253 else { throw .badDomain }
+        var labels = 0
+        var start = domain.startIndex
+        while true {
+            let end = domain[start...].firstIndex(of: dot) ?? domain.endIndex
+            let label = domain[start..<end]
+            guard !label.isEmpty, label.count <= 63 else { throw .badDomain }
+            for byte in label {
                 if byte >= 0x80 { throw .nonASCII }
                 let ldh = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A)
                     || (byte >= 0x61 && byte <= 0x7A) || byte == UInt8(ascii: "-")
                 guard ldh else { throw .badDomain }
             }
-            if label.hasPrefix("-") || label.hasSuffix("-") { throw .badDomain }
+            if label.first == UInt8(ascii: "-") || label.last == UInt8(ascii: "-") { throw .badDomain }
+            labels += 1
+            guard end < domain.endIndex else { break }
+            start = end + 1
         }
-        self.value = text
+        guard labels >= 2 else { throw .badDomain }
     }
 
     public init(from decoder: any Decoder) throws {
@@ -55,8 +76,13 @@ public struct EmailAddress: Sendable, Hashable, Codable, CustomStringConvertible
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+            UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "/"),
+            UInt8(ascii: "="), UInt8(ascii: "?"), UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"),
+            UInt8(ascii: "{"), UInt8(ascii: "|"), UInt8(ascii: "}"), UInt8(ascii: "~"):
+            return true
         default:
-            return "!#$%&'*+-/=?^_`{|}~".utf8.contains(byte)
+            return false
         }
     }
 }
