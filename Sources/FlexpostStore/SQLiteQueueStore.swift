@@ -55,21 +55,21 @@ public final class SQLiteQueueStore: QueueStore {
     /// nil: new, and now recorded; otherwise the outcome to answer.
     static func checkEvent(_ db: Database, _ identity: EventIdentity, at: Date) throws -> IntakeOutcome? {
         if let row = try Row.fetchOne(
-            db, sql: "SELECT fingerprint_key, fingerprint FROM events WHERE type = ? AND natural_key = ?",
+            db.cachedStatement(sql: "SELECT fingerprint_key, fingerprint FROM events WHERE type = ? AND natural_key = ?"),
             arguments: [identity.type.rawValue, identity.key])
         {
             let stored = EventFingerprint(keyId: row["fingerprint_key"], digest: Array(row["fingerprint"] as Data))
             return identity.sameContent(as: stored) ? .duplicate : .conflict
         }
         guard let fingerprint = identity.fingerprint(nil) else { return .conflict }
-        try db.execute(
+        try db.run(
             sql: "INSERT INTO events (type, natural_key, fingerprint_key, fingerprint, received_at) VALUES (?, ?, ?, ?, ?)",
             arguments: [identity.type.rawValue, identity.key, fingerprint.keyId, Data(fingerprint.digest), at.timeIntervalSince1970])
         return nil
     }
 
     static func addHistory(_ db: Database, orderId: String, at: Date, actor: String, action: String, detail: String) throws {
-        try db.execute(
+        try db.run(
             sql: "INSERT INTO history (order_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
             arguments: [orderId, at.timeIntervalSince1970, actor, action, detail])
     }
@@ -81,12 +81,12 @@ public final class SQLiteQueueStore: QueueStore {
         try await immediate { db in
             if let outcome = try Self.checkEvent(db, identity, at: receivedAt) { return outcome }
             let knownActive = try Bool.fetchOne(
-                db, sql: "SELECT portal_active FROM customers WHERE customer_number = ?",
+                db.cachedStatement(sql: "SELECT portal_active FROM customers WHERE customer_number = ?"),
                 arguments: [customerNumber]) ?? false
             let prepared = prepare(knownActive)
             let order = prepared.plan.order
             let document = try StoredDocument.encode(order)
-            try db.execute(
+            try db.run(
                 sql: """
                     INSERT INTO orders (order_id, customer_number, document, confirmed_at, received_at)
                     VALUES (?, ?, ?, ?, ?)
@@ -97,12 +97,12 @@ public final class SQLiteQueueStore: QueueStore {
                 try Self.markActive(db, customerNumber: customerNumber, at: receivedAt)
             }
             for sealed in prepared.sealedSecrets {
-                try db.execute(
+                try db.run(
                     sql: "INSERT INTO secrets (order_id, purpose, key_id, ciphertext) VALUES (?, ?, ?, ?)",
                     arguments: [order.orderId, sealed.purpose, sealed.keyId, Data(sealed.ciphertext)])
             }
             for planned in prepared.plan.deliveries {
-                try db.execute(
+                try db.run(
                     sql: """
                         INSERT INTO deliveries (order_id, kind, recipient_name, recipient_email, language, state,
                             due_at, first_due_at, message_id, created_at)
@@ -119,7 +119,7 @@ public final class SQLiteQueueStore: QueueStore {
                 detail: prepared.plan.note ?? "scheduled: " + summary.joined(separator: ", "))
             // An order whose cancellation arrived first is stored cancelled at once.
             if try Bool.fetchOne(
-                db, sql: "SELECT 1 FROM events WHERE type = 'order.cancelled' AND natural_key = ?",
+                db.cachedStatement(sql: "SELECT 1 FROM events WHERE type = 'order.cancelled' AND natural_key = ?"),
                 arguments: [order.orderId]) != nil
             {
                 try Self.cancel(db, orderId: order.orderId, at: receivedAt, cancelledAt: receivedAt)
@@ -134,7 +134,7 @@ public final class SQLiteQueueStore: QueueStore {
         try await immediate { db in
             if let outcome = try Self.checkEvent(db, identity, at: receivedAt) { return outcome }
             let orderId = cancellation.orderId
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM orders WHERE order_id = ?", arguments: [orderId]) != nil else {
+            guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM orders WHERE order_id = ?"), arguments: [orderId]) != nil else {
                 // Remembered: a confirmation that arrives later is stored cancelled.
                 try Self.addHistory(db, orderId: orderId, at: receivedAt, actor: "order-system", action: "cancelled",
                                     detail: "cancellation received before the order")
@@ -149,23 +149,23 @@ public final class SQLiteQueueStore: QueueStore {
     /// When nothing is left unsent, the cancellation is recorded and changes nothing.
     static func cancel(_ db: Database, orderId: String, at: Date, cancelledAt: Date) throws {
         let unsent = try Int.fetchOne(
-            db, sql: "SELECT COUNT(*) FROM deliveries WHERE order_id = ? AND state IN ('scheduled', 'retrying', 'sending')",
+            db.cachedStatement(sql: "SELECT COUNT(*) FROM deliveries WHERE order_id = ? AND state IN ('scheduled', 'retrying', 'sending')"),
             arguments: [orderId]) ?? 0
         let sent = try Int.fetchOne(
-            db, sql: "SELECT COUNT(*) FROM deliveries WHERE order_id = ? AND state = 'sent'", arguments: [orderId]) ?? 0
+            db.cachedStatement(sql: "SELECT COUNT(*) FROM deliveries WHERE order_id = ? AND state = 'sent'"), arguments: [orderId]) ?? 0
         if unsent == 0 && sent > 0 {
             try addHistory(db, orderId: orderId, at: at, actor: "order-system", action: "cancellation-recorded",
                            detail: "cancelled after sending: nothing changed (R5)")
             return
         }
-        try db.execute(
+        try db.run(
             sql: """
                 UPDATE deliveries SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, finished_at = ?
                 WHERE order_id = ? AND state IN ('scheduled', 'retrying', 'sending')
                 """,
             arguments: [at.timeIntervalSince1970, orderId])
-        try db.execute(sql: "DELETE FROM secrets WHERE order_id = ?", arguments: [orderId])
-        try db.execute(
+        try db.run(sql: "DELETE FROM secrets WHERE order_id = ?", arguments: [orderId])
+        try db.run(
             sql: "UPDATE orders SET cancelled_at = ?, secrets_purged_at = COALESCE(secrets_purged_at, ?) WHERE order_id = ?",
             arguments: [cancelledAt.timeIntervalSince1970, at.timeIntervalSince1970, orderId])
         try addHistory(db, orderId: orderId, at: at, actor: "order-system", action: "cancelled",
@@ -183,12 +183,20 @@ public final class SQLiteQueueStore: QueueStore {
     }
 
     static func markActive(_ db: Database, customerNumber: String, at: Date) throws {
-        try db.execute(
+        try db.run(
             sql: """
                 INSERT INTO customers (customer_number, portal_active, activated_at) VALUES (?, 1, ?)
                 ON CONFLICT (customer_number) DO UPDATE SET portal_active = 1,
                     activated_at = COALESCE(customers.activated_at, excluded.activated_at)
                 """,
             arguments: [customerNumber, at.timeIntervalSince1970])
+    }
+}
+
+extension Database {
+    /// Runs one statement from this connection's statement cache: the SQL is
+    /// parsed once per connection, not once per event.
+    func run(sql: String, arguments: StatementArguments) throws {
+        try cachedStatement(sql: sql).execute(arguments: arguments)
     }
 }
