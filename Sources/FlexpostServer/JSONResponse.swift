@@ -1,3 +1,4 @@
+import FlexpostCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -11,6 +12,14 @@ enum JSONResponse {
         let data = (try? encoder.encode(object)) ?? Data("{}".utf8)
         var buffer = ByteBuffer()
         buffer.writeBytes(data)
+        buffer.writeString("\n")
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
+    }
+
+    /// The common flat answer (`{"result": ..., "type": ..., "key": ...}`, errors), written directly.
+    static func make(_ status: HTTPResponse.Status, _ fields: [String: String]) -> Response {
+        var buffer = ByteBuffer()
+        buffer.writeBytes(CanonicalJSON.bytes(fields))
         buffer.writeString("\n")
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
     }

@@ -37,6 +37,19 @@ struct SecretTests {
         #expect(try sealer.open(byOld, orderId: "ORD-1").exposedValue == "old")
     }
 
+    @Test("event fingerprints: HMAC-SHA256 under an HKDF-derived key, the same bytes as every earlier build stored")
+    func fingerprintDerivation() throws {
+        let ring = try EncryptionKeyRing(parsing: Secret("k7:" + Data((0..<32).map { UInt8($0) }).base64EncodedString()))
+        let fingerprint = try #require(SecretSealer(keyRing: ring).fingerprint(Array(#"{"orderId":"ORD-1"}"#.utf8)))
+        #expect(fingerprint.keyId == "k7")
+        // Computed independently (RFC 5869 HKDF, info "flexpost event fingerprint", then HMAC) with Python's hmac.
+        let hex = fingerprint.digest.map { (byte: UInt8) -> String in
+            let digits = String(byte, radix: 16)
+            return digits.count == 1 ? "0" + digits : digits
+        }.joined()
+        #expect(hex == "15e8a3f4916ecea55ec67b4ab9686afaf9181e75e50863d555229bbb21766ab9")
+    }
+
     @Test("a ciphertext moved to another order or purpose does not open")
     func boundToRow() {
         let sealer = SecretSealer(keyRing: keyRing)

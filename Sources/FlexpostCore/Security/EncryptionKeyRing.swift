@@ -12,6 +12,15 @@ public struct EncryptionKeyRing: Sendable {
     public struct Key: Sendable {
         public let id: String
         let key: SymmetricKey
+        /// The key for event fingerprints, derived once (HKDF) rather than per event.
+        let fingerprintKey: SymmetricKey
+
+        init(id: String, key: SymmetricKey) {
+            self.id = id
+            self.key = key
+            self.fingerprintKey = HKDF<SHA256>.deriveKey(
+                inputKeyMaterial: key, info: Data("flexpost event fingerprint".utf8), outputByteCount: 32)
+        }
     }
 
     public let keys: [Key]

@@ -88,9 +88,7 @@ public struct SecretSealer: Sendable {
     /// content gives equal fingerprints; without the key it reveals nothing.
     public func fingerprint(_ canonical: [UInt8], keyId: String? = nil) -> (keyId: String, digest: [UInt8])? {
         guard let key = keyId.map({ keyRing.key(id: $0) }) ?? keyRing.primary else { return nil }
-        let derived = HKDF<SHA256>.deriveKey(
-            inputKeyMaterial: key.key, info: Data("flexpost event fingerprint".utf8), outputByteCount: 32)
-        return (key.id, Array(HMAC<SHA256>.authenticationCode(for: canonical, using: derived)))
+        return (key.id, Array(HMAC<SHA256>.authenticationCode(for: canonical, using: key.fingerprintKey)))
     }
 
     static func associatedData(orderId: String, purpose: String, keyId: String) -> Data {
