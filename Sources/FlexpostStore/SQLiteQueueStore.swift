@@ -8,6 +8,7 @@ import GRDB
 /// cooperative pool.
 public final class SQLiteQueueStore: QueueStore {
     let pool: DatabasePool
+    let intake: IntakeCommitter
 
     /// Opens (creating if needed) the database file and applies migrations.
     public init(path: String) throws {
@@ -30,6 +31,7 @@ public final class SQLiteQueueStore: QueueStore {
         // every commit syncs the WAL.
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try SQLiteSchema.migrator.migrate(pool)
+        self.intake = IntakeCommitter(pool: pool)
     }
 
     /// The writer connection's `PRAGMA synchronous` (2 = FULL): what an acknowledgement is worth.
@@ -78,7 +80,7 @@ public final class SQLiteQueueStore: QueueStore {
         _ identity: EventIdentity, customerNumber: String, receivedAt: Date,
         prepare: @escaping @Sendable (Bool) -> PreparedOrder
     ) async throws -> IntakeOutcome {
-        try await immediate { db in
+        try await intake.submit { db in
             if let outcome = try Self.checkEvent(db, identity, at: receivedAt) { return outcome }
             let knownActive = try Bool.fetchOne(
                 db.cachedStatement(sql: "SELECT portal_active FROM customers WHERE customer_number = ?"),
@@ -131,7 +133,7 @@ public final class SQLiteQueueStore: QueueStore {
     public func recordCancellation(_ identity: EventIdentity, _ cancellation: OrderCancellation, receivedAt: Date)
         async throws -> IntakeOutcome
     {
-        try await immediate { db in
+        try await intake.submit { db in
             if let outcome = try Self.checkEvent(db, identity, at: receivedAt) { return outcome }
             let orderId = cancellation.orderId
             guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM orders WHERE order_id = ?"), arguments: [orderId]) != nil else {
@@ -175,7 +177,7 @@ public final class SQLiteQueueStore: QueueStore {
     public func recordActivation(_ identity: EventIdentity, _ activation: PortalActivation, receivedAt: Date)
         async throws -> IntakeOutcome
     {
-        try await immediate { db in
+        try await intake.submit { db in
             if let outcome = try Self.checkEvent(db, identity, at: receivedAt) { return outcome }
             try Self.markActive(db, customerNumber: activation.customerNumber, at: activation.activatedAt)
             return .accepted

@@ -1,6 +1,7 @@
 import FlexpostCore
-import FlexpostStore
+@testable import FlexpostStore
 import Foundation
+import GRDB
 import Synchronization
 import Testing
 
@@ -81,6 +82,56 @@ struct ThroughputMechanicsTests {
             #expect(stored.order.orderId == orderId)
             #expect(try await store.storedOrder(orderId)?.sealedSecrets == stored.sealedSecrets)
         }
+    }
+
+    @Test("SQLite intake group commit: concurrent webhooks share transactions, each is answered for itself")
+    func intakeGroupCommit() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("intake-batch")
+        let store = try SQLiteQueueStore(path: dir.appendingPathComponent("q.sqlite").path)
+        let intake = TestStores.intake(store)
+        let lines = try ConcurrencyAndCrashTests.orders(40).split(separator: UInt8(ascii: "\n")).map { Array($0) }
+        // Every event twice, at once: each is accepted exactly once, the other is a duplicate.
+        let answers = try await withThrowingTaskGroup(of: String.self) { group in
+            for line in lines + lines { group.addTask { try await intake.submit(line).line } }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(answers.filter { $0.hasPrefix("accepted") }.count == 40)
+        #expect(answers.filter { $0.hasPrefix("duplicate") }.count == 40)
+        let perOrder = try await store.deliveries(orderId: "ORD-LOAD-00000").count
+        #expect(perOrder >= 1)
+        #expect(try await store.countsByState().values.reduce(0, +) == 40 * perOrder)
+        #expect(store.intake.transactions < 80, "80 webhooks at once took \(store.intake.transactions) transactions")
+
+        // Within one transaction, a failing event is rolled back alone.
+        let committer = store.intake
+        let before = committer.transactions
+        let gate = Mutex(false)
+        async let slow = committer.submit { db in
+            // Holds the writer so that the next three queue up and share one transaction.
+            while !gate.withLock({ $0 }) { usleep(1000) }
+            return .accepted
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        func history(_ orderId: String) -> IntakeCommitter.Work {
+            { db in
+                try SQLiteQueueStore.addHistory(db, orderId: orderId, at: Self.t0, actor: "test", action: "note", detail: "")
+                if orderId == "BAD" { throw TestFailure("refused after writing") }
+                return .accepted
+            }
+        }
+        async let first = committer.submit(history("OK-1"))
+        let bad = Task { try await committer.submit(history("BAD")) }
+        async let second = committer.submit(history("OK-2"))
+        try await Task.sleep(for: .milliseconds(100))
+        gate.withLock { $0 = true }
+        let answers2 = try await [slow, first, second]
+        #expect(answers2 == [.accepted, .accepted, .accepted])
+        await #expect(throws: TestFailure.self) { try await bad.value }
+        #expect(committer.transactions == before + 2, "the three queued events shared one transaction")
+        let notes = try await store.pool.read { db in
+            try String.fetchAll(db, sql: "SELECT order_id FROM history WHERE actor = 'test' ORDER BY order_id")
+        }
+        #expect(notes == ["OK-1", "OK-2"])
     }
 
     @Test("SQLite: the writer syncs every commit (synchronous=FULL), although GRDB sets NORMAL for WAL")
