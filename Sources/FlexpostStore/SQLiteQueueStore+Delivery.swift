@@ -24,23 +24,36 @@ extension SQLiteQueueStore {
             lastCode: row["last_code"], lastReply: row["last_reply"])
     }
 
+    /// The first `limit` due deliveries by due time: scheduled and retrying ones
+    /// that are due, and claims whose lease ran out. Each state is read from
+    /// its own range of `deliveries_waiting` in due order and stops at the limit;
+    /// a single `OR` made SQLite collect and sort every due delivery on every
+    /// claim, so draining N deliveries cost O(N²).
+    /// Parameters: `?3` now, `?4` limit.
+    static let claimCandidates = """
+        SELECT id FROM (
+            SELECT id, due_at FROM (SELECT id, due_at FROM deliveries WHERE state = 'scheduled' AND due_at <= ?3
+                                    ORDER BY due_at, id LIMIT ?4)
+            UNION ALL
+            SELECT id, due_at FROM (SELECT id, due_at FROM deliveries WHERE state = 'retrying' AND due_at <= ?3
+                                    ORDER BY due_at, id LIMIT ?4)
+            UNION ALL
+            SELECT id, due_at FROM (SELECT id, due_at FROM deliveries WHERE state = 'sending' AND lease_expires_at <= ?3
+                                    ORDER BY due_at, id LIMIT ?4))
+        ORDER BY due_at, id LIMIT ?4
+        """
+
     public func claimDue(at now: Date, limit: Int, lease: Lease) async throws -> [Delivery] {
         try await immediate { db in
             let rows = try Row.fetchAll(
                 db,
                 sql: """
                     UPDATE deliveries
-                    SET state = 'sending', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1
-                    WHERE id IN (
-                        SELECT id FROM deliveries
-                        WHERE (state IN ('scheduled', 'retrying') AND due_at <= ?)
-                           OR (state = 'sending' AND lease_expires_at <= ?)
-                        ORDER BY due_at, id
-                        LIMIT ?)
+                    SET state = 'sending', lease_owner = ?1, lease_expires_at = ?2, attempts = attempts + 1
+                    WHERE id IN (\(Self.claimCandidates))
                     RETURNING \(Self.deliveryColumns)
                     """,
-                arguments: [lease.owner, lease.expiresAt.timeIntervalSince1970, now.timeIntervalSince1970,
-                            now.timeIntervalSince1970, limit])
+                arguments: [lease.owner, lease.expiresAt.timeIntervalSince1970, now.timeIntervalSince1970, limit])
             return try rows.map(Self.delivery).sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }
         }
     }

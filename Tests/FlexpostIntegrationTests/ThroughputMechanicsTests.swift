@@ -134,6 +134,35 @@ struct ThroughputMechanicsTests {
         #expect(notes == ["OK-1", "OK-2"])
     }
 
+    @Test("SQLite claims read each state's due range in order and stop at the limit (no sort of every due delivery)")
+    func sqliteClaimPlan() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("claim-plan")
+        let store = try SQLiteQueueStore(path: dir.appendingPathComponent("q.sqlite").path)
+        let plan = try await store.pool.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SQLiteQueueStore.claimCandidates,
+                             arguments: [nil, nil, Self.t0.timeIntervalSince1970, 50])
+                .map { $0["detail"] as String }
+        }
+        let searches = plan.filter { $0.hasPrefix("SEARCH") }
+        #expect(searches.count == 3, "\(plan)")
+        #expect(searches.allSatisfy { $0.contains("INDEX deliveries_waiting (state=?") }, "\(plan)")
+        #expect(!plan.contains { $0.contains("MULTI-INDEX OR") || $0.hasPrefix("SCAN deliveries") }, "\(plan)")
+
+        // And the claim takes the earliest due first, across states.
+        let intake = TestStores.intake(store)
+        for line in try ConcurrencyAndCrashTests.orders(30, confirmedAt: "2026-11-29T10:00:00+01:00", adminNoticeOnly: true)
+            .split(separator: UInt8(ascii: "\n")) {
+            _ = try await intake.submit(Array(line))
+        }
+        let first = try await store.claimDue(at: Self.t0 + 86_400 * 3, limit: 7, lease: Lease(owner: "a", expiresAt: Self.t0))
+        let all = try await store.deliveries(state: nil, limit: 1000)
+        let expected = all.sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }.prefix(7).map(\.id)
+        #expect(first.map(\.id) == expected)
+        // Their leases ran out at t0: they are claimed again first, before later ones.
+        let again = try await store.claimDue(at: Self.t0 + 86_400 * 3, limit: 7, lease: Lease(owner: "b", expiresAt: Self.t0 + 86_400 * 4))
+        #expect(again.map(\.id) == expected)
+    }
+
     @Test("SQLite: the writer syncs every commit (synchronous=FULL), although GRDB sets NORMAL for WAL")
     func sqliteDurability() async throws {
         let dir = try TestEnvironment.temporaryDirectory("sync")
