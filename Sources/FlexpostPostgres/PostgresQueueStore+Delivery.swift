@@ -27,20 +27,32 @@ extension PostgresQueueStore {
         return result
     }
 
+    /// The first `limit` due deliveries by due time, each state read from its
+    /// own range of `deliveries_waiting` in due order (one `OR` made the planner
+    /// collect and sort every due delivery on every claim). Rows another worker
+    /// has locked are skipped; rows locked here beyond the limit are released
+    /// when this short transaction ends.
     public func claimDue(at now: Date, limit: Int, lease: Lease) async throws -> [Delivery] {
         let t = now.timeIntervalSince1970
         let claimed = try await transaction { connection in
             try await self.deliveries(try await connection.query(
                 """
+                WITH scheduled AS (
+                    SELECT id, due_at FROM deliveries WHERE state = 'scheduled' AND due_at <= \(t)
+                    ORDER BY due_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED),
+                retrying AS (
+                    SELECT id, due_at FROM deliveries WHERE state = 'retrying' AND due_at <= \(t)
+                    ORDER BY due_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED),
+                expired AS (
+                    SELECT id, due_at FROM deliveries WHERE state = 'sending' AND lease_expires_at <= \(t)
+                    ORDER BY due_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED),
+                chosen AS (
+                    SELECT id FROM (SELECT * FROM scheduled UNION ALL SELECT * FROM retrying UNION ALL SELECT * FROM expired) c
+                    ORDER BY due_at, id LIMIT \(limit))
                 UPDATE deliveries
                 SET state = 'sending', lease_owner = \(lease.owner), lease_expires_at = \(lease.expiresAt.timeIntervalSince1970),
                     attempts = attempts + 1
-                WHERE id IN (
-                    SELECT id FROM deliveries
-                    WHERE (state IN ('scheduled', 'retrying') AND due_at <= \(t)) OR (state = 'sending' AND lease_expires_at <= \(t))
-                    ORDER BY due_at, id
-                    LIMIT \(limit)
-                    FOR UPDATE SKIP LOCKED)
+                WHERE id IN (SELECT id FROM chosen)
                 RETURNING \(unescaped: Self.deliveryColumns)
                 """, logger: self.logger))
         }
@@ -121,6 +133,35 @@ extension PostgresQueueStore {
         }
         return StoredOrder(order: order, sealedSecrets: sealed, portalActive: found.3, cancelled: found.1 != nil,
                            secretsPurged: found.2 != nil)
+    }
+
+    /// The orders of a claimed batch in two queries (`= ANY`), not two per order.
+    public func storedOrders(_ orderIds: Set<String>) async throws -> [String: StoredOrder] {
+        guard !orderIds.isEmpty else { return [:] }
+        let ids = Array(orderIds)
+        var rows: [(String, Data, Double?, Double?, Bool)] = []
+        for try await row in try await client.query(
+            """
+            SELECT o.order_id, o.document, o.cancelled_at, o.secrets_purged_at, COALESCE(c.portal_active, FALSE)
+            FROM orders o LEFT JOIN customers c ON c.customer_number = o.customer_number WHERE o.order_id = ANY(\(ids))
+            """, logger: logger
+        ).decode((String, Data, Double?, Double?, Bool).self) {
+            rows.append(row)
+        }
+        var sealed: [String: [SealedSecret]] = [:]
+        for try await (orderId, purpose, keyId, ciphertext) in try await client.query(
+            "SELECT order_id, purpose, key_id, ciphertext FROM secrets WHERE order_id = ANY(\(ids)) ORDER BY order_id, purpose",
+            logger: logger
+        ).decode((String, String, String, Data).self) {
+            sealed[orderId, default: []].append(SealedSecret(purpose: purpose, keyId: keyId, ciphertext: Array(ciphertext)))
+        }
+        var orders: [String: StoredOrder] = [:]
+        for (orderId, document, cancelledAt, purgedAt, active) in rows {
+            orders[orderId] = StoredOrder(
+                order: try StoredDocument.decode(document), sealedSecrets: sealed[orderId] ?? [], portalActive: active,
+                cancelled: cancelledAt != nil, secretsPurged: purgedAt != nil)
+        }
+        return orders
     }
 
     public func deliveries(orderId: String) async throws -> [Delivery] {
