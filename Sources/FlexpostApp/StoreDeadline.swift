@@ -21,18 +21,75 @@ func withStoreDeadline<T: Sendable>(
             let work = Task {
                 do { outcome.finish(.success(try await body())) } catch { outcome.finish(.failure(error)) }
             }
-            let timer = Task {
-                try? await Task.sleep(for: .seconds(seconds))
+            let watched = DeadlineWatch.shared.add(deadline: .now + .seconds(seconds)) {
                 if outcome.finish(.failure(StoreTimeout(operation: operation))) { work.cancel() }
             }
-            outcome.onFinish { timer.cancel() }
+            outcome.onFinish { DeadlineWatch.shared.remove(watched) }
         }
     } onCancel: {
         outcome.finish(.failure(CancellationError()))
     }
 }
 
-/// Resumes a continuation exactly once, from whichever side finishes first.
+/// One watchdog for every store deadline of the process, instead of a sleeping
+/// timer task per call: a cancelled `Task.sleep` keeps its timer (and the
+/// task's memory) until the original wake-up time, so a timer per call held
+/// about 300 bytes per store call for the whole deadline (10 s or more) —
+/// tens of MiB during a fast drain (seen with heaptrack). The watchdog looks
+/// at the deadlines four times a second and runs only while any is pending.
+final class DeadlineWatch: Sendable {
+    static let shared = DeadlineWatch()
+    static let tick = Duration.milliseconds(250)
+
+    private struct Entry {
+        let deadline: ContinuousClock.Instant
+        let expire: @Sendable () -> Void
+    }
+
+    private struct State {
+        var next: UInt64 = 0
+        var entries: [UInt64: Entry] = [:]
+        var watching = false
+    }
+
+    private let state = Mutex(State())
+
+    /// How many deadlines are pending (for tests).
+    var pending: Int { state.withLock { $0.entries.count } }
+
+    func add(deadline: ContinuousClock.Instant, expire: @escaping @Sendable () -> Void) -> UInt64 {
+        let (id, startWatching) = state.withLock { state in
+            state.next += 1
+            state.entries[state.next] = Entry(deadline: deadline, expire: expire)
+            defer { state.watching = true }
+            return (state.next, !state.watching)
+        }
+        if startWatching {
+            Task.detached { await self.watch() }
+        }
+        return id
+    }
+
+    func remove(_ id: UInt64) {
+        _ = state.withLock { $0.entries.removeValue(forKey: id) }
+    }
+
+    private func watch() async {
+        while true {
+            try? await Task.sleep(for: Self.tick)
+            let now = ContinuousClock.now
+            let (expired, more) = state.withLock { state in
+                let expired = state.entries.filter { $0.value.deadline <= now }
+                for id in expired.keys { state.entries.removeValue(forKey: id) }
+                if state.entries.isEmpty { state.watching = false }
+                return (expired.values.map(\.expire), !state.entries.isEmpty)
+            }
+            for expire in expired { expire() }
+            if !more { return }
+        }
+    }
+}
+
 private final class Outcome<T: Sendable>: Sendable {
     private struct State {
         var continuation: CheckedContinuation<T, any Error>?
@@ -72,8 +129,8 @@ private final class Outcome<T: Sendable>: Sendable {
                 state.continuation = nil
                 return (c, state.cleanup, true)
             }
+        cleanup?()  // before the caller goes on: its deadline is gone when it resumes
         continuation?.resume(with: result)
-        cleanup?()
         return won
     }
 }

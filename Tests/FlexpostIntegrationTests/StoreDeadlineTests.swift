@@ -5,7 +5,7 @@ import Testing
 
 /// A worker never freezes on its store: the deadline holds even when the
 /// store call ignores cancellation (as a driver stuck on a dead connection does).
-@Suite("store deadline")
+@Suite("store deadline", .serialized)
 struct StoreDeadlineTests {
     @Test("a call that ignores cancellation is abandoned at the deadline; a quick one returns its value")
     func deadline() async throws {
@@ -23,5 +23,14 @@ struct StoreDeadlineTests {
         #expect(try await withStoreDeadline(5, "a quick call") { 42 } == 42)
         struct Failure: Error {}
         await #expect(throws: Failure.self) { try await withStoreDeadline(5, "a failing call") { throw Failure() } }
+    }
+
+    @Test("finished calls leave nothing behind: no pending deadline, however long the deadline")
+    func nothingLeftBehind() async throws {
+        let before = DeadlineWatch.shared.pending
+        for index in 0..<2_000 {
+            #expect(try await withStoreDeadline(120, "a quick call") { index } == index)
+        }
+        #expect(DeadlineWatch.shared.pending <= before)
     }
 }
