@@ -380,6 +380,14 @@ def post_events(url, per_client, clients, active, run_id, workdir):
 
 # ---------------------------------------------------------------- benchmarks
 
+def http_floor(url, clients):
+    """What `serve` answers per second for a request that does no work (GET /healthz)
+    over the same number of connections: the HTTP stack's own limit on this machine."""
+    out = subprocess.run(["wrk", "-t", str(clients), "-c", str(clients), "-d", "3s", url],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=True).stdout
+    return float(next(line for line in out.splitlines() if line.startswith("Requests/sec:")).split()[1])
+
+
 def bench_drain(args, workdir, sink, postfix):
     n = args.n
     log(f"drain: enqueueing {n // 2} orders = {n} deliveries (administrator notice + access data)")
@@ -420,6 +428,7 @@ def bench_intake(args, workdir, sink, postfix):
         try:
             rate, p50, p99, statuses = post_events(f"http://127.0.0.1:{fp.port}", n // clients, clients,
                                                    active=False, run_id=f"in{clients}", workdir=workdir)
+            floor = http_floor(f"http://127.0.0.1:{fp.port}/healthz", clients)
         finally:
             fp.stop_serve()
         # wrk writes its last request again when it reconnects: that one is a duplicate (200).
@@ -436,6 +445,7 @@ def bench_intake(args, workdir, sink, postfix):
                f"Postfix smtpd {clients} sess", postfix_rate, target=(">= 2x", rate >= 2 * postfix_rate))
         report(f"intake {clients} client{'s' if clients > 1 else ''} p99 (ms)", "ms", p99, f"p50 {p50:.2f} ms", None,
                higher_is_better=False, target=("<= 20 ms", p99 <= 20) if clients == 1 else None)
+        report(f"  HTTP floor {clients} conn (req/s)", "req/s", floor, "GET /healthz (one store read), for reference", None)
 
 
 def bench_end_to_end(args, workdir, sink, postfix):
