@@ -48,7 +48,8 @@ public struct DeliveryWorker: Sendable {
     }
 
     /// Delivers everything due at `clock.now()`, up to `limit` deliveries.
-    /// Claims a batch at a time and reads the batch's orders in one go; up to
+    /// Claims a batch at a time (the next one as soon as the last one is all
+    /// started) and reads the batch's orders in one go; up to
     /// the transport's concurrency (the SMTP connection pool) deliveries are
     /// in flight at once, and their results are recorded by group commit.
     /// - Parameter shouldStop: checked between deliveries (graceful shutdown).
@@ -65,63 +66,75 @@ public struct DeliveryWorker: Sendable {
             }
         }
         let lanes = max(1, transport.concurrency)
-        while !shouldStop() {
-            let remaining = limit.map { $0 - summary.claimed } ?? batchSize
-            guard remaining > 0 else { break }
-            let now = clock.now()
-            let claimed = try await withStoreDeadline(deadline, "a claim") {
-                try await store.claimDue(
-                    at: now, limit: min(batchSize, remaining),
-                    lease: Lease(owner: owner, expiresAt: now.addingTimeInterval(leaseSeconds)))
-            }
-            if claimed.isEmpty { break }
-            let orderIds = Set(claimed.map(\.orderId))
-            let orders = try await withStoreDeadline(deadline, "an order read") {
-                try await store.storedOrders(orderIds)
-            }
-            var leaseExpiresAt = now.addingTimeInterval(leaseSeconds)
-            var held = Set(claimed.map(\.id))
-            var stopped = false
-            try await withThrowingTaskGroup(of: DeliveryState?.self) { group in
-                var inFlight = 0
-                for (index, delivery) in claimed.enumerated() {
-                    if shouldStop() {
-                        stopped = true
-                        summary.lost += claimed.count - index
-                        break
+        var taken = 0
+        var leaseExpiresAt = Date.distantFuture
+        var held = Set<Int64>()
+        var stopped = false
+        try await withThrowingTaskGroup(of: DeliveryState?.self) { group in
+            var inFlight = 0
+            var batch: ArraySlice<Delivery> = []
+            var orders: [String: StoredOrder] = [:]
+            while true {
+                if batch.isEmpty {
+                    // The next batch is claimed while the last one's tail is still
+                    // in flight, so the connections do not idle between batches.
+                    let remaining = limit.map { $0 - taken } ?? batchSize
+                    guard remaining > 0, !shouldStop() else { break }
+                    let now = clock.now()
+                    let claimed = try await withStoreDeadline(deadline, "a claim") {
+                        try await store.claimDue(
+                            at: now, limit: min(batchSize, remaining),
+                            lease: Lease(owner: owner, expiresAt: now.addingTimeInterval(leaseSeconds)))
                     }
-                    if inFlight == lanes, let finished = try await group.next() {
-                        inFlight -= 1
-                        summary.count(finished)
-                        progress(summary)
+                    if claimed.isEmpty { break }
+                    taken += claimed.count
+                    let orderIds = Set(claimed.map(\.orderId))
+                    orders = try await withStoreDeadline(deadline, "an order read") {
+                        try await store.storedOrders(orderIds)
                     }
-                    // Renew before an attempt that could outlast the lease; skip claims lost meanwhile.
-                    let current = clock.now()
-                    if current.addingTimeInterval(leaseSeconds / 2) > leaseExpiresAt {
-                        let until = current.addingTimeInterval(leaseSeconds)
-                        leaseExpiresAt = until
-                        held = try await withStoreDeadline(deadline, "a lease renewal") {
-                            try await store.renewClaims(owner: owner, until: until)
-                        }
-                    }
-                    guard held.contains(delivery.id) else {
-                        summary.lost += 1
-                        continue
-                    }
-                    let order = orders[delivery.orderId]
-                    group.addTask { try await deliver(delivery, order: order, clock: clock, recorder: recorder) }
-                    inFlight += 1
+                    held.formUnion(claimed.map(\.id))
+                    // The earliest lease still held decides when to renew.
+                    leaseExpiresAt = min(inFlight == 0 ? .distantFuture : leaseExpiresAt,
+                                         now.addingTimeInterval(leaseSeconds))
+                    batch = claimed[...]
                 }
-                while let finished = try await group.next() {
+                if shouldStop() {
+                    stopped = true
+                    summary.lost += batch.count
+                    break
+                }
+                let delivery = batch.removeFirst()
+                if inFlight == lanes, let finished = try await group.next() {
+                    inFlight -= 1
                     summary.count(finished)
                     progress(summary)
                 }
+                // Renew before an attempt that could outlast the lease; skip claims lost meanwhile.
+                let current = clock.now()
+                if current.addingTimeInterval(leaseSeconds / 2) > leaseExpiresAt {
+                    let until = current.addingTimeInterval(leaseSeconds)
+                    leaseExpiresAt = until
+                    held = try await withStoreDeadline(deadline, "a lease renewal") {
+                        try await store.renewClaims(owner: owner, until: until)
+                    }
+                }
+                // Removed once started: the set holds only claims not yet started.
+                guard held.remove(delivery.id) != nil else {
+                    summary.lost += 1
+                    continue
+                }
+                let order = orders[delivery.orderId]
+                group.addTask { try await deliver(delivery, order: order, clock: clock, recorder: recorder) }
+                inFlight += 1
             }
-            if stopped {
-                // In-flight attempts are recorded; what was not started is given back.
-                try await withStoreDeadline(deadline, "a release") { try await store.releaseClaims(owner: owner) }
-                return summary
+            while let finished = try await group.next() {
+                summary.count(finished)
+                progress(summary)
             }
+        }
+        if stopped {
+            // In-flight attempts are recorded; what was not started is given back.
+            try await withStoreDeadline(deadline, "a release") { try await store.releaseClaims(owner: owner) }
         }
         return summary
     }

@@ -1,6 +1,7 @@
 import FlexpostCore
 @testable import FlexpostStore
 import Foundation
+import Logging
 import GRDB
 import Synchronization
 import Testing
@@ -163,6 +164,36 @@ struct ThroughputMechanicsTests {
         #expect(again.map(\.id) == expected)
     }
 
+    @Test("a pass claims the next batch while the last one's tail is in flight; every delivery goes out once")
+    func pipelinedBatches() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("pipeline")
+        let store = try SQLiteQueueStore(path: dir.appendingPathComponent("q.sqlite").path)
+        let intake = TestStores.intake(store)
+        for line in try ConcurrencyAndCrashTests.orders(12, confirmedAt: "2026-11-29T10:00:00+01:00")
+            .split(separator: UInt8(ascii: "\n")) {
+            _ = try await intake.submit(Array(line))
+        }
+        let due = try await store.countsByState()[.scheduled] ?? 0
+        #expect(due >= 12)
+        let transport = SlowRecordingTransport(concurrency: 3, delay: .milliseconds(60))
+        let worker = DeliveryWorker(
+            store: store, transport: transport,
+            composer: MailComposer(
+                templates: try TemplateDirectory.load(TestEnvironment.templates),
+                sender: Contact(name: "CompanyFlex", email: try EmailAddress(validating: "noreply@companyflex.example")),
+                timeZone: TimeZone(identifier: "Europe/Berlin")!),
+            sealer: TestStores.sealer, retryPolicy: RetryPolicy(lifetime: 86_400), leaseSeconds: 300, owner: "pipe",
+            logger: Logger(label: "test.pipeline"))
+        let summary = try await worker.runPass(clock: FixedClock(Self.t0 + 86_400 * 3), batchSize: 4)
+        #expect(summary.sent == due && summary.lost == 0)
+        let log = transport.log.withLock { $0 }
+        #expect(log.messageIDs.count == due && Set(log.messageIDs).count == due, "each delivery sent exactly once")
+        #expect(log.maxInFlight == 3)
+        // Batches of 4 on 3 connections: waiting for each batch to finish before
+        // claiming the next would leave every connection idle between batches.
+        #expect(log.idleGapsMidPass <= 1, "connections idled \(log.idleGapsMidPass) times between the first and last send")
+    }
+
     @Test("SQLite: the writer syncs every commit (synchronous=FULL), although GRDB sets NORMAL for WAL")
     func sqliteDurability() async throws {
         let dir = try TestEnvironment.temporaryDirectory("sync")
@@ -205,5 +236,39 @@ struct ThroughputMechanicsTests {
         let changed = Array(EventEditing.data("order-second-site.json", [("data.orderId", "ORD-LEGACY"),
                                                                          ("data.customer.company", "Other GmbH")]))
         #expect(try await intake.submit(changed).line == "conflict order.confirmed ORD-LEGACY")
+    }
+}
+
+/// A transport that takes its time, counts what is in flight and keeps each message's Message-ID.
+final class SlowRecordingTransport: MailTransport {
+    struct Log {
+        var messageIDs: [String] = []
+        var inFlight = 0
+        var maxInFlight = 0
+        var started = 0
+        var idleGapsMidPass = 0
+    }
+    let log = Mutex(Log())
+    let concurrency: Int
+    let delay: Duration
+
+    init(concurrency: Int, delay: Duration) {
+        self.concurrency = concurrency
+        self.delay = delay
+    }
+
+    func send(_ message: [UInt8], envelope: Envelope) async -> TransportOutcome {
+        let text = String(decoding: message, as: UTF8.self)
+        let id = text.split(separator: "\r\n").first { $0.hasPrefix("Message-ID: ") }.map(String.init) ?? ""
+        log.withLock { log in
+            if log.inFlight == 0 && log.started > 0 { log.idleGapsMidPass += 1 }
+            log.inFlight += 1
+            log.started += 1
+            log.maxInFlight = max(log.maxInFlight, log.inFlight)
+            log.messageIDs.append(id)
+        }
+        try? await Task.sleep(for: delay)
+        log.withLock { $0.inFlight -= 1 }
+        return .accepted(code: 250, reply: "250 ok")
     }
 }
