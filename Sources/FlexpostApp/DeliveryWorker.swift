@@ -144,10 +144,6 @@ public struct DeliveryWorker: Sendable {
     func deliver(_ delivery: Delivery, order stored: StoredOrder?, clock: any WallClock,
                  recorder: AttemptRecorder) async throws -> DeliveryState? {
         let started = clock.now()
-        var log = logger
-        log[metadataKey: "delivery.id"] = "\(delivery.id)"
-        log[metadataKey: "delivery.kind"] = "\(delivery.kind.rawValue)"
-        log[metadataKey: "order.id"] = "\(delivery.orderId)"
 
         let record: AttemptRecord
         switch prepareMessage(delivery, stored, date: started) {
@@ -164,12 +160,16 @@ public struct DeliveryWorker: Sendable {
         let held = try await recorder.record(CompletedAttempt(deliveryId: delivery.id, attempt: record))
         Counter(label: "flexpost_deliveries_total",
                 dimensions: [("kind", delivery.kind.rawValue), ("result", record.nextState.rawValue)]).increment()
-        log[metadataKey: "smtp.code"] = "\(record.replyCode.map(String.init) ?? "-")"
-        log[metadataKey: "smtp.reply"] = "\(record.reply)"
+        var metadata: Logger.Metadata = [
+            "delivery.id": "\(delivery.id)", "delivery.kind": "\(delivery.kind.rawValue)", "order.id": "\(delivery.orderId)",
+            "smtp.code": "\(record.replyCode.map(String.init) ?? "-")", "smtp.reply": "\(record.reply)",
+        ]
         switch record.nextState {
-        case .sent: log.info("delivery sent")
-        case .retrying: log.warning("delivery failed, will retry", metadata: ["retry.at": "\(record.retryAt.map(RFC3339.format) ?? "-")"])
-        default: log.error("delivery failed for good")
+        case .sent: logger.info("delivery sent", metadata: metadata)
+        case .retrying:
+            metadata["retry.at"] = "\(record.retryAt.map(RFC3339.format) ?? "-")"
+            logger.warning("delivery failed, will retry", metadata: metadata)
+        default: logger.error("delivery failed for good", metadata: metadata)
         }
         return held ? record.nextState : nil
     }

@@ -8,20 +8,22 @@ extension SQLiteQueueStore {
         attempts, created_at, sent_at, last_code, last_reply
         """
 
+    /// A row of ``deliveryColumns``, read by position (GRDB matches column
+    /// names case-insensitively, lowercasing on every lookup).
     static func delivery(_ row: Row) throws -> Delivery {
-        let email: String = row["recipient_email"]
+        let email: String = row[4]
         return Delivery(
-            id: row["id"], orderId: row["order_id"],
-            kind: DeliveryKind(rawValue: row["kind"]) ?? .accessData,
-            recipient: Contact(name: row["recipient_name"], email: try EmailAddress(validating: email)),
-            language: Language(rawValue: row["language"]) ?? .de,
-            state: DeliveryState(rawValue: row["state"]) ?? .dead,
-            dueAt: Date(timeIntervalSince1970: row["due_at"]),
-            firstDueAt: Date(timeIntervalSince1970: row["first_due_at"]),
-            messageID: row["message_id"], attempts: row["attempts"],
-            createdAt: Date(timeIntervalSince1970: row["created_at"]),
-            sentAt: (row["sent_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-            lastCode: row["last_code"], lastReply: row["last_reply"])
+            id: row[0], orderId: row[1],
+            kind: DeliveryKind(rawValue: row[2]) ?? .accessData,
+            recipient: Contact(name: row[3], email: try EmailAddress(validating: email)),
+            language: Language(rawValue: row[5]) ?? .de,
+            state: DeliveryState(rawValue: row[6]) ?? .dead,
+            dueAt: Date(timeIntervalSince1970: row[7]),
+            firstDueAt: Date(timeIntervalSince1970: row[8]),
+            messageID: row[9], attempts: row[10],
+            createdAt: Date(timeIntervalSince1970: row[11]),
+            sentAt: (row[12] as Double?).map(Date.init(timeIntervalSince1970:)),
+            lastCode: row[13], lastReply: row[14])
     }
 
     /// The first `limit` due deliveries by due time: scheduled and retrying ones
