@@ -54,16 +54,25 @@ public struct MailMessage: Sendable, Equatable {
             ("Content-Type", "multipart/alternative;\r\n boundary=\"\(boundary)\""),
         ]
         var out: [UInt8] = []
-        out.reserveCapacity(textBody.utf8.count + htmlBody.utf8.count + 2048)
+        out.reserveCapacity(textBody.utf8.count * 9 / 8 + htmlBody.utf8.count * 9 / 8 + 2048)
         for (name, value) in headers {
-            out += Array("\(name): \(value)\r\n".utf8)
+            out.append(contentsOf: name.utf8)
+            out.append(contentsOf: ": ".utf8)
+            out.append(contentsOf: value.utf8)
+            out.append(contentsOf: "\r\n".utf8)
         }
-        out += Array("\r\nThis is a multi-part message in MIME format.\r\n".utf8)
+        out.append(contentsOf: "\r\nThis is a multi-part message in MIME format.\r\n".utf8)
         for (type, body) in [("text/plain", textBody), ("text/html", htmlBody)] {
-            out += Array("\r\n--\(boundary)\r\nContent-Type: \(type); charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n".utf8)
-            out += QuotedPrintable.encode(body)
+            out.append(contentsOf: "\r\n--".utf8)
+            out.append(contentsOf: boundary.utf8)
+            out.append(contentsOf: "\r\nContent-Type: ".utf8)
+            out.append(contentsOf: type.utf8)
+            out.append(contentsOf: "; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n".utf8)
+            QuotedPrintable.encode(body, into: &out)
         }
-        out += Array("\r\n--\(boundary)--\r\n".utf8)
+        out.append(contentsOf: "\r\n--".utf8)
+        out.append(contentsOf: boundary.utf8)
+        out.append(contentsOf: "--\r\n".utf8)
         return out
     }
 }

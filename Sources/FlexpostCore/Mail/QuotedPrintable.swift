@@ -6,30 +6,33 @@ public enum QuotedPrintable {
     /// Encodes `text`; any of CRLF, CR or LF counts as a line break and becomes CRLF.
     /// One pass over the UTF-8 bytes (this runs for every part of every message).
     public static func encode(_ text: String) -> [UInt8] {
+        var out: [UInt8] = []
+        encode(text, into: &out)
+        return out
+    }
+
+    /// Appends the encoding of `text` to `out` (the message being written).
+    public static func encode(_ text: String, into out: inout [UInt8]) {
         var text = text
-        return text.withUTF8 { bytes in
-            var out: [UInt8] = []
-            out.reserveCapacity(bytes.count + bytes.count / 8 + 16)
+        text.withUTF8 { bytes in
+            out.reserveCapacity(out.count + bytes.count + bytes.count / 8 + 16)
             var lineStart = 0
             var first = true
             var index = 0
-            func endLine(at end: Int) {
-                if !first { out.append(13); out.append(10) }
-                first = false
-                encodeLine(UnsafeBufferPointer(rebasing: bytes[lineStart..<end]), into: &out)
-            }
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte == 13 || byte == 10 {
-                    endLine(at: index)
+                    if !first { out.append(13); out.append(10) }
+                    first = false
+                    encodeLine(UnsafeBufferPointer(rebasing: bytes[lineStart..<index]), into: &out)
                     index += (byte == 13 && index + 1 < bytes.count && bytes[index + 1] == 10) ? 2 : 1
                     lineStart = index
                 } else {
                     index += 1
                 }
             }
-            endLine(at: bytes.count)
-            return out
+            if !first { out.append(13); out.append(10) }
+            encodeLine(UnsafeBufferPointer(rebasing: bytes[lineStart..<bytes.count]), into: &out)
         }
     }
 

@@ -35,6 +35,10 @@ extension MailTransport {
 /// 7-bit, CRLF line ends only, no NUL, lines of at most 998 octets.
 public enum WireFormat {
     public static func violation(in message: [UInt8]) -> String? {
+        message.withUnsafeBufferPointer(violation(in:))
+    }
+
+    static func violation(in message: UnsafeBufferPointer<UInt8>) -> String? {
         var lineLength = 0
         var previous: UInt8 = 0
         for byte in message {
