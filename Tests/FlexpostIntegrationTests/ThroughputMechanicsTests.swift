@@ -149,19 +149,36 @@ struct ThroughputMechanicsTests {
         #expect(searches.allSatisfy { $0.contains("INDEX deliveries_waiting (state=?") }, "\(plan)")
         #expect(!plan.contains { $0.contains("MULTI-INDEX OR") || $0.hasPrefix("SCAN deliveries") }, "\(plan)")
 
-        // And the claim takes the earliest due first, across states.
+    }
+
+    @Test("claims take the earliest due first across states, retries and expired leases included", arguments: StoreKind.allCases)
+    func claimOrder(kind: StoreKind) async throws {
+        let store = try await TestStores.make(kind)
         let intake = TestStores.intake(store)
         for line in try ConcurrencyAndCrashTests.orders(30, confirmedAt: "2026-11-29T10:00:00+01:00", adminNoticeOnly: true)
             .split(separator: UInt8(ascii: "\n")) {
             _ = try await intake.submit(Array(line))
         }
-        let first = try await store.claimDue(at: Self.t0 + 86_400 * 3, limit: 7, lease: Lease(owner: "a", expiresAt: Self.t0))
+        let later = Self.t0 + 86_400 * 3
         let all = try await store.deliveries(state: nil, limit: 1000)
-        let expected = all.sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }.prefix(7).map(\.id)
-        #expect(first.map(\.id) == expected)
-        // Their leases ran out at t0: they are claimed again first, before later ones.
-        let again = try await store.claimDue(at: Self.t0 + 86_400 * 3, limit: 7, lease: Lease(owner: "b", expiresAt: Self.t0 + 86_400 * 4))
+        let byDue = all.sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }.map(\.id)
+        let first = try await store.claimDue(at: later, limit: 7, lease: Lease(owner: "a", expiresAt: Self.t0))
+        #expect(first.map(\.id) == Array(byDue.prefix(7)))
+        // Two of them fail for now and are due again at once; the other five keep a lease that has run out.
+        let retry = AttemptRecord(startedAt: Self.t0, finishedAt: Self.t0, nextState: .retrying, retryAt: Self.t0,
+                                  replyCode: 451, reply: "451 later")
+        _ = try await store.complete(first.prefix(2).map { CompletedAttempt(deliveryId: $0.id, attempt: retry) }, owner: "a")
+        // Retried (now due at t0), expired claims and the rest, all in one due order.
+        let retried = Set(first.prefix(2).map(\.id))
+        let dueNow = all.map { ($0.id, retried.contains($0.id) ? Self.t0 : $0.dueAt) }
+            .sorted { ($0.1, $0.0) < ($1.1, $1.0) }
+        let again = try await store.claimDue(at: later, limit: 9, lease: Lease(owner: "b", expiresAt: later + 600))
+        let expected = Array(dueNow.prefix(9).map(\.0))
         #expect(again.map(\.id) == expected)
+        let claimedBefore = Set(first.map(\.id))
+        #expect(again.filter { $0.attempts == 2 }.count == expected.filter(claimedBefore.contains).count)
+        #expect(again.contains { claimedBefore.contains($0.id) && !retried.contains($0.id) }, "expired claims are taken again")
+
     }
 
     @Test("a pass claims the next batch while the last one's tail is in flight; every delivery goes out once")
