@@ -114,25 +114,7 @@ extension PostgresQueueStore {
     }
 
     public func storedOrder(_ orderId: String) async throws -> StoredOrder? {
-        var found: (Data, Double?, Double?, Bool)?
-        for try await row in try await client.query(
-            """
-            SELECT o.document, o.cancelled_at, o.secrets_purged_at, COALESCE(c.portal_active, FALSE)
-            FROM orders o LEFT JOIN customers c ON c.customer_number = o.customer_number WHERE o.order_id = \(orderId)
-            """, logger: logger
-        ).decode((Data, Double?, Double?, Bool).self) {
-            found = row
-        }
-        guard let found else { return nil }
-        let order = try StoredDocument.decode(found.0)
-        var sealed: [SealedSecret] = []
-        for try await (purpose, keyId, ciphertext) in try await client.query(
-            "SELECT purpose, key_id, ciphertext FROM secrets WHERE order_id = \(orderId) ORDER BY purpose", logger: logger
-        ).decode((String, String, Data).self) {
-            sealed.append(SealedSecret(purpose: purpose, keyId: keyId, ciphertext: Array(ciphertext)))
-        }
-        return StoredOrder(order: order, sealedSecrets: sealed, portalActive: found.3, cancelled: found.1 != nil,
-                           secretsPurged: found.2 != nil)
+        try await storedOrders([orderId])[orderId]
     }
 
     /// The orders of a claimed batch in two queries (`= ANY`), not two per order.

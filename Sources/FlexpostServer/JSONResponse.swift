@@ -9,17 +9,17 @@ enum JSONResponse {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
-        let data = (try? encoder.encode(object)) ?? Data("{}".utf8)
-        var buffer = ByteBuffer()
-        buffer.writeBytes(data)
-        buffer.writeString("\n")
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
+        return respond(status, (try? encoder.encode(object)) ?? Data("{}".utf8))
     }
 
     /// The common flat answer (`{"result": ..., "type": ..., "key": ...}`, errors), written directly.
     static func make(_ status: HTTPResponse.Status, _ fields: [String: String]) -> Response {
+        respond(status, CanonicalJSON.bytes(fields))
+    }
+
+    private static func respond(_ status: HTTPResponse.Status, _ json: some Sequence<UInt8>) -> Response {
         var buffer = ByteBuffer()
-        buffer.writeBytes(CanonicalJSON.bytes(fields))
+        buffer.writeBytes(json)
         buffer.writeString("\n")
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
     }

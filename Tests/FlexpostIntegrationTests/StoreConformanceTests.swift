@@ -163,8 +163,7 @@ struct StoreConformanceTests {
     func concurrency(kind: StoreKind) async throws {
         let store = try await TestStores.make(kind)
         let intake = TestStores.intake(store)
-        let lines = try ConcurrencyAndCrashTests.orders(120).split(separator: UInt8(ascii: "\n"))
-        for line in lines { _ = try await intake.submit(Array(line)) }
+        try await TestStores.submitAll(try ConcurrencyAndCrashTests.orders(120), to: intake)
         let claims = try await withThrowingTaskGroup(of: [Int64].self) { group in
             for worker in 0..<4 {
                 group.addTask {

@@ -56,8 +56,7 @@ struct ThroughputMechanicsTests {
     func batchedStoreCalls(kind: StoreKind) async throws {
         let store = try await TestStores.make(kind)
         let intake = TestStores.intake(store)
-        let lines = try ConcurrencyAndCrashTests.orders(20).split(separator: UInt8(ascii: "\n"))
-        for line in lines { _ = try await intake.submit(Array(line)) }
+        try await TestStores.submitAll(try ConcurrencyAndCrashTests.orders(20), to: intake)
         let mine = try await store.claimDue(at: Self.t0, limit: 8, lease: Lease(owner: "a", expiresAt: Self.t0 + 60))
         let theirs = try await store.claimDue(at: Self.t0, limit: 1, lease: Lease(owner: "b", expiresAt: Self.t0 + 60))
         #expect(mine.count == 8 && theirs.count == 1)
@@ -155,10 +154,7 @@ struct ThroughputMechanicsTests {
     func claimOrder(kind: StoreKind) async throws {
         let store = try await TestStores.make(kind)
         let intake = TestStores.intake(store)
-        for line in try ConcurrencyAndCrashTests.orders(30, confirmedAt: "2026-11-29T10:00:00+01:00", adminNoticeOnly: true)
-            .split(separator: UInt8(ascii: "\n")) {
-            _ = try await intake.submit(Array(line))
-        }
+        try await TestStores.submitAll(try ConcurrencyAndCrashTests.orders(30, confirmedAt: "2026-11-29T10:00:00+01:00", adminNoticeOnly: true), to: intake)
         let later = Self.t0 + 86_400 * 3
         let all = try await store.deliveries(state: nil, limit: 1000)
         let byDue = all.sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }.map(\.id)
@@ -186,10 +182,7 @@ struct ThroughputMechanicsTests {
         let dir = try TestEnvironment.temporaryDirectory("pipeline")
         let store = try SQLiteQueueStore(path: dir.appendingPathComponent("q.sqlite").path)
         let intake = TestStores.intake(store)
-        for line in try ConcurrencyAndCrashTests.orders(12, confirmedAt: "2026-11-29T10:00:00+01:00")
-            .split(separator: UInt8(ascii: "\n")) {
-            _ = try await intake.submit(Array(line))
-        }
+        try await TestStores.submitAll(try ConcurrencyAndCrashTests.orders(12, confirmedAt: "2026-11-29T10:00:00+01:00"), to: intake)
         let due = try await store.countsByState()[.scheduled] ?? 0
         #expect(due >= 12)
         let transport = SlowRecordingTransport(concurrency: 3, delay: .milliseconds(60))

@@ -51,6 +51,11 @@ enum TestStores {
         schedule: AccessDataSchedule(timeZone: TimeZone(identifier: "Europe/Berlin")!, sendAt: LocalTime("08:00")!),
         messageIDDomain: "companyflex.example")
 
+    /// Submits every line (one event each) of `lines` in turn.
+    static func submitAll(_ lines: Data, to intake: Intake) async throws {
+        for line in lines.split(separator: UInt8(ascii: "\n")) { _ = try await intake.submit(Array(line)) }
+    }
+
     static func intake(_ store: any QueueStore, at: String = "2026-11-30T18:00:00Z") -> Intake {
         Intake(store: store, sealer: sealer, planner: planner, clock: FixedClock(RFC3339.parse(at)!))
     }
