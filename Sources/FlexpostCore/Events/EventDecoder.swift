@@ -14,14 +14,14 @@ public struct EventDecoder: Sendable {
         guard bytes.count <= Self.maxBodySize else {
             throw EventRejection(field: "body", rule: "must be at most 1 MiB")
         }
-        let parsed: Any
+        let parsed: JSONValue
         do {
-            parsed = try JSONSerialization.jsonObject(with: Data(bytes), options: [])
+            parsed = try JSONValue.parse(bytes)
         } catch {
-            throw EventRejection(field: "body", rule: "must be a JSON object")
+            throw EventRejection(field: "body", rule: "must be a JSON object (not valid JSON at byte \(error.offset))")
         }
         let root = JSONField(path: "", value: parsed)
-        guard parsed is [String: Any] else { throw EventRejection(field: "body", rule: "must be a JSON object") }
+        guard case .object = parsed else { throw EventRejection(field: "body", rule: "must be a JSON object") }
         let typeField = root.member("type")
         let typeText = try typeField.string(maxLength: 64)
         guard let type = EventType(rawValue: typeText) else {
@@ -42,7 +42,7 @@ public struct EventDecoder: Sendable {
                 customerNumber: try data.member("customerNumber").identifier(),
                 activatedAt: try data.member("activatedAt").timestamp()))
         }
-        return DecodedEvent(event: event, canonicalData: CanonicalJSON.bytes(data.value!))
+        return DecodedEvent(event: event, canonicalData: data.value!.canonicalBytes)
     }
 
     /// The canonical bytes earlier builds fingerprinted (Foundation's

@@ -4,37 +4,39 @@ import Foundation
 /// every validation error can name the field (`data.items[2].access.password`).
 struct JSONField {
     let path: String
-    let value: Any?
+    let value: JSONValue?
 
     static let maxStringLength = 256
 
     func member(_ name: String) -> JSONField {
-        let object = value as? [String: Any]
-        return JSONField(path: path.isEmpty ? name : "\(path).\(name)", value: object?[name])
+        JSONField(path: path.isEmpty ? name : "\(path).\(name)", value: value?.objectValue?[name])
     }
 
     func object() throws(EventRejection) -> JSONField {
         guard let value else { throw reject("is required") }
-        guard value is [String: Any] else { throw reject("must be an object") }
+        guard case .object = value else { throw reject("must be an object") }
         return self
     }
 
     func array(maxCount: Int = 500) throws(EventRejection) -> [JSONField] {
         guard let value else { throw reject("is required") }
-        guard let list = value as? [Any] else { throw reject("must be an array") }
+        guard case .array(let list) = value else { throw reject("must be an array") }
         guard list.count <= maxCount else { throw reject("must have at most \(maxCount) entries") }
         return list.enumerated().map { JSONField(path: "\(path)[\($0.offset)]", value: $0.element) }
     }
 
-    var isAbsent: Bool { value == nil || value is NSNull }
+    var isAbsent: Bool { value == nil || value == .null }
 
     /// A non-empty string without control characters, at most `maxLength` characters.
     func string(maxLength: Int = maxStringLength) throws(EventRejection) -> String {
-        guard let value, !(value is NSNull) else { throw reject("is required") }
-        guard let text = value as? String else { throw reject("must be a string") }
+        guard let value, value != .null else { throw reject("is required") }
+        guard case .string(let text) = value else { throw reject("must be a string") }
         guard !text.isEmpty else { throw reject("must not be empty") }
-        guard text.count <= maxLength else { throw reject("must be at most \(maxLength) characters") }
-        guard !text.unicodeScalars.contains(where: Self.isForbiddenScalar) else {
+        // Characters never outnumber UTF-8 bytes: counting characters is needed only for long text.
+        guard text.utf8.count <= maxLength || text.count <= maxLength else {
+            throw reject("must be at most \(maxLength) characters")
+        }
+        guard !Self.containsForbiddenScalar(text) else {
             throw reject("must not contain CR, LF or other control characters")
         }
         return text
@@ -75,6 +77,15 @@ struct JSONField {
 
     func reject(_ rule: String) -> EventRejection {
         EventRejection(field: path, rule: rule)
+    }
+
+    static func containsForbiddenScalar(_ text: String) -> Bool {
+        var ascii = true
+        for byte in text.utf8 {
+            if byte >= 0x80 { ascii = false; break }
+            if byte < 0x20 || byte == 0x7F { return true }
+        }
+        return ascii ? false : text.unicodeScalars.contains(where: isForbiddenScalar)
     }
 
     /// C0 and C1 controls, DEL, and the Unicode line and paragraph separators:

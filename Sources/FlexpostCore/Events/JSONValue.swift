@@ -1,0 +1,377 @@
+import Foundation
+
+/// A parsed JSON document, typed: what the event decoder validates and what
+/// the idempotency fingerprint is computed over.
+///
+/// Parsed by ``JSONValue/parse(_:)`` straight from the UTF-8 bytes of a
+/// request body. It accepts and refuses what Foundation's `JSONSerialization`
+/// (the parser of earlier builds) accepts and refuses for UTF-8 input, and
+/// gives every value the canonical form that parser's value would have had, so
+/// that fingerprints stored by earlier builds still match: a later duplicate
+/// key wins (keeping the first key's spelling), a trailing comma after the last
+/// element is allowed, nesting is limited to 512 levels, integers become
+/// `Int64`, then `UInt64`, then `Double` (or `Decimal`), and a number too
+/// large for a `Double` is refused unless a duplicate key replaced it. (Foundation also guesses UTF-16 and UTF-32 bodies;
+/// flexpost reads UTF-8 only, as the contract says.)
+public enum JSONValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    /// A number, held as its literal text; its canonical text is
+    /// ``JSONValue/canonicalNumber(_:)``.
+    case number(String)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    /// The deepest nesting of arrays and objects accepted.
+    public static let maxDepth = 512
+
+    public struct SyntaxError: Error, Sendable, Equatable {
+        /// Byte offset where the document stopped being JSON.
+        public let offset: Int
+    }
+
+    public static func parse(_ bytes: [UInt8]) throws(SyntaxError) -> JSONValue {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(SyntaxError) -> JSONValue in
+            var parser = Parser(bytes: buffer)
+            return try parser.document()
+        }
+    }
+
+    public var objectValue: [String: JSONValue]? {
+        if case .object(let members) = self { members } else { nil }
+    }
+
+    public var arrayValue: [JSONValue]? {
+        if case .array(let elements) = self { elements } else { nil }
+    }
+
+    public var stringValue: String? {
+        if case .string(let text) = self { text } else { nil }
+    }
+
+    // MARK: - Canonical bytes
+
+    /// Object keys sorted by their UTF-8 bytes, no whitespace, strings escaped
+    /// minimally (`"`, `\` and C0 controls only), numbers in canonical text.
+    public var canonicalBytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(1024)
+        writeCanonical(into: &out)
+        return out
+    }
+
+    public func writeCanonical(into out: inout [UInt8]) {
+        switch self {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
+        case .number(let literal): out.append(contentsOf: (Self.canonicalNumber(literal) ?? "null").utf8)
+        case .string(let text): CanonicalJSON.writeString(text, into: &out)
+        case .array(let elements):
+            out.append(UInt8(ascii: "["))
+            for (index, element) in elements.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                element.writeCanonical(into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            out.append(UInt8(ascii: "{"))
+            let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            for (index, key) in keys.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                CanonicalJSON.writeString(key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                members[key]!.writeCanonical(into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// The canonical text of a JSON number literal (already checked against the
+    /// grammar), or nil when it overflows. The number is read exactly as
+    /// Foundation's `JSONSerialization` reads it, quirks included, because
+    /// stored fingerprints depend on it: an integer literal of at most 20
+    /// characters that fits a `UInt64` (a negative one: at most 19 characters,
+    /// sign included, fitting an `Int64`) stays an integer; a literal whose part
+    /// before a lower-case `e` is longer than 17 characters, with an exponent
+    /// within ±127, goes through `Decimal`; anything else through `Double`. A
+    /// double with an integral value below 10^15 is written as an integer, any
+    /// other in Swift's shortest round-trip form.
+    static func canonicalNumber(_ literal: String) -> String? {
+        let utf8 = literal.utf8
+        let exponentIndex = utf8.firstIndex(of: UInt8(ascii: "e"))  // lower case only, as Foundation
+        let isInteger = exponentIndex == nil && !utf8.contains(UInt8(ascii: "."))
+        let mantissaLength = exponentIndex.map { utf8.distance(from: utf8.startIndex, to: $0) } ?? utf8.count
+        if isInteger {
+            if utf8.first == UInt8(ascii: "-") {
+                if mantissaLength <= 19, let value = Int64(literal) { return String(value) }
+            } else if mantissaLength <= 20, let value = UInt64(literal) {
+                return String(value)
+            }
+        }
+        var exponent = 0
+        if let exponentIndex, let parsed = Int(Substring(literal.utf8[utf8.index(after: exponentIndex)...])) {
+            exponent = parsed
+        }
+        if mantissaLength > 17, exponent >= -128, exponent <= 127, let decimal = Decimal(string: literal), decimal.isFinite {
+            return doubleText(NSDecimalNumber(decimal: decimal).doubleValue)
+        }
+        guard let value = Double(literal), value.isFinite else { return nil }
+        return doubleText(value)
+    }
+
+    private static func doubleText(_ value: Double) -> String {
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return "\(value)"
+    }
+
+    var containsUnrepresentableNumber: Bool {
+        switch self {
+        case .number(let literal): Self.canonicalNumber(literal) == nil
+        case .array(let elements): elements.contains { $0.containsUnrepresentableNumber }
+        case .object(let members): members.values.contains { $0.containsUnrepresentableNumber }
+        case .null, .bool, .string: false
+        }
+    }
+
+    // MARK: - Parser
+
+    private struct Parser {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var index = 0
+        var depth = 0
+        /// Where numbers too large for a `Double` were read. Foundation refuses
+        /// such a number only if it is still in the document at the end (a later
+        /// duplicate key may have replaced it), so the check waits until then.
+        var unrepresentable: [Int] = []
+
+        init(bytes: UnsafeBufferPointer<UInt8>) {
+            self.bytes = bytes
+        }
+
+        func fail() -> SyntaxError { SyntaxError(offset: index) }
+
+        mutating func document() throws(SyntaxError) -> JSONValue {
+            // A UTF-8 byte order mark is skipped, as Foundation does.
+            if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { index = 3 }
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "{") || bytes[index] == UInt8(ascii: "[") else {
+                throw fail()
+            }
+            let value = try self.value()
+            skipWhitespace()
+            guard index == bytes.count else { throw fail() }
+            if let first = unrepresentable.first, value.containsUnrepresentableNumber {
+                throw SyntaxError(offset: first)
+            }
+            return value
+        }
+
+        mutating func skipWhitespace() {
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x20, 0x09, 0x0A, 0x0D: index += 1
+                default: return
+                }
+            }
+        }
+
+        mutating func value() throws(SyntaxError) -> JSONValue {
+            guard index < bytes.count else { throw fail() }
+            switch bytes[index] {
+            case UInt8(ascii: "{"): return try object()
+            case UInt8(ascii: "["): return try array()
+            case UInt8(ascii: "\""): return .string(try string())
+            case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+            case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+            case UInt8(ascii: "n"): try literal("null"); return .null
+            default: return try number()
+            }
+        }
+
+        mutating func literal(_ word: StaticString) throws(SyntaxError) {
+            let count = word.utf8CodeUnitCount
+            guard bytes.count - index >= count else { throw fail() }
+            for offset in 0..<count where bytes[index + offset] != word.utf8Start[offset] { throw fail() }
+            index += count
+        }
+
+        mutating func enter() throws(SyntaxError) {
+            depth += 1
+            guard depth <= JSONValue.maxDepth else { throw fail() }
+        }
+
+        mutating func object() throws(SyntaxError) -> JSONValue {
+            try enter()
+            index += 1
+            var members: [String: JSONValue] = [:]
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                depth -= 1
+                return .object(members)
+            }
+            while true {
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail() }
+                let key = try string()
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail() }
+                index += 1
+                skipWhitespace()
+                members[key] = try value()
+                skipWhitespace()
+                guard index < bytes.count else { throw fail() }
+                if bytes[index] == UInt8(ascii: "}") { break }
+                guard bytes[index] == UInt8(ascii: ",") else { throw fail() }
+                index += 1
+                skipWhitespace()
+                // One trailing comma is allowed: `{"a":1,}`.
+                if index < bytes.count, bytes[index] == UInt8(ascii: "}") { break }
+            }
+            index += 1
+            depth -= 1
+            return .object(members)
+        }
+
+        mutating func array() throws(SyntaxError) -> JSONValue {
+            try enter()
+            index += 1
+            var elements: [JSONValue] = []
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                depth -= 1
+                return .array(elements)
+            }
+            while true {
+                elements.append(try value())
+                skipWhitespace()
+                guard index < bytes.count else { throw fail() }
+                if bytes[index] == UInt8(ascii: "]") { break }
+                guard bytes[index] == UInt8(ascii: ",") else { throw fail() }
+                index += 1
+                skipWhitespace()
+                if index < bytes.count, bytes[index] == UInt8(ascii: "]") { break }
+            }
+            index += 1
+            depth -= 1
+            return .array(elements)
+        }
+
+        mutating func number() throws(SyntaxError) -> JSONValue {
+            let start = index
+            if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+            guard index < bytes.count, isDigit(bytes[index]) else { throw fail() }
+            if bytes[index] == UInt8(ascii: "0") {
+                index += 1
+            } else {
+                while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+                index += 1
+                guard index < bytes.count, isDigit(bytes[index]) else { throw fail() }
+                while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+                index += 1
+                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+                guard index < bytes.count, isDigit(bytes[index]) else { throw fail() }
+                while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+            }
+            // A number must end where a value may end (`[1true]` is refused).
+            if index < bytes.count {
+                switch bytes[index] {
+                case 0x20, 0x09, 0x0A, 0x0D, UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"): break
+                default: throw fail()
+                }
+            }
+            let literal = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+            if JSONValue.canonicalNumber(literal) == nil { unrepresentable.append(start) }
+            return .number(literal)
+        }
+
+        func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+
+        /// A string literal starting at the opening quote; its UTF-8 must be valid,
+        /// control characters must be escaped, and `\u` escapes must pair surrogates.
+        mutating func string() throws(SyntaxError) -> String {
+            index += 1
+            let start = index
+            // Fast path: no escapes.
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") {
+                    let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                    guard let text = String(validating: slice, as: UTF8.self) else { throw fail() }
+                    index += 1
+                    return text
+                }
+                if byte == UInt8(ascii: "\\") { break }
+                if byte < 0x20 { throw fail() }
+                index += 1
+            }
+            guard index < bytes.count else { throw fail() }
+            var utf8 = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+            while index < bytes.count {
+                let byte = bytes[index]
+                switch byte {
+                case UInt8(ascii: "\""):
+                    guard let text = String(validating: utf8, as: UTF8.self) else { throw fail() }
+                    index += 1
+                    return text
+                case UInt8(ascii: "\\"):
+                    index += 1
+                    guard index < bytes.count else { throw fail() }
+                    let escaped = bytes[index]
+                    index += 1
+                    switch escaped {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): utf8.append(escaped)
+                    case UInt8(ascii: "b"): utf8.append(0x08)
+                    case UInt8(ascii: "f"): utf8.append(0x0C)
+                    case UInt8(ascii: "n"): utf8.append(0x0A)
+                    case UInt8(ascii: "r"): utf8.append(0x0D)
+                    case UInt8(ascii: "t"): utf8.append(0x09)
+                    case UInt8(ascii: "u"):
+                        var scalar = try hex4()
+                        if scalar >= 0xD800 && scalar < 0xDC00 {
+                            guard bytes.count - index >= 6, bytes[index] == UInt8(ascii: "\\"),
+                                bytes[index + 1] == UInt8(ascii: "u")
+                            else { throw fail() }
+                            index += 2
+                            let low = try hex4()
+                            guard low >= 0xDC00 && low < 0xE000 else { throw fail() }
+                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        } else if scalar >= 0xDC00 && scalar < 0xE000 {
+                            throw fail()
+                        }
+                        utf8.append(contentsOf: String(Character(Unicode.Scalar(scalar)!)).utf8)
+                    default: throw fail()
+                    }
+                default:
+                    if byte < 0x20 { throw fail() }
+                    utf8.append(byte)
+                    index += 1
+                }
+            }
+            throw fail()
+        }
+
+        mutating func hex4() throws(SyntaxError) -> UInt32 {
+            guard bytes.count - index >= 4 else { throw fail() }
+            var value: UInt32 = 0
+            for _ in 0..<4 {
+                let byte = bytes[index]
+                let digit: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+                default: throw fail()
+                }
+                value = value << 4 | UInt32(digit)
+                index += 1
+            }
+            return value
+        }
+    }
+}
