@@ -1,4 +1,4 @@
-import FlexpostCore
+@testable import FlexpostCore
 import Foundation
 import Testing
 
@@ -62,6 +62,18 @@ struct DeliveryPlannerTests {
         let ids = Set((0..<100).map { _ in planner.newMessageID() })
         #expect(ids.count == 100)
         #expect(ids.allSatisfy { $0.hasPrefix("<") && $0.hasSuffix("@companyflex.example>") })
+        // The local part is a lower-case version 4 UUID, as Foundation's UUID would write it.
+        for id in ids {
+            let local = String(id.dropFirst().prefix { $0 != "@" })
+            let uuid = UUID(uuidString: local)
+            #expect(uuid != nil && uuid!.uuidString.lowercased() == local, "\(id)")
+            let version = local[local.index(local.startIndex, offsetBy: 14)]
+            let variant = local[local.index(local.startIndex, offsetBy: 19)]
+            #expect(version == "4" && "89ab".contains(variant), "\(id)")
+        }
+        #expect(DeliveryPlanner.uuidText(high: 0x0123_4567_89AB_CDEF, low: 0xFEDC_BA98_7654_3210)
+            == "01234567-89ab-4def-bedc-ba9876543210")
+        #expect(DeliveryPlanner.uuidText(high: 0, low: 0) == "00000000-0000-4000-8000-000000000000")
     }
 
     @Test("backoff: grows, capped, jittered within bounds, ends at the lifetime")

@@ -9,15 +9,18 @@ import Foundation
 public struct AccessDataSchedule: Sendable {
     public let timeZone: TimeZone
     public let sendAt: LocalTime
+    /// Built once: a `Calendar` per order was a measurable part of intake.
+    private let calendar: Calendar
 
     public init(timeZone: TimeZone, sendAt: LocalTime) {
         self.timeZone = timeZone
         self.sendAt = sendAt
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        self.calendar = calendar
     }
 
     public func dueDate(confirmedAt: Date) -> Date {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
         let orderDay = calendar.startOfDay(for: confirmedAt)
         let nextDay = calendar.date(byAdding: .day, value: 1, to: orderDay)!
         var components = calendar.dateComponents([.year, .month, .day], from: nextDay)

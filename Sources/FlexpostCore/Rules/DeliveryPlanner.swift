@@ -48,7 +48,28 @@ public struct DeliveryPlanner: Sendable {
         return OrderIntakePlan(order: order, deliveries: deliveries, note: note)
     }
 
+    /// `<random UUID@domain>`: a version 4 UUID in lower case, from the
+    /// system's random source (Foundation's `UUID()` opens `/dev/urandom` for
+    /// every call; this is one `getrandom`).
     public func newMessageID() -> String {
-        "<\(UUID().uuidString.lowercased())@\(messageIDDomain)>"
+        var random = SystemRandomNumberGenerator()
+        return "<" + Self.uuidText(high: random.next(), low: random.next()) + "@" + messageIDDomain + ">"
+    }
+
+    static func uuidText(high: UInt64, low: UInt64) -> String {
+        let high = (high & ~0xF000) | 0x4000  // version 4
+        let low = (low & ~(0xC000 << 48)) | (0x8000 << 48)  // variant 10xx
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(36)
+        for (index, shift) in stride(from: 60, through: 0, by: -4).enumerated() {
+            if index == 8 || index == 12 { text.append(UInt8(ascii: "-")) }
+            text.append(digits[Int((high >> UInt64(shift)) & 0xF)])
+        }
+        for (index, shift) in stride(from: 60, through: 0, by: -4).enumerated() {
+            if index == 0 || index == 4 { text.append(UInt8(ascii: "-")) }
+            text.append(digits[Int((low >> UInt64(shift)) & 0xF)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }

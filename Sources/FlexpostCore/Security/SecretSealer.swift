@@ -88,7 +88,9 @@ public struct SecretSealer: Sendable {
     /// content gives equal fingerprints; without the key it reveals nothing.
     public func fingerprint(_ canonical: [UInt8], keyId: String? = nil) -> (keyId: String, digest: [UInt8])? {
         guard let key = keyId.map({ keyRing.key(id: $0) }) ?? keyRing.primary else { return nil }
-        return (key.id, Array(HMAC<SHA256>.authenticationCode(for: canonical, using: key.fingerprintKey)))
+        var mac = key.fingerprintMAC
+        mac.update(data: canonical)
+        return (key.id, Array(mac.finalize()))
     }
 
     static func associatedData(orderId: String, purpose: String, keyId: String) -> Data {

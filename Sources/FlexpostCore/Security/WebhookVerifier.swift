@@ -15,19 +15,20 @@ public struct WebhookVerifier: Sendable {
         public let description: String
     }
 
-    private let keys: [SymmetricKey]
+    /// One HMAC per secret, keyed once, nothing hashed yet: each request starts from a copy.
+    private let keys: [HMAC<SHA256>]
     public let tolerance: TimeInterval
 
     /// - Parameter secrets: space-separated `whsec_<base64>` secrets (rotation).
     public init(secrets: Secret, tolerance: TimeInterval = 300) throws(ConfigurationError) {
-        var keys: [SymmetricKey] = []
+        var keys: [HMAC<SHA256>] = []
         for (index, entry) in secrets.exposedValue.split(separator: " ").enumerated() {
             let base64 = entry.hasPrefix("whsec_") ? entry.dropFirst(6) : entry[...]
             guard let data = Data(base64Encoded: String(base64)), data.count >= 16 else {
                 throw ConfigurationError(description:
                     "FLEXPOST_WEBHOOK_SECRET entry \(index + 1) must be whsec_ followed by base64 of at least 16 bytes")
             }
-            keys.append(SymmetricKey(data: data))
+            keys.append(HMAC<SHA256>(key: SymmetricKey(data: data)))
         }
         guard !keys.isEmpty else { throw ConfigurationError(description: "FLEXPOST_WEBHOOK_SECRET is empty") }
         self.keys = keys
@@ -47,7 +48,11 @@ public struct WebhookVerifier: Sendable {
         }
         var valid = false
         for key in keys {
-            for candidate in candidates where HMAC<SHA256>.isValidAuthenticationCode(candidate, authenticating: signed, using: key) {
+            var mac = key
+            mac.update(data: signed)
+            let code = mac.finalize()
+            // `==` between a code and bytes compares in constant time.
+            for candidate in candidates where code == candidate {
                 valid = true
             }
         }
