@@ -67,6 +67,20 @@ final class IntakeCommitter: Sendable {
     }
 
     private func write(_ works: [Work], _ db: Database) -> [Result<IntakeOutcome, any Error>] {
+        if works.count == 1 {
+            // Alone in its transaction, an event needs no savepoint: if it fails,
+            // the transaction is rolled back, which is the same thing.
+            do {
+                var outcome: IntakeOutcome?
+                try db.inTransaction(.immediate) {
+                    outcome = try works[0](db)
+                    return .commit
+                }
+                return [.success(outcome!)]
+            } catch {
+                return [.failure(error)]
+            }
+        }
         var results: [Result<IntakeOutcome, any Error>] = []
         do {
             try db.inTransaction(.immediate) {

@@ -19,6 +19,11 @@ public final class SQLiteQueueStore: QueueStore {
             try db.execute(sql: "PRAGMA foreign_keys = ON")
             // Deleted rows (purged secrets) are overwritten, not left in free pages.
             try db.execute(sql: "PRAGMA secure_delete = ON")
+            // Savepoint and statement journals and sort scratch stay in memory: an
+            // intake savepoint touching more than 64 KiB of pages otherwise created,
+            // wrote and deleted a file under /var/tmp. Nothing in them has to
+            // survive a crash (the WAL holds what was committed).
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {

@@ -89,6 +89,11 @@ enum SQLiteSchema {
                 CREATE INDEX history_resend ON history (order_id, action, at);
                 """)
         }
+        migrator.registerMigration("v3-history-index") { db in
+            // history_resend (order_id, action, at) serves every lookup by order
+            // too; the second index only cost a page write per history row.
+            try db.execute(sql: "DROP INDEX IF EXISTS history_order")
+        }
         return migrator
     }
 }

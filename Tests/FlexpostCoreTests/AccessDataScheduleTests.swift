@@ -1,4 +1,4 @@
-import FlexpostCore
+@testable import FlexpostCore
 import Foundation
 import Testing
 
@@ -32,6 +32,34 @@ struct AccessDataScheduleTests {
     func dueNextLocalDay(confirmedAt: String, expected: String) {
         let due = berlin.dueDate(confirmedAt: RFC3339.parse(confirmedAt)!)
         #expect(RFC3339.format(due) == expected)
+    }
+
+    @Test("one schedule asked about many days in any order answers as the calculation does (its last-day memo)")
+    func memo() {
+        var random = SplitMix(seed: 42)
+        for zone in ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "America/Havana", "Asia/Kolkata"] {
+            let schedule = AccessDataSchedule(timeZone: TimeZone(identifier: zone)!, sendAt: LocalTime("08:00")!)
+            // Every 20 minutes for three days around each 2026 DST change (EU, US, Lord Howe) and
+            // an ordinary day: short and long days are where a wrong day range would show.
+            var instants: [Date] = []
+            for base in [1_774_742_400.0, 1_792_886_400.0, 1_772_928_000.0, 1_793_491_200.0, 1_775_347_200.0,
+                         1_791_072_000.0, 1_795_996_800.0] {
+                for step in stride(from: -86_400.0, to: 2 * 86_400, by: 1_200) {
+                    instants.append(Date(timeIntervalSince1970: base + step + Double(random.below(1_200))))
+                }
+            }
+            for _ in 0..<3 {
+                for index in instants.indices.reversed() { instants.swapAt(index, random.below(index + 1)) }
+                for instant in instants {
+                    #expect(schedule.dueDate(confirmedAt: instant) == schedule.computeDueDate(confirmedAt: instant),
+                            "\(zone) \(instant)")
+                }
+            }
+            // In time order, as orders arrive, the same holds (mostly answered from the memo).
+            for instant in instants.sorted() {
+                #expect(schedule.dueDate(confirmedAt: instant) == schedule.computeDueDate(confirmedAt: instant))
+            }
+        }
     }
 
     @Test("another time zone and send time")

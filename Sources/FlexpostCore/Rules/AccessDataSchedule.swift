@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// R1: when the access-data e-mail of an order is due.
 ///
@@ -11,6 +12,14 @@ public struct AccessDataSchedule: Sendable {
     public let sendAt: LocalTime
     /// Built once: a `Calendar` per order was a measurable part of intake.
     private let calendar: Calendar
+    /// The last local day asked about and its due date: orders arrive in time
+    /// order, so nearly every order falls on the day before it.
+    private let lastDay = LastDay()
+
+    private final class LastDay: Sendable {
+        struct Entry { let day: DateInterval; let due: Date }
+        let entry = Mutex<Entry?>(nil)
+    }
 
     public init(timeZone: TimeZone, sendAt: LocalTime) {
         self.timeZone = timeZone
@@ -21,6 +30,17 @@ public struct AccessDataSchedule: Sendable {
     }
 
     public func dueDate(confirmedAt: Date) -> Date {
+        if let last = lastDay.entry.withLock({ $0 }), last.day.start <= confirmedAt, confirmedAt < last.day.end {
+            return last.due
+        }
+        let due = computeDueDate(confirmedAt: confirmedAt)
+        if let day = calendar.dateInterval(of: .day, for: confirmedAt) {
+            lastDay.entry.withLock { $0 = LastDay.Entry(day: day, due: due) }
+        }
+        return due
+    }
+
+    func computeDueDate(confirmedAt: Date) -> Date {
         let orderDay = calendar.startOfDay(for: confirmedAt)
         let nextDay = calendar.date(byAdding: .day, value: 1, to: orderDay)!
         var components = calendar.dateComponents([.year, .month, .day], from: nextDay)
