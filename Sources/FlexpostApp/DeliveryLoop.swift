@@ -4,9 +4,10 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// `serve`'s continuous delivery: a pass whenever something is due, polling
-/// the store at least every quarter second so that mail due now leaves
-/// within about a second, also when another process took the intake.
+/// `serve`'s continuous delivery: a pass at once when this process's intake
+/// rings the doorbell (a notice due now), and whenever something is due,
+/// polling the store at least every quarter second so that mail due now
+/// leaves within about a second also when another process took the intake.
 /// On graceful shutdown it stops claiming, lets the in-flight send finish,
 /// and gives unfinished claims back.
 public struct DeliveryLoop: Service {
@@ -14,13 +15,17 @@ public struct DeliveryLoop: Service {
     let store: any QueueStore
     let clock: any WallClock
     let logger: Logger
-    let pollInterval: TimeInterval = 0.25
+    let doorbell: DeliveryDoorbell
+    let pollInterval: TimeInterval
 
-    public init(worker: DeliveryWorker, store: any QueueStore, clock: any WallClock, logger: Logger) {
+    public init(worker: DeliveryWorker, store: any QueueStore, clock: any WallClock, logger: Logger,
+                doorbell: DeliveryDoorbell = DeliveryDoorbell(), pollInterval: TimeInterval = 0.25) {
         self.worker = worker
         self.store = store
         self.clock = clock
         self.logger = logger
+        self.doorbell = doorbell
+        self.pollInterval = pollInterval
     }
 
     public func run() async throws {
@@ -47,7 +52,7 @@ public struct DeliveryLoop: Service {
                 if let next = try? await withStoreDeadline(10, "the next due time", { try await store.nextDueDate() }) {
                     wait = min(pollInterval, max(0.01, next.timeIntervalSince(clock.now())))
                 }
-                try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
+                await doorbell.wait(upTo: .milliseconds(Int(wait * 1000)))
             }
             // Detached: claims are given back even when this task was cancelled.
             let worker = self.worker

@@ -1,6 +1,7 @@
 import FlexpostCore
 import Foundation
 import Metrics
+import Synchronization
 
 /// The intake: decode and validate, apply the rules, seal the secrets, and
 /// store everything in one transaction before anything is acknowledged.
@@ -10,12 +11,16 @@ public struct Intake: EventIntake {
     let planner: DeliveryPlanner
     let clock: any WallClock
     let decoder = EventDecoder()
+    /// Rung when an order stored a delivery that is due now (`serve`).
+    let doorbell: DeliveryDoorbell?
 
-    public init(store: any QueueStore, sealer: SecretSealer, planner: DeliveryPlanner, clock: any WallClock) {
+    public init(store: any QueueStore, sealer: SecretSealer, planner: DeliveryPlanner, clock: any WallClock,
+                doorbell: DeliveryDoorbell? = nil) {
         self.store = store
         self.sealer = sealer
         self.planner = planner
         self.clock = clock
+        self.doorbell = doorbell
     }
 
     public func submit(_ body: [UInt8]) async throws -> IntakeResult {
@@ -54,19 +59,29 @@ public struct Intake: EventIntake {
         switch event {
         case .orderConfirmed(let order):
             let planner = self.planner
+            let dueNow = DueNow()
             outcome = try await store.recordOrder(identity, customerNumber: order.customer.customerNumber, receivedAt: now) {
                 knownActive in
                 var plan = planner.plan(order, portalKnownActive: knownActive)
                 let sealed = sealer.seal(plan.order.secrets, orderId: order.orderId)
                 plan.order.secrets = OrderSecrets()
+                dueNow.set(plan.deliveries.contains { $0.dueAt <= now })
                 return PreparedOrder(plan: plan, sealedSecrets: sealed)
             }
+            if outcome == .accepted, dueNow.value { doorbell?.ring() }
         case .orderCancelled(let cancellation):
             outcome = try await store.recordCancellation(identity, cancellation, receivedAt: now)
         case .portalAccountActivated(let activation):
             outcome = try await store.recordActivation(identity, activation, receivedAt: now)
         }
         return .recorded(outcome, type: event.type, key: event.naturalKey)
+    }
+
+    /// Whether the order just prepared holds a delivery due at once (an administrator notice).
+    private final class DueNow: Sendable {
+        private let flag = Atomic<Bool>(false)
+        var value: Bool { flag.load(ordering: .acquiring) }
+        func set(_ value: Bool) { flag.store(value, ordering: .releasing) }
     }
 
     /// Best effort: the type and natural key of an event that was refused,

@@ -64,8 +64,8 @@ public struct Runtime: Sendable {
             messageIDDomain: configuration.sender.email.domain)
     }
 
-    public func intake(clock: any WallClock) -> Intake {
-        Intake(store: store, sealer: sealer, planner: planner, clock: clock)
+    public func intake(clock: any WallClock, doorbell: DeliveryDoorbell? = nil) -> Intake {
+        Intake(store: store, sealer: sealer, planner: planner, clock: clock, doorbell: doorbell)
     }
 
     public func makeTransport() throws(ConfigurationError) -> any MailTransport {

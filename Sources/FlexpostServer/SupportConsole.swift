@@ -81,9 +81,8 @@ public struct SupportConsole: Sendable {
             } catch let error as EventRejection {
                 return try await orderPage(orderId, notice: nil, error: "Not resent: \(error.field) \(error.rule).", status: .badRequest)
             }
-            let outcome = try await support.store.resend(
-                ResendRequest(orderId: orderId, kind: body.kind, actor: body.actor, reason: body.reason),
-                at: support.clock.now(), limitPerDay: support.resendLimit, messageID: support.messageID)
+            let outcome = try await support.resend(
+                ResendRequest(orderId: orderId, kind: body.kind, actor: body.actor, reason: body.reason))
             switch outcome {
             case .scheduled(let deliveries):
                 return try await orderPage(orderId, notice: "Resend scheduled: \(deliveries.count) e-mail(s) to the same recipients.", error: nil)

@@ -14,14 +14,17 @@ public struct SupportRoutes: Sendable {
     let clock: any WallClock
     let resendLimit: Int
     let messageID: @Sendable () -> String
+    /// Told when a resend was scheduled (due now): `serve` rings its delivery loop.
+    let queued: @Sendable () -> Void
 
     public init(store: any QueueStore, token: Secret?, clock: any WallClock, resendLimit: Int,
-                messageID: @escaping @Sendable () -> String) {
+                messageID: @escaping @Sendable () -> String, queued: @escaping @Sendable () -> Void = {}) {
         self.store = store
         self.token = token
         self.clock = clock
         self.resendLimit = resendLimit
         self.messageID = messageID
+        self.queued = queued
     }
 
     public func register(on router: Router<BasicRequestContext>) {
@@ -45,14 +48,20 @@ public struct SupportRoutes: Sendable {
                 return JSONResponse.make(.badRequest, ["error": "invalid resend request: \(error.field) \(error.rule)",
                                                         "field": error.field, "rule": error.rule])
             }
-            let outcome = try await self.store.resend(
-                ResendRequest(orderId: orderId, kind: parsed.kind, actor: parsed.actor, reason: parsed.reason),
-                at: self.clock.now(), limitPerDay: self.resendLimit, messageID: self.messageID)
+            let outcome = try await self.resend(
+                ResendRequest(orderId: orderId, kind: parsed.kind, actor: parsed.actor, reason: parsed.reason))
             context.logger.info("resend requested", metadata: [
                 "order.id": "\(orderId)", "resend.kind": "\(parsed.kind.rawValue)", "resend.actor": "\(parsed.actor)",
             ])
             return Self.answer(outcome)
         }
+    }
+
+    /// R7 for the API and the console: stored, then the delivery loop is told.
+    func resend(_ request: ResendRequest) async throws -> ResendOutcome {
+        let outcome = try await store.resend(request, at: clock.now(), limitPerDay: resendLimit, messageID: messageID)
+        if case .scheduled = outcome { queued() }
+        return outcome
     }
 
     static func answer(_ outcome: ResendOutcome) -> Response {

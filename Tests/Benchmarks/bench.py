@@ -529,8 +529,11 @@ def bench_lateness(args, workdir, sink):
     with sqlite3.connect(f"file:{fp.db}?mode=ro", uri=True) as db:
         scheduled = [r[0] for r in db.execute(
             "SELECT sent_at - due_at FROM deliveries WHERE kind = 'access-data' AND state = 'sent'")]
+        # A notice is due on arrival: its confirmedAt (the due_at stored) is when the
+        # harness wrote the batch, before the first was posted, so lateness counts
+        # from when serve stored it (created_at) if that is later.
         notices = [r[0] for r in db.execute(
-            "SELECT sent_at - due_at FROM deliveries WHERE kind = 'admin-notice' AND state = 'sent'")]
+            "SELECT sent_at - MAX(due_at, created_at) FROM deliveries WHERE kind = 'admin-notice' AND state = 'sent'")]
     assert len(scheduled) == burst and len(notices) == notices_posted, (len(scheduled), len(notices))
     scheduled.sort()
     notices.sort()

@@ -186,14 +186,7 @@ struct ThroughputMechanicsTests {
         let due = try await store.countsByState()[.scheduled] ?? 0
         #expect(due >= 24)
         let transport = SlowRecordingTransport(concurrency: 3, delay: .milliseconds(100))
-        let worker = DeliveryWorker(
-            store: store, transport: transport,
-            composer: MailComposer(
-                templates: try TemplateDirectory.load(TestEnvironment.templates),
-                sender: Contact(name: "CompanyFlex", email: try EmailAddress(validating: "noreply@companyflex.example")),
-                timeZone: TimeZone(identifier: "Europe/Berlin")!),
-            sealer: TestStores.sealer, retryPolicy: RetryPolicy(lifetime: 86_400), leaseSeconds: 300, owner: "pipe",
-            logger: Logger(label: "test.pipeline"))
+        let worker = try TestStores.worker(store, transport: transport, owner: "pipe")
         let summary = try await worker.runPass(clock: FixedClock(Self.t0 + 86_400 * 3), batchSize: 4)
         #expect(summary.sent == due && summary.lost == 0)
         let log = transport.log.withLock { $0 }

@@ -32,16 +32,18 @@ struct Serve: AsyncParsableCommand {
         ]
         MetricsSystem.bootstrap(factory)
         let worker = runtime.worker(transport: try runtime.makeTransport())
-        let loop = DeliveryLoop(worker: worker, store: runtime.store, clock: clock, logger: runtime.logger)
+        let doorbell = DeliveryDoorbell()
+        let loop = DeliveryLoop(worker: worker, store: runtime.store, clock: clock, logger: runtime.logger,
+                                doorbell: doorbell)
 
         let router = Router()
-        EventRoutes(intake: runtime.intake(clock: clock), verifier: verifier, clock: clock).register(on: router)
+        EventRoutes(intake: runtime.intake(clock: clock, doorbell: doorbell), verifier: verifier, clock: clock).register(on: router)
         HealthRoutes(store: runtime.store).register(on: router)
         MetricsRoutes(registry: registry, store: runtime.store, clock: clock).register(on: router)
         let planner = runtime.planner
         let support = SupportRoutes(
             store: runtime.store, token: config.supportToken, clock: clock, resendLimit: config.resendLimit,
-            messageID: { planner.newMessageID() })
+            messageID: { planner.newMessageID() }, queued: { doorbell.ring() })
         support.register(on: router)
         SupportConsole(support: support, pages: try TemplateDirectory.loadConsole(config.templatesDirectory))
             .register(on: router)

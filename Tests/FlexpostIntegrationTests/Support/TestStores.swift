@@ -1,4 +1,4 @@
-import FlexpostApp
+@testable import FlexpostApp
 import FlexpostCore
 import FlexpostPostgres
 import FlexpostStore
@@ -56,7 +56,20 @@ enum TestStores {
         for line in lines.split(separator: UInt8(ascii: "\n")) { _ = try await intake.submit(Array(line)) }
     }
 
-    static func intake(_ store: any QueueStore, at: String = "2026-11-30T18:00:00Z") -> Intake {
-        Intake(store: store, sealer: sealer, planner: planner, clock: FixedClock(RFC3339.parse(at)!))
+    static func intake(_ store: any QueueStore, at: String = "2026-11-30T18:00:00Z",
+                       doorbell: DeliveryDoorbell? = nil) -> Intake {
+        Intake(store: store, sealer: sealer, planner: planner, clock: FixedClock(RFC3339.parse(at)!), doorbell: doorbell)
+    }
+
+    /// A delivery worker with the shipped templates and the test key.
+    static func worker(_ store: any QueueStore, transport: any MailTransport, owner: String) throws -> DeliveryWorker {
+        DeliveryWorker(
+            store: store, transport: transport,
+            composer: MailComposer(
+                templates: try TemplateDirectory.load(TestEnvironment.templates),
+                sender: Contact(name: "CompanyFlex", email: try EmailAddress(validating: "noreply@companyflex.example")),
+                timeZone: TimeZone(identifier: "Europe/Berlin")!),
+            sealer: sealer, retryPolicy: RetryPolicy(lifetime: 86_400), leaseSeconds: 300, owner: owner,
+            logger: Logger(label: "test.\(owner)"))
     }
 }
