@@ -36,35 +36,50 @@ public enum QuotedPrintable {
         }
     }
 
+    /// Bytes that stand for themselves anywhere in a line: `!`…`~` except `=`.
+    static let literal: [Bool] = (0...255).map { $0 >= 33 && $0 <= 126 && $0 != 61 }
+
+    /// One line (no line break in `bytes`), soft-broken at 76 columns. Written
+    /// into a scratch buffer and appended once (appending byte by byte to the
+    /// message was most of the encoder's time).
     static func encodeLine(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
-        var column = 0
-        let last = bytes.count - 1
-        for index in 0..<bytes.count {
-            let byte = bytes[index]
-            let isLast = index == last
-            let literal = (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "="))
-                || ((byte == 32 || byte == 9) && !isLast)
-            // A line-initial "." or "From " is encoded so that no relay or mbox can touch it.
-            let risky = byte == UInt8(ascii: ".") || byte == UInt8(ascii: "F")
-            var encoded = !literal || (column == 0 && risky)
-            // Keep room for the soft break "=" unless this is the line's last token.
-            let limit = isLast ? maxLine : maxLine - 1
-            if column + (encoded ? 3 : 1) > limit {
-                out.append(UInt8(ascii: "="))
-                out.append(13)
-                out.append(10)
-                column = 0
-                if risky { encoded = true }
+        guard !bytes.isEmpty else { return }
+        // Each output line holds at least 25 input bytes; each soft break is 3 bytes.
+        let capacity = bytes.count * 3 + (bytes.count / 25 + 1) * 3
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
+            var written = 0
+            var column = 0
+            let last = bytes.count - 1
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                let isLast = index == last
+                let plain = literal[Int(byte)] || ((byte == 32 || byte == 9) && !isLast)
+                // A line-initial "." or "From " is encoded so that no relay or mbox can touch it.
+                let risky = byte == UInt8(ascii: ".") || byte == UInt8(ascii: "F")
+                var encoded = !plain || (column == 0 && risky)
+                // Keep room for the soft break "=" unless this is the line's last token.
+                let limit = isLast ? maxLine : maxLine - 1
+                if column + (encoded ? 3 : 1) > limit {
+                    buffer[written] = UInt8(ascii: "=")
+                    buffer[written + 1] = 13
+                    buffer[written + 2] = 10
+                    written += 3
+                    column = 0
+                    if risky { encoded = true }
+                }
+                if encoded {
+                    buffer[written] = UInt8(ascii: "=")
+                    buffer[written + 1] = hex[Int(byte >> 4)]
+                    buffer[written + 2] = hex[Int(byte & 15)]
+                    written += 3
+                    column += 3
+                } else {
+                    buffer[written] = byte
+                    written += 1
+                    column += 1
+                }
             }
-            if encoded {
-                out.append(UInt8(ascii: "="))
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 15)])
-                column += 3
-            } else {
-                out.append(byte)
-                column += 1
-            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<written]))
         }
     }
 }
