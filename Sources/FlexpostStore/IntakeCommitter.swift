@@ -67,20 +67,6 @@ final class IntakeCommitter: Sendable {
     }
 
     private func write(_ works: [Work], _ db: Database) -> [Result<IntakeOutcome, any Error>] {
-        if works.count == 1 {
-            // Alone in its transaction, an event needs no savepoint: if it fails,
-            // the transaction is rolled back, which is the same thing.
-            do {
-                var outcome: IntakeOutcome?
-                try db.inTransaction(.immediate) {
-                    outcome = try works[0](db)
-                    return .commit
-                }
-                return [.success(outcome!)]
-            } catch {
-                return [.failure(error)]
-            }
-        }
         var results: [Result<IntakeOutcome, any Error>] = []
         do {
             try db.inTransaction(.immediate) {
@@ -90,6 +76,12 @@ final class IntakeCommitter: Sendable {
                     guard db.isInsideTransaction else {
                         results.append(.failure(DatabaseError(resultCode: .SQLITE_ABORT,
                                                               message: "intake transaction ended early")))
+                        continue
+                    }
+                    if works.count == 1 {
+                        // Alone in its transaction, an event needs no savepoint: if it
+                        // fails, the whole transaction is rolled back, the same thing.
+                        results.append(.success(try work(db)))
                         continue
                     }
                     do {

@@ -36,7 +36,7 @@ struct JSONField {
         guard text.utf8.count <= maxLength || text.count <= maxLength else {
             throw reject("must be at most \(maxLength) characters")
         }
-        guard !Self.containsForbiddenScalar(text) else {
+        guard !ControlCharacters.contained(in: text) else {
             throw reject("must not contain CR, LF or other control characters")
         }
         return text
@@ -77,21 +77,5 @@ struct JSONField {
 
     func reject(_ rule: String) -> EventRejection {
         EventRejection(field: path, rule: rule)
-    }
-
-    static func containsForbiddenScalar(_ text: String) -> Bool {
-        var ascii = true
-        for byte in text.utf8 {
-            if byte >= 0x80 { ascii = false; break }
-            if byte < 0x20 || byte == 0x7F { return true }
-        }
-        return ascii ? false : text.unicodeScalars.contains(where: isForbiddenScalar)
-    }
-
-    /// C0 and C1 controls, DEL, and the Unicode line and paragraph separators:
-    /// none of them may reach a header, a subject or a log line.
-    static func isForbiddenScalar(_ scalar: Unicode.Scalar) -> Bool {
-        let v = scalar.value
-        return v < 0x20 || (v >= 0x7F && v <= 0x9F) || v == 0x2028 || v == 0x2029
     }
 }

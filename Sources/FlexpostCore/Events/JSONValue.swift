@@ -42,14 +42,6 @@ public enum JSONValue: Sendable, Equatable {
         if case .object(let members) = self { members } else { nil }
     }
 
-    public var arrayValue: [JSONValue]? {
-        if case .array(let elements) = self { elements } else { nil }
-    }
-
-    public var stringValue: String? {
-        if case .string(let text) = self { text } else { nil }
-    }
-
     // MARK: - Canonical bytes
 
     /// Object keys sorted by their UTF-8 bytes, no whitespace, strings escaped
@@ -196,65 +188,50 @@ public enum JSONValue: Sendable, Equatable {
             index += count
         }
 
-        mutating func enter() throws(SyntaxError) {
+        /// Whether the next byte is `byte`.
+        func at(_ byte: UInt8) -> Bool { index < bytes.count && bytes[index] == byte }
+
+        /// The elements of an array or object, from its opening byte to `close`:
+        /// `element` reads one; commas separate them, and one trailing comma
+        /// is allowed (`[1,]`, `{"a":1,}`), as Foundation allows it.
+        mutating func container(
+            close: UInt8, _ element: (inout Parser) throws(SyntaxError) -> Void
+        ) throws(SyntaxError) {
             depth += 1
             guard depth <= JSONValue.maxDepth else { throw fail() }
-        }
-
-        mutating func object() throws(SyntaxError) -> JSONValue {
-            try enter()
             index += 1
-            var members: [String: JSONValue] = [:]
             skipWhitespace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-                index += 1
-                depth -= 1
-                return .object(members)
-            }
-            while true {
-                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail() }
-                let key = try string()
+            while !at(close) {
+                try element(&self)
                 skipWhitespace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail() }
+                if at(close) { break }
+                guard at(UInt8(ascii: ",")) else { throw fail() }
                 index += 1
                 skipWhitespace()
-                members[key] = try value()
-                skipWhitespace()
-                guard index < bytes.count else { throw fail() }
-                if bytes[index] == UInt8(ascii: "}") { break }
-                guard bytes[index] == UInt8(ascii: ",") else { throw fail() }
-                index += 1
-                skipWhitespace()
-                // One trailing comma is allowed: `{"a":1,}`.
-                if index < bytes.count, bytes[index] == UInt8(ascii: "}") { break }
             }
             index += 1
             depth -= 1
+        }
+
+        mutating func object() throws(SyntaxError) -> JSONValue {
+            var members: [String: JSONValue] = [:]
+            try container(close: UInt8(ascii: "}")) { (parser) throws(SyntaxError) in
+                guard parser.at(UInt8(ascii: "\"")) else { throw parser.fail() }
+                let key = try parser.string()
+                parser.skipWhitespace()
+                guard parser.at(UInt8(ascii: ":")) else { throw parser.fail() }
+                parser.index += 1
+                parser.skipWhitespace()
+                members[key] = try parser.value()
+            }
             return .object(members)
         }
 
         mutating func array() throws(SyntaxError) -> JSONValue {
-            try enter()
-            index += 1
             var elements: [JSONValue] = []
-            skipWhitespace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-                index += 1
-                depth -= 1
-                return .array(elements)
+            try container(close: UInt8(ascii: "]")) { (parser) throws(SyntaxError) in
+                elements.append(try parser.value())
             }
-            while true {
-                elements.append(try value())
-                skipWhitespace()
-                guard index < bytes.count else { throw fail() }
-                if bytes[index] == UInt8(ascii: "]") { break }
-                guard bytes[index] == UInt8(ascii: ",") else { throw fail() }
-                index += 1
-                skipWhitespace()
-                if index < bytes.count, bytes[index] == UInt8(ascii: "]") { break }
-            }
-            index += 1
-            depth -= 1
             return .array(elements)
         }
 

@@ -14,11 +14,7 @@ public enum HeaderEncoding {
     static let bytesPerWord = 39
 
     public static func checkNoControls(_ value: String, header: String) throws(InvalidHeaderValue) {
-        if value.unicodeScalars.contains(where: { $0.value < 0x20 || ($0.value >= 0x7F && $0.value <= 0x9F)
-            || $0.value == 0x2028 || $0.value == 0x2029 })
-        {
-            throw InvalidHeaderValue(header: header)
-        }
+        if ControlCharacters.contained(in: value) { throw InvalidHeaderValue(header: header) }
     }
 
     /// An unstructured value (Subject): as is when it is short printable ASCII,

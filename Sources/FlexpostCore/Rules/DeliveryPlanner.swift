@@ -59,17 +59,9 @@ public struct DeliveryPlanner: Sendable {
     static func uuidText(high: UInt64, low: UInt64) -> String {
         let high = (high & ~0xF000) | 0x4000  // version 4
         let low = (low & ~(0xC000 << 48)) | (0x8000 << 48)  // variant 10xx
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(36)
-        for (index, shift) in stride(from: 60, through: 0, by: -4).enumerated() {
-            if index == 8 || index == 12 { text.append(UInt8(ascii: "-")) }
-            text.append(digits[Int((high >> UInt64(shift)) & 0xF)])
-        }
-        for (index, shift) in stride(from: 60, through: 0, by: -4).enumerated() {
-            if index == 0 || index == 4 { text.append(UInt8(ascii: "-")) }
-            text.append(digits[Int((low >> UInt64(shift)) & 0xF)])
-        }
+        let bytes = withUnsafeBytes(of: high.bigEndian, Array.init) + withUnsafeBytes(of: low.bigEndian, Array.init)
+        var text = Array(bytes.lowercaseHex.utf8)
+        for position in [20, 16, 12, 8] { text.insert(UInt8(ascii: "-"), at: position) }
         return String(decoding: text, as: UTF8.self)
     }
 }
