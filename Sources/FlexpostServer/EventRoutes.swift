@@ -27,7 +27,7 @@ public struct EventRoutes: Sendable {
     func receive(_ request: Request, context: BasicRequestContext) async throws -> Response {
         var request = request
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
-        let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        let mediaType = contentType.split(separator: ";").first.map { $0.trimmingSpaces() } ?? ""
         guard mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json")) else {
             return JSONResponse.error(.unsupportedMediaType, "content type must be application/json")
         }

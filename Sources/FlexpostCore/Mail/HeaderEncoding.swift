@@ -22,7 +22,7 @@ public enum HeaderEncoding {
     public static func unstructured(_ value: String, header: String) throws(InvalidHeaderValue) -> String {
         try checkNoControls(value, header: header)
         if value.unicodeScalars.allSatisfy({ $0.isASCII }) && value.utf8.count + header.count + 2 <= 78
-            && !value.contains("=?")
+            && !value.containsEncodedWordOpener
         {
             return value
         }
@@ -34,7 +34,7 @@ public enum HeaderEncoding {
     public static func displayName(_ name: String, header: String) throws(InvalidHeaderValue) -> String {
         try checkNoControls(name, header: header)
         let ascii = name.unicodeScalars.allSatisfy { $0.isASCII }
-        if ascii && !name.contains("=?") && name.utf8.count <= 60 {
+        if ascii && !name.containsEncodedWordOpener && name.utf8.count <= 60 {
             let atoms = name.split(separator: " ", omittingEmptySubsequences: false)
             if !atoms.contains(where: { $0.isEmpty }) && atoms.allSatisfy({ $0.utf8.allSatisfy(EmailAddress.isAtext) }) {
                 return name
@@ -46,7 +46,7 @@ public enum HeaderEncoding {
 
     /// `Name <address>` or `<address>` alone when the name is empty.
     public static func mailbox(name: String, address: EmailAddress, header: String) throws(InvalidHeaderValue) -> String {
-        let trimmed = name.trimmingCharacters(in: .whitespaces)
+        let trimmed = name.trimmingSpaces()
         if trimmed.isEmpty { return "<\(address.value)>" }
         return try displayName(trimmed, header: header) + " <\(address.value)>"
     }
@@ -56,7 +56,7 @@ public enum HeaderEncoding {
         var words: [String] = []
         var chunk: [UInt8] = []
         for character in value {
-            let bytes = Array(String(character).utf8)
+            let bytes = character.utf8
             if chunk.count + bytes.count > bytesPerWord && !chunk.isEmpty {
                 words.append("=?utf-8?B?" + Data(chunk).base64EncodedString() + "?=")
                 chunk = []

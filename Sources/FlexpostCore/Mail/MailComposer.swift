@@ -24,7 +24,7 @@ public struct MailComposer: Sendable {
         let view = content.view(dates: LocalDateFormat(timeZone: timeZone, language: language))
         let subject = templates.render(content.kind, language, .subject, view: view)
             .split(whereSeparator: \.isNewline).joined(separator: " ")
-            .trimmingCharacters(in: .whitespaces)
+            .trimmingSpaces()
         let text = templates.render(content.kind, language, .text, view: view)
         let html = templates.render(content.kind, language, .html, view: view)
         guard !subject.isEmpty else { throw CompositionError(problem: "the subject template rendered empty") }

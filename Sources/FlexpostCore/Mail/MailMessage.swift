@@ -36,7 +36,7 @@ public struct MailMessage: Sendable, Equatable {
 
     public func render() throws(HeaderEncoding.InvalidHeaderValue) -> [UInt8] {
         try HeaderEncoding.checkNoControls(messageID, header: "Message-ID")
-        guard messageID.hasPrefix("<"), messageID.hasSuffix(">"), !messageID.contains(" "),
+        guard messageID.hasPrefix("<"), messageID.hasSuffix(">"), !messageID.utf8.contains(0x20),
             messageID.unicodeScalars.allSatisfy({ $0.isASCII })
         else { throw HeaderEncoding.InvalidHeaderValue(header: "Message-ID") }
 
