@@ -22,9 +22,7 @@ public struct MailComposer: Sendable {
     public func compose(_ content: some MailContent, to recipient: Contact, language: Language,
                         messageID: String, date: Date) throws(CompositionError) -> MailMessage {
         let view = content.view(dates: LocalDateFormat(timeZone: timeZone, language: language))
-        let subject = templates.render(content.kind, language, .subject, view: view)
-            .split(whereSeparator: \.isNewline).joined(separator: " ")
-            .trimmingSpaces()
+        let subject = Self.singleLine(templates.render(content.kind, language, .subject, view: view)).trimmingSpaces()
         let text = templates.render(content.kind, language, .text, view: view)
         let html = templates.render(content.kind, language, .html, view: view)
         guard !subject.isEmpty else { throw CompositionError(problem: "the subject template rendered empty") }
@@ -34,5 +32,33 @@ public struct MailComposer: Sendable {
         return MailMessage(
             from: sender, to: recipient, subject: subject, textBody: text, htmlBody: html,
             date: date, timeZone: timeZone, messageID: messageID, language: language)
+    }
+
+    /// The subject template's output on one line: the pieces between line
+    /// breaks, empty ones dropped, joined by single spaces — what
+    /// `split(whereSeparator: \.isNewline).joined(separator: " ")` gives. A
+    /// line break always stands alone as a grapheme cluster (CR LF as one),
+    /// so splitting on the scalars is the same split, without grapheme breaking.
+    static func singleLine(_ text: String) -> String {
+        var result = String.UnicodeScalarView()
+        var inPiece = false
+        var separatorDue = false
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x0A...0x0D, 0x85, 0x2028, 0x2029:
+                if inPiece {
+                    separatorDue = true
+                    inPiece = false
+                }
+            default:
+                if separatorDue {
+                    result.append(" ")
+                    separatorDue = false
+                }
+                result.append(scalar)
+                inPiece = true
+            }
+        }
+        return String(result)
     }
 }
