@@ -85,6 +85,13 @@ public final class PostgresQueueStore: QueueStore {
             """, logger: logger
         ).collect()
         if !inserted.isEmpty { return nil }
+        return try await compareStored(connection, identity)
+    }
+
+    /// The answer for an event whose key is already stored: the same content
+    /// is a duplicate, other content a conflict. A statement of its own, so
+    /// that it sees an event another transaction committed meanwhile.
+    func compareStored(_ connection: PostgresConnection, _ identity: EventIdentity) async throws -> IntakeOutcome {
         for try await (keyId, digest) in try await connection.query(
             "SELECT fingerprint_key, fingerprint FROM events WHERE type = \(identity.type.rawValue) AND natural_key = \(identity.key)",
             logger: logger
@@ -115,58 +122,43 @@ public final class PostgresQueueStore: QueueStore {
         ).consume()
     }
 
+    /// An order in four round trips whatever its size (BEGIN, the event with
+    /// the customer's portal state, every row of the order, COMMIT), both
+    /// statements prepared; each row was a round trip of its own before.
     public func recordOrder(
         _ identity: EventIdentity, customerNumber: String, receivedAt: Date,
         prepare: @escaping @Sendable (Bool) -> PreparedOrder
     ) async throws -> IntakeOutcome {
-        try await transaction { connection in
-            if let outcome = try await self.checkEvent(connection, identity, at: receivedAt) { return outcome }
-            var knownActive = false
-            for try await active in try await connection.query(
-                "SELECT portal_active FROM customers WHERE customer_number = \(customerNumber)", logger: self.logger
-            ).decode(Bool.self) {
+        guard let fingerprint = identity.fingerprint(nil) else { return .conflict }
+        let received = receivedAt.timeIntervalSince1970
+        return try await transaction { connection in
+            var inserted = false, knownActive = false
+            for try await (isNew, active) in try await connection.execute(
+                PostgresStatements.EventInsertion(
+                    type: identity.type.rawValue, key: identity.key, fingerprintKey: fingerprint.keyId,
+                    fingerprint: fingerprint.digest, receivedAt: received, customerNumber: customerNumber),
+                logger: self.logger)
+            {
+                inserted = isNew
                 knownActive = active
             }
+            if !inserted { return try await self.compareStored(connection, identity) }
             let prepared = prepare(knownActive)
-            let order = prepared.plan.order
-            let document = try StoredDocument.encode(order)
-            try await connection.query(
-                """
-                INSERT INTO orders (order_id, customer_number, document, confirmed_at, received_at)
-                VALUES (\(order.orderId), \(customerNumber), \(document), \(order.confirmedAt.timeIntervalSince1970), \(receivedAt.timeIntervalSince1970))
-                """, logger: self.logger
-            ).consume()
-            if order.portal.accountStatus == .active {
-                try await self.markActive(connection, customerNumber: customerNumber, at: receivedAt)
+            let deliveries = prepared.plan.deliveries
+            let summary = deliveries.map { "\($0.kind.rawValue) to \($0.recipient.email)" }
+            var cancelledFirst = false
+            for try await cancelled in try await connection.execute(
+                PostgresStatements.OrderInsertion(
+                    order: prepared.plan.order, customerNumber: customerNumber,
+                    document: try StoredDocument.encode(prepared.plan.order), receivedAt: received,
+                    secrets: prepared.sealedSecrets, deliveries: deliveries,
+                    detail: prepared.plan.note ?? "scheduled: " + summary.joined(separator: ", ")),
+                logger: self.logger)
+            {
+                cancelledFirst = cancelled
             }
-            for sealed in prepared.sealedSecrets {
-                try await connection.query(
-                    """
-                    INSERT INTO secrets (order_id, purpose, key_id, ciphertext)
-                    VALUES (\(order.orderId), \(sealed.purpose), \(sealed.keyId), \(Data(sealed.ciphertext)))
-                    """, logger: self.logger
-                ).consume()
-            }
-            for planned in prepared.plan.deliveries {
-                try await connection.query(
-                    """
-                    INSERT INTO deliveries (order_id, kind, recipient_name, recipient_email, language, state,
-                        due_at, first_due_at, message_id, created_at)
-                    VALUES (\(order.orderId), \(planned.kind.rawValue), \(planned.recipient.name), \(planned.recipient.email.value),
-                        \(planned.language.rawValue), 'scheduled', \(planned.dueAt.timeIntervalSince1970),
-                        \(planned.dueAt.timeIntervalSince1970), \(planned.messageID), \(receivedAt.timeIntervalSince1970))
-                    """, logger: self.logger
-                ).consume()
-            }
-            let summary = prepared.plan.deliveries.map { "\($0.kind.rawValue) to \($0.recipient.email)" }
-            try await self.addHistory(
-                connection, orderId: order.orderId, at: receivedAt, actor: "order-system", action: "confirmed",
-                detail: prepared.plan.note ?? "scheduled: " + summary.joined(separator: ", "))
-            let cancelledFirst = try await connection.query(
-                "SELECT 1 FROM events WHERE type = 'order.cancelled' AND natural_key = \(order.orderId)", logger: self.logger
-            ).collect()
-            if !cancelledFirst.isEmpty {
-                try await self.cancel(connection, orderId: order.orderId, at: receivedAt, cancelledAt: receivedAt)
+            if cancelledFirst {
+                try await self.cancel(connection, orderId: prepared.plan.order.orderId, at: receivedAt, cancelledAt: receivedAt)
             }
             return .accepted
         }

@@ -18,6 +18,11 @@ public struct EventRoutes: Sendable {
         self.clock = clock
     }
 
+    // Standard Webhooks headers, named once (a name is checked and lower-cased when made).
+    static let webhookID = HTTPField.Name("webhook-id")!
+    static let webhookTimestamp = HTTPField.Name("webhook-timestamp")!
+    static let webhookSignature = HTTPField.Name("webhook-signature")!
+
     public func register(on router: Router<BasicRequestContext>) {
         router.post("/v1/events") { request, context in
             try await self.receive(request, context: context)
@@ -43,9 +48,9 @@ public struct EventRoutes: Sendable {
         let bytes = Array(body.readableBytesView)
         do {
             try verifier.verify(
-                id: request.headers[HTTPField.Name("webhook-id")!],
-                timestamp: request.headers[HTTPField.Name("webhook-timestamp")!],
-                signatures: request.headers[HTTPField.Name("webhook-signature")!],
+                id: request.headers[Self.webhookID],
+                timestamp: request.headers[Self.webhookTimestamp],
+                signatures: request.headers[Self.webhookSignature],
                 body: bytes, now: clock.now())
         } catch {
             context.logger.warning("webhook refused", metadata: ["webhook.failure": "\(error)"])

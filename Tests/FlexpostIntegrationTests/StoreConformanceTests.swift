@@ -48,6 +48,27 @@ struct StoreConformanceTests {
         #expect(!stored.sealedSecrets.contains { $0.purpose == SecretSealer.oneTimePasswordPurpose })
     }
 
+    @Test("portal state at intake: a pending order leaves the customer inactive and keeps its OTP; an active one marks it",
+          arguments: StoreKind.allCases)
+    func portalStateAtIntake(kind: StoreKind) async throws {
+        let store = try await TestStores.make(kind)
+        let intake = TestStores.intake(store)
+        #expect(try await intake.submit(Self.fixture("order-new-customer.json")).line.hasPrefix("accepted"))
+        let pending = try #require(try await store.storedOrder("ORD-2026-004800"))
+        #expect(!pending.portalActive, "an order with a pending account must not mark the customer active")
+        #expect(pending.sealedSecrets.contains { $0.purpose == SecretSealer.oneTimePasswordPurpose })
+        #expect(try await store.deliveries(orderId: "ORD-2026-004800").map(\.kind) == [.accessData])
+
+        // A second order of the same customer that says the account is active marks it (R2 for both orders).
+        let active = Array(EventEditing.data("order-second-site.json", [
+            ("data.orderId", "ORD-2026-004801"), ("data.customer.customerNumber", pending.order.customer.customerNumber),
+            ("data.items[0].basePackageId", "GP-200001"), ("data.items[1].basePackageId", "GP-200001"),
+        ]))
+        #expect(try await intake.submit(active).line.hasPrefix("accepted"))
+        #expect(try await store.storedOrder("ORD-2026-004800")?.portalActive == true)
+        #expect(try await store.storedOrder("ORD-2026-004801")?.portalActive == true)
+    }
+
     @Test("claims: only due ones, exclusive while leased, free again when the lease expires", arguments: StoreKind.allCases)
     func claims(kind: StoreKind) async throws {
         let store = try await TestStores.make(kind)
