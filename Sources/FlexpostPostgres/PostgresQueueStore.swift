@@ -122,15 +122,33 @@ public final class PostgresQueueStore: QueueStore {
         ).consume()
     }
 
-    /// An order in four round trips whatever its size (BEGIN, the event with
-    /// the customer's portal state, every row of the order, COMMIT), both
-    /// statements prepared; each row was a round trip of its own before.
+    /// An order in one round trip in the common case (``PostgresStatements/OrderIntake``:
+    /// a new event, a customer not already known active unless the order says
+    /// so, no cancellation first); otherwise in a transaction of four (BEGIN,
+    /// the event with the customer's portal state, the order's rows, COMMIT).
+    /// Each row was a round trip of its own before.
     public func recordOrder(
         _ identity: EventIdentity, customerNumber: String, receivedAt: Date,
         prepare: @escaping @Sendable (Bool) -> PreparedOrder
     ) async throws -> IntakeOutcome {
         guard let fingerprint = identity.fingerprint(nil) else { return .conflict }
         let received = receivedAt.timeIntervalSince1970
+        let rows = { (prepared: PreparedOrder) throws -> PostgresStatements.OrderRows in
+            let summary = prepared.plan.deliveries.map { "\($0.kind.rawValue) to \($0.recipient.email)" }
+            return PostgresStatements.OrderRows(
+                order: prepared.plan.order, customerNumber: customerNumber,
+                document: try StoredDocument.encode(prepared.plan.order), receivedAt: received,
+                secrets: prepared.sealedSecrets, deliveries: prepared.plan.deliveries,
+                detail: prepared.plan.note ?? "scheduled: " + summary.joined(separator: ", "))
+        }
+        for try await stored in try await client.execute(
+            PostgresStatements.OrderIntake(
+                rows: try rows(prepare(false)), type: identity.type.rawValue, key: identity.key,
+                fingerprintKey: fingerprint.keyId, fingerprint: fingerprint.digest),
+            logger: logger)
+        {
+            if stored { return .accepted }
+        }
         return try await transaction { connection in
             var inserted = false, knownActive = false
             for try await (isNew, active) in try await connection.execute(
@@ -144,16 +162,9 @@ public final class PostgresQueueStore: QueueStore {
             }
             if !inserted { return try await self.compareStored(connection, identity) }
             let prepared = prepare(knownActive)
-            let deliveries = prepared.plan.deliveries
-            let summary = deliveries.map { "\($0.kind.rawValue) to \($0.recipient.email)" }
             var cancelledFirst = false
             for try await cancelled in try await connection.execute(
-                PostgresStatements.OrderInsertion(
-                    order: prepared.plan.order, customerNumber: customerNumber,
-                    document: try StoredDocument.encode(prepared.plan.order), receivedAt: received,
-                    secrets: prepared.sealedSecrets, deliveries: deliveries,
-                    detail: prepared.plan.note ?? "scheduled: " + summary.joined(separator: ", ")),
-                logger: self.logger)
+                PostgresStatements.OrderInsertion(rows: try rows(prepared)), logger: self.logger)
             {
                 cancelledFirst = cancelled
             }

@@ -39,39 +39,33 @@ enum PostgresStatements {
         func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
-    /// Every row of a new order in one statement: the order, the customer's
-    /// active mark when the order says so, the sealed secrets, the deliveries
-    /// (ids in plan order) and the history line. Row: whether a cancellation
-    /// for this order arrived before it.
-    struct OrderInsertion: PostgresPreparedStatement {
-        static let sql = """
-            WITH stored AS (
-                INSERT INTO orders (order_id, customer_number, document, confirmed_at, received_at)
-                VALUES ($1::TEXT, $2::TEXT, $3::BYTEA, $4::DOUBLE PRECISION, $5::DOUBLE PRECISION)
-                RETURNING order_id),
-            active AS (
-                INSERT INTO customers (customer_number, portal_active, activated_at)
-                SELECT $2::TEXT, TRUE, $5::DOUBLE PRECISION WHERE $6::BOOLEAN
-                ON CONFLICT (customer_number) DO UPDATE SET portal_active = TRUE,
-                    activated_at = COALESCE(customers.activated_at, excluded.activated_at)),
-            sealed AS (
-                INSERT INTO secrets (order_id, purpose, key_id, ciphertext)
-                SELECT order_id, purpose, key_id, ciphertext
-                FROM stored, unnest($7::TEXT[], $8::TEXT[], $9::BYTEA[]) AS s(purpose, key_id, ciphertext)),
-            planned AS (
-                INSERT INTO deliveries (order_id, kind, recipient_name, recipient_email, language, state,
-                    due_at, first_due_at, message_id, created_at)
-                SELECT order_id, kind, name, email, language, 'scheduled', due_at, due_at, message_id, $5::DOUBLE PRECISION
-                FROM stored, unnest($10::TEXT[], $11::TEXT[], $12::TEXT[], $13::TEXT[], $14::DOUBLE PRECISION[], $15::TEXT[])
-                    WITH ORDINALITY AS p(kind, name, email, language, due_at, message_id, position)
-                ORDER BY position),
-            noted AS (
-                INSERT INTO history (order_id, at, actor, action, detail)
-                SELECT order_id, $5::DOUBLE PRECISION, 'order-system', 'confirmed', $16::TEXT FROM stored)
-            SELECT EXISTS (SELECT 1 FROM events WHERE type = 'order.cancelled' AND natural_key = $1::TEXT)
-            """
-        typealias Row = Bool
+    /// The rows of an order after its `stored` row: the customer's active mark
+    /// when the order says so, the sealed secrets, the deliveries (ids in plan
+    /// order) and the history line. Parameters $1-$16 as in ``OrderInsertion``.
+    static let orderRows = """
+        active AS (
+            INSERT INTO customers (customer_number, portal_active, activated_at)
+            SELECT $2::TEXT, TRUE, $5::DOUBLE PRECISION FROM stored WHERE $6::BOOLEAN
+            ON CONFLICT (customer_number) DO UPDATE SET portal_active = TRUE,
+                activated_at = COALESCE(customers.activated_at, excluded.activated_at)),
+        sealed AS (
+            INSERT INTO secrets (order_id, purpose, key_id, ciphertext)
+            SELECT order_id, purpose, key_id, ciphertext
+            FROM stored, unnest($7::TEXT[], $8::TEXT[], $9::BYTEA[]) AS s(purpose, key_id, ciphertext)),
+        planned AS (
+            INSERT INTO deliveries (order_id, kind, recipient_name, recipient_email, language, state,
+                due_at, first_due_at, message_id, created_at)
+            SELECT order_id, kind, name, email, language, 'scheduled', due_at, due_at, message_id, $5::DOUBLE PRECISION
+            FROM stored, unnest($10::TEXT[], $11::TEXT[], $12::TEXT[], $13::TEXT[], $14::DOUBLE PRECISION[], $15::TEXT[])
+                WITH ORDINALITY AS p(kind, name, email, language, due_at, message_id, position)
+            ORDER BY position),
+        noted AS (
+            INSERT INTO history (order_id, at, actor, action, detail)
+            SELECT order_id, $5::DOUBLE PRECISION, 'order-system', 'confirmed', $16::TEXT FROM stored)
+        """
 
+    /// What an order's rows are made of, bound as $1-$16.
+    struct OrderRows: Sendable {
         let order: OrderConfirmation
         let customerNumber: String
         let document: Data
@@ -80,8 +74,7 @@ enum PostgresStatements {
         let deliveries: [PlannedDelivery]
         let detail: String
 
-        func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 16)
+        func bind(into bindings: inout PostgresBindings) {
             bindings.append(order.orderId)
             bindings.append(customerNumber)
             bindings.append(ByteBuffer(bytes: document))
@@ -98,6 +91,71 @@ enum PostgresStatements {
             bindings.append(deliveries.map(\.dueAt.timeIntervalSince1970))
             bindings.append(deliveries.map(\.messageID))
             bindings.append(detail)
+        }
+    }
+
+    /// Every row of a new order whose event is already inserted (inside the
+    /// intake transaction). Row: whether a cancellation for this order arrived before it.
+    struct OrderInsertion: PostgresPreparedStatement {
+        static let sql = """
+            WITH stored AS (
+                INSERT INTO orders (order_id, customer_number, document, confirmed_at, received_at)
+                VALUES ($1::TEXT, $2::TEXT, $3::BYTEA, $4::DOUBLE PRECISION, $5::DOUBLE PRECISION)
+                RETURNING order_id),
+            """ + orderRows + """
+
+            SELECT EXISTS (SELECT 1 FROM events WHERE type = 'order.cancelled' AND natural_key = $1::TEXT)
+            """
+        typealias Row = Bool
+
+        let rows: OrderRows
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 16)
+            rows.bind(into: &bindings)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+    }
+
+    /// The common case in one statement, without a transaction around it: the
+    /// event and every row of its order, planned on the assumption that the
+    /// customer is not known active unless the order says so. The event is
+    /// inserted only when that assumption holds and no cancellation of the
+    /// order came first; every other row hangs on the event row. Row: whether
+    /// it was stored — if not, nothing was, and the caller takes the
+    /// transactional path (duplicates, conflicts, a customer already active,
+    /// a cancellation that came first).
+    struct OrderIntake: PostgresPreparedStatement {
+        static let sql = """
+            WITH event AS (
+                INSERT INTO events (type, natural_key, fingerprint_key, fingerprint, received_at)
+                SELECT $17::TEXT, $18::TEXT, $19::TEXT, $20::BYTEA, $5::DOUBLE PRECISION
+                WHERE ($6::BOOLEAN OR NOT EXISTS (
+                        SELECT 1 FROM customers WHERE customer_number = $2::TEXT AND portal_active))
+                    AND NOT EXISTS (SELECT 1 FROM events WHERE type = 'order.cancelled' AND natural_key = $1::TEXT)
+                ON CONFLICT (type, natural_key) DO NOTHING RETURNING id),
+            stored AS (
+                INSERT INTO orders (order_id, customer_number, document, confirmed_at, received_at)
+                SELECT $1::TEXT, $2::TEXT, $3::BYTEA, $4::DOUBLE PRECISION, $5::DOUBLE PRECISION FROM event
+                RETURNING order_id),
+            """ + orderRows + """
+
+            SELECT EXISTS (SELECT 1 FROM event)
+            """
+        typealias Row = Bool
+
+        let rows: OrderRows
+        let type: String, key: String, fingerprintKey: String, fingerprint: [UInt8]
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 20)
+            rows.bind(into: &bindings)
+            bindings.append(type)
+            bindings.append(key)
+            bindings.append(fingerprintKey)
+            bindings.append(ByteBuffer(bytes: fingerprint))
             return bindings
         }
 
