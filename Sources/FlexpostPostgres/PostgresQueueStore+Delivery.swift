@@ -30,31 +30,16 @@ extension PostgresQueueStore {
     /// The first `limit` due deliveries by due time, each state read from its
     /// own range of `deliveries_waiting` in due order (one `OR` made the planner
     /// collect and sort every due delivery on every claim). Rows another worker
-    /// has locked are skipped; rows locked here beyond the limit are released
-    /// when this short transaction ends.
+    /// has locked are skipped. One prepared statement, atomic by itself: rows
+    /// locked beyond the limit are released when it ends.
     public func claimDue(at now: Date, limit: Int, lease: Lease) async throws -> [Delivery] {
-        let t = now.timeIntervalSince1970
-        let claimed = try await transaction { connection in
-            try await self.deliveries(try await connection.query(
-                """
-                WITH scheduled AS (
-                    SELECT id, due_at FROM deliveries WHERE state = 'scheduled' AND due_at <= \(t)
-                    ORDER BY due_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED),
-                retrying AS (
-                    SELECT id, due_at FROM deliveries WHERE state = 'retrying' AND due_at <= \(t)
-                    ORDER BY due_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED),
-                expired AS (
-                    SELECT id, due_at FROM deliveries WHERE state = 'sending' AND lease_expires_at <= \(t)
-                    ORDER BY due_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED),
-                chosen AS (
-                    SELECT id FROM (SELECT * FROM scheduled UNION ALL SELECT * FROM retrying UNION ALL SELECT * FROM expired) c
-                    ORDER BY due_at, id LIMIT \(limit))
-                UPDATE deliveries
-                SET state = 'sending', lease_owner = \(lease.owner), lease_expires_at = \(lease.expiresAt.timeIntervalSince1970),
-                    attempts = attempts + 1
-                WHERE id IN (SELECT id FROM chosen)
-                RETURNING \(unescaped: Self.deliveryColumns)
-                """, logger: self.logger))
+        var claimed: [Delivery] = []
+        for try await row in try await client.execute(
+            PostgresStatements.Claim(now: now.timeIntervalSince1970, limit: Int64(limit), owner: lease.owner,
+                                     leaseExpiresAt: lease.expiresAt.timeIntervalSince1970),
+            logger: logger)
+        {
+            claimed.append(try Self.delivery(row))
         }
         return claimed.sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }
     }

@@ -162,6 +162,42 @@ enum PostgresStatements {
         func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
+    /// A batch of due deliveries claimed for `owner` (see ``PostgresQueueStore/claimDue(at:limit:lease:)``).
+    struct Claim: PostgresPreparedStatement {
+        static let sql = """
+            WITH scheduled AS (
+                SELECT id, due_at FROM deliveries WHERE state = 'scheduled' AND due_at <= $1::DOUBLE PRECISION
+                ORDER BY due_at, id LIMIT $2::BIGINT FOR UPDATE SKIP LOCKED),
+            retrying AS (
+                SELECT id, due_at FROM deliveries WHERE state = 'retrying' AND due_at <= $1::DOUBLE PRECISION
+                ORDER BY due_at, id LIMIT $2::BIGINT FOR UPDATE SKIP LOCKED),
+            expired AS (
+                SELECT id, due_at FROM deliveries WHERE state = 'sending' AND lease_expires_at <= $1::DOUBLE PRECISION
+                ORDER BY due_at, id LIMIT $2::BIGINT FOR UPDATE SKIP LOCKED),
+            chosen AS (
+                SELECT id FROM (SELECT * FROM scheduled UNION ALL SELECT * FROM retrying UNION ALL SELECT * FROM expired) c
+                ORDER BY due_at, id LIMIT $2::BIGINT)
+            UPDATE deliveries
+            SET state = 'sending', lease_owner = $3::TEXT, lease_expires_at = $4::DOUBLE PRECISION, attempts = attempts + 1
+            WHERE id IN (SELECT id FROM chosen)
+            RETURNING
+            """ + " " + PostgresQueueStore.deliveryColumns
+        typealias Row = PostgresQueueStore.DeliveryRow
+
+        let now: Double, limit: Int64, owner: String, leaseExpiresAt: Double
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 4)
+            bindings.append(now)
+            bindings.append(limit)
+            bindings.append(owner)
+            bindings.append(leaseExpiresAt)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+    }
+
     /// A group of attempt results: the attempts are inserted, and each delivery
     /// still claimed by `owner` takes its new state. A statement is atomic by
     /// itself. Row: the id of each delivery whose claim was still held.
