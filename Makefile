@@ -61,7 +61,7 @@ test: deps-test
 ## Postfix is installed unconfigured ("No configuration": the system instance
 ## never starts, nothing listens on port 25); the benchmark runs its own on
 ## high loopback ports from a throwaway directory. BENCH_ARGS: e.g. --n 5000.
-BENCH_PACKAGES := $(RUN_PACKAGES) python3 postfix wrk
+BENCH_PACKAGES := $(RUN_PACKAGES) python3 postfix wrk postgresql postgresql-client
 deps-bench:
 	@dpkg -s postfix >/dev/null 2>&1 || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 	  echo "postfix postfix/main_mailer_type select No configuration" | $$sudo debconf-set-selections; }

@@ -28,6 +28,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"flexpost-benchmark-only-secret-0").decode()
 ENCRYPTION_KEY = base64.b64encode(bytes(range(32))).decode()
 RESULTS = []
+# Postfix's figures measured earlier in this run, reused by the PostgreSQL lines.
+BASELINES = {}
 
 
 def log(text):
@@ -422,6 +424,7 @@ def bench_drain(args, workdir, sink, postfix):
         log(f"Postfix release: {n / (end - start):.0f} msg/s")
     flexpost_rate = statistics.median(flexpost_rates)
     postfix_rate = statistics.median(postfix_rates)
+    BASELINES["release"] = postfix_rate
     limit = source_limit(sink, n)
     rounds = f" (median of {args.rounds})" if args.rounds > 1 else ""
     report("drain (msg/s)", "msg/s", flexpost_rate,
@@ -453,11 +456,84 @@ def bench_intake(args, workdir, sink, postfix):
         postfix.wait_queued(n // clients * clients)
         postfix.delete_all()
         postfix_rate = n // clients * clients / seconds
+        BASELINES[f"smtpd{clients}"] = postfix_rate
         report(f"intake {clients} client{'s' if clients > 1 else ''} (events/s)", "ev/s", rate,
                f"Postfix smtpd {clients} sess", postfix_rate, target=(">= 2x", rate >= 2 * postfix_rate))
         report(f"intake {clients} client{'s' if clients > 1 else ''} p99 (ms)", "ms", p99, f"p50 {p50:.2f} ms", None,
                higher_is_better=False, target=("<= 20 ms", p99 <= 20) if clients == 1 else None)
         report(f"  HTTP floor {clients} conn (req/s)", "req/s", floor, "GET /healthz (one store read), for reference", None)
+
+
+class Postgres:
+    """A throwaway PostgreSQL server (the tests' own script), one database per figure."""
+
+    def __init__(self, workdir):
+        self.dir = os.path.join(workdir, "postgres")
+        self.port = free_port()
+        self.script = os.path.join(HERE, "..", "Support", "postgres_test_server.sh")
+        subprocess.run(["bash", self.script, "start", self.dir, str(self.port)], check=True, stdout=subprocess.DEVNULL)
+
+    def psql(self, sql, database="postgres"):
+        return subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database,
+                               "-qAtc", sql], check=True, capture_output=True, text=True).stdout.strip()
+
+    def database(self, name):
+        self.psql(f"CREATE DATABASE {name}")
+        return f"postgres://postgres@127.0.0.1:{self.port}/{name}?sslmode=disable"
+
+    def stop(self):
+        subprocess.run(["bash", self.script, "stop", self.dir], check=False, stdout=subprocess.DEVNULL)
+
+
+def bench_postgres(args, workdir, sink, postfix):
+    """The same intake and drain with the queue on PostgreSQL (the scale-out
+    store, FLEXPOST_DATABASE_URL=postgres://...), against the same Postfix
+    figures. The issue sets no target for these lines: they show what a
+    PostgreSQL deployment gives on this machine, server included."""
+    pg = Postgres(workdir)
+    try:
+        clients, n = 4, args.intake_n // 2
+        fp = Flexpost(args.flexpost, workdir, "pg-intake", sink, args.templates,
+                      {"FLEXPOST_DATABASE_URL": pg.database("intake")})
+        fp.serve()
+        try:
+            rate, p50, p99, statuses = post_events(f"http://127.0.0.1:{fp.port}", n // clients, clients,
+                                                   active=False, run_id="pgin", workdir=workdir)
+        finally:
+            fp.stop_serve()
+        accepted = statuses.get("202", 0)
+        stored = int(pg.psql("SELECT COUNT(*) FROM deliveries", "intake"))
+        assert stored == accepted, f"{stored} deliveries stored for {accepted} accepted events"
+        if "smtpd4" not in BASELINES:
+            seconds = postfix.inject(postfix.hold_port, n // clients * clients, clients)
+            postfix.wait_queued(n // clients * clients)
+            postfix.delete_all()
+            BASELINES["smtpd4"] = n // clients * clients / seconds
+        report("PG intake 4 clients (ev/s)", "ev/s", rate, "Postfix smtpd 4 sess", BASELINES["smtpd4"])
+        report("PG intake 4 clients p99 (ms)", "ms", p99, f"p50 {p50:.2f} ms", None, higher_is_better=False)
+
+        n = args.n
+        fp = Flexpost(args.flexpost, workdir, "pg-drain", sink, args.templates,
+                      {"FLEXPOST_DATABASE_URL": pg.database("drain")})
+        events = os.path.join(workdir, "pg-drain.jsonl")
+        write_events(events, "pgdrain", n // 2, "2026-11-30T10:00:00+01:00", active=True)
+        start = time.monotonic()
+        assert fp.enqueue(events) == n // 2
+        enqueue_rate = n // 2 / (time.monotonic() - start)
+        before = sink.count()
+        seconds, _, summary = fp.drain(now="2026-12-01T09:00:00+01:00")
+        assert sink.count() - before == n, f"sink got {sink.count() - before} of {n}: {summary}"
+        log(f"PostgreSQL drain: {summary} in {seconds:.2f} s; enqueue (file) {enqueue_rate:.0f} orders/s")
+        if "release" not in BASELINES:
+            postfix.inject(postfix.hold_port, n, 4)
+            postfix.wait_queued(n)
+            before = sink.count()
+            start = time.monotonic()
+            postfix.release_held()
+            BASELINES["release"] = n / (sink.wait_for(before + n, 600) - start)
+        report("PG drain (msg/s)", "msg/s", n / seconds, "Postfix release", BASELINES["release"])
+    finally:
+        pg.stop()
 
 
 def bench_end_to_end(args, workdir, sink, postfix):
@@ -556,7 +632,7 @@ def main():
     parser.add_argument("--intake-n", type=int, default=20000)
     parser.add_argument("--memory-n", type=int, default=100000)
     parser.add_argument("--lateness-n", type=int, default=1000)
-    parser.add_argument("--only", default="drain,intake,e2e,memory,lateness")
+    parser.add_argument("--only", default="drain,intake,e2e,memory,lateness,postgres")
     args = parser.parse_args()
     args.flexpost = os.path.abspath(args.flexpost)
     only = set(args.only.split(","))
@@ -564,7 +640,7 @@ def main():
     workdir = tempfile.mkdtemp(prefix="flexpost-bench-")
     os.chmod(workdir, 0o755)
     sink = Sink(workdir)
-    postfix = Postfix(workdir, sink) if only & {"drain", "intake", "e2e"} else None
+    postfix = Postfix(workdir, sink) if only & {"drain", "intake", "e2e", "postgres"} else None
     print(f"flexpost bench, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d %H:%M')}; "
           f"ratio > 1 means flexpost is better", flush=True)
     try:
@@ -578,6 +654,8 @@ def main():
             bench_memory(args, workdir, sink)
         if "lateness" in only:
             bench_lateness(args, workdir, sink)
+        if "postgres" in only:
+            bench_postgres(args, workdir, sink, postfix)
     finally:
         if postfix:
             postfix.stop()
