@@ -150,6 +150,7 @@ public final class PostgresQueueStore: QueueStore {
             if stored { return .accepted }
         }
         return try await transaction { connection in
+            try await self.guardOrder(connection, identity.key)  // (order.confirmed, orderId)
             var inserted = false, knownActive = false
             for try await (isNew, active) in try await connection.execute(
                 PostgresStatements.EventInsertion(
@@ -179,6 +180,7 @@ public final class PostgresQueueStore: QueueStore {
         async throws -> IntakeOutcome
     {
         try await transaction { connection in
+            try await self.guardOrder(connection, cancellation.orderId)
             if let outcome = try await self.checkEvent(connection, identity, at: receivedAt) { return outcome }
             let known = try await connection.query(
                 "SELECT 1 FROM orders WHERE order_id = \(cancellation.orderId) FOR UPDATE", logger: self.logger
@@ -191,6 +193,20 @@ public final class PostgresQueueStore: QueueStore {
             }
             return .accepted
         }
+    }
+
+    /// Creates or locks the order's guard row until this transaction ends (see
+    /// migration 2), waiting for a transaction that creates or holds it: what
+    /// that one stored for the order is then visible to this one's next
+    /// statements. The row may already exist (an earlier event for the order,
+    /// or the one-statement path that gave way), so it is locked, not only inserted.
+    func guardOrder(_ connection: PostgresConnection, _ orderId: String) async throws {
+        try await connection.query(
+            """
+            INSERT INTO order_guards (order_id) VALUES (\(orderId))
+            ON CONFLICT (order_id) DO UPDATE SET order_id = excluded.order_id
+            """, logger: logger
+        ).consume()
     }
 
     /// R5: unsent deliveries become `cancelled` and the secrets are destroyed.

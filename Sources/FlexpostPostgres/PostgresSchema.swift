@@ -89,6 +89,14 @@ enum PostgresSchema {
             """,
             "CREATE INDEX history_order ON history (order_id, action, at)",
         ]),
+        // One row per order id that a confirmation or a cancellation has touched.
+        // Both insert it first: a unique-key insert waits for a concurrent one
+        // and then sees the committed row, which serialises a confirmation and
+        // a cancellation of the same order arriving together at two workers
+        // (each alone could miss the other: READ COMMITTED, no row to lock yet).
+        (2, [
+            "CREATE TABLE order_guards (order_id TEXT PRIMARY KEY)",
+        ]),
     ]
 
     /// Applies what is missing; returns the versions applied now.

@@ -121,17 +121,22 @@ enum PostgresStatements {
 
     /// The common case in one statement, without a transaction around it: the
     /// event and every row of its order, planned on the assumption that the
-    /// customer is not known active unless the order says so. The event is
-    /// inserted only when that assumption holds and no cancellation of the
-    /// order came first; every other row hangs on the event row. Row: whether
-    /// it was stored — if not, nothing was, and the caller takes the
-    /// transactional path (duplicates, conflicts, a customer already active,
-    /// a cancellation that came first).
+    /// customer is not known active unless the order says so. It starts by
+    /// creating the order's guard row: if a cancellation (or an earlier event
+    /// for the order) made it first, nothing else happens, after waiting for
+    /// that transaction to end. The event is inserted only when the guard is
+    /// new, the assumption holds and no cancellation came first; every other
+    /// row hangs on the event row. Row: whether it was stored — if not,
+    /// nothing was (the guard at most), and the caller takes the transactional
+    /// path (duplicates, conflicts, a customer already active, a cancellation
+    /// first or at the same moment).
     struct OrderIntake: PostgresPreparedStatement {
         static let sql = """
-            WITH event AS (
+            WITH guard AS (
+                INSERT INTO order_guards (order_id) VALUES ($1::TEXT) ON CONFLICT DO NOTHING RETURNING order_id),
+            event AS (
                 INSERT INTO events (type, natural_key, fingerprint_key, fingerprint, received_at)
-                SELECT $17::TEXT, $18::TEXT, $19::TEXT, $20::BYTEA, $5::DOUBLE PRECISION
+                SELECT $17::TEXT, $18::TEXT, $19::TEXT, $20::BYTEA, $5::DOUBLE PRECISION FROM guard
                 WHERE ($6::BOOLEAN OR NOT EXISTS (
                         SELECT 1 FROM customers WHERE customer_number = $2::TEXT AND portal_active))
                     AND NOT EXISTS (SELECT 1 FROM events WHERE type = 'order.cancelled' AND natural_key = $1::TEXT)

@@ -150,6 +150,50 @@ struct StoreConformanceTests {
         #expect(try await store.history(orderId: "ORD-2026-004800").map(\.action) == ["confirmed", "cancellation-recorded"])
     }
 
+    @Test("R5 under concurrency: a confirmation and a cancellation of the same order arriving together always end cancelled",
+          arguments: StoreKind.allCases)
+    func cancellationRace(kind: StoreKind) async throws {
+        let store = try await TestStores.make(kind)
+        let intake = TestStores.intake(store)
+        let count = 150
+        // Every third customer is already active: its pending order cannot take
+        // PostgreSQL's one-statement path and races the cancellation in a transaction.
+        for index in stride(from: 0, to: count, by: 3) {
+            let activation = Array(EventEditing.data("portal-account-activated.json", [
+                ("data.customerNumber", String(format: "66%08d", index)),
+            ]))
+            #expect(try await intake.submit(activation).line.hasPrefix("accepted"))
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<count {
+                let id = String(format: "ORD-RACE-%04d", index)
+                let confirm = Array(EventEditing.data("order-new-customer.json", [
+                    ("data.orderId", id), ("data.customer.customerNumber", String(format: "66%08d", index)),
+                ]))
+                let cancel = Array(EventEditing.data("order-cancelled.json", [("data.orderId", id)]))
+                // Alternate which one is submitted first; both are in flight together.
+                let pair = index % 2 == 0 ? [confirm, cancel] : [cancel, confirm]
+                for event in pair {
+                    group.addTask {
+                        let line = try await intake.submit(event).line
+                        #expect(line.hasPrefix("accepted"), "\(line)")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        var survivors: [String] = []
+        for index in 0..<count {
+            let id = String(format: "ORD-RACE-%04d", index)
+            let stored = try #require(try await store.storedOrder(id))
+            let states = try await store.deliveries(orderId: id).map(\.state)
+            if !stored.cancelled || !stored.sealedSecrets.isEmpty || states.contains(where: { $0 != .cancelled }) {
+                survivors.append(id)
+            }
+        }
+        #expect(survivors.isEmpty, "orders left uncancelled: \(survivors)")
+    }
+
     @Test("R7 resend to the same recipients with a limit; R8 purge after the retention", arguments: StoreKind.allCases)
     func resendAndPurge(kind: StoreKind) async throws {
         let store = try await TestStores.make(kind)
