@@ -73,3 +73,66 @@ struct TextHelperReferenceTests {
         }
     }
 }
+
+/// Encoded words split on character boundaries; for text made only of scalars
+/// that are characters by themselves the encoder walks scalars instead of
+/// grapheme clusters. Swift's grapheme breaking stays the reference.
+@Suite("Encoded words against the grapheme-cluster walk")
+struct HeaderEncodingReferenceTests {
+    /// The encoder as it was: one character at a time.
+    static func reference(_ value: String) -> String {
+        var words: [String] = []
+        var chunk: [UInt8] = []
+        for character in value {
+            let bytes = Array(String(character).utf8)
+            if chunk.count + bytes.count > HeaderEncoding.bytesPerWord && !chunk.isEmpty {
+                words.append("=?utf-8?B?" + Data(chunk).base64EncodedString() + "?=")
+                chunk = []
+            }
+            chunk += bytes
+        }
+        if !chunk.isEmpty || words.isEmpty {
+            words.append("=?utf-8?B?" + Data(chunk).base64EncodedString() + "?=")
+        }
+        return words.joined(separator: "\r\n ")
+    }
+
+    static var aloneScalars: [Unicode.Scalar] {
+        (UInt32(0)...0x10FFFF).compactMap(Unicode.Scalar.init).filter(HeaderEncoding.standsAlone)
+    }
+
+    @Test("every scalar taken as standing alone is a character of its own beside any other such scalar")
+    func standsAlone() {
+        let alone = Self.aloneScalars
+        #expect(alone.count > 1_200)
+        let neighbours = stride(from: 0, to: alone.count, by: 37).map { alone[$0] } + ["a", " ", "ü", "–", "€", "\u{A0}"]
+        var failures: [String] = []
+        for scalar in alone {
+            for neighbour in neighbours {
+                var text = String.UnicodeScalarView()
+                text.append(neighbour)
+                text.append(scalar)
+                text.append(neighbour)
+                if String(text).count != 3 {
+                    failures.append("U+\(String(scalar.value, radix: 16)) beside U+\(String(neighbour.value, radix: 16))")
+                }
+            }
+        }
+        #expect(failures.isEmpty, "\(failures.prefix(10))")
+    }
+
+    @Test("encoded words equal the character walk's on 20,000 generated header values")
+    func generated() {
+        var random = SplitMix(seed: 0xE4C0_DED)
+        let pieces = ["Jörg Schäfer", "Ihre Zugangsdaten – Auftrag ", "ORD-2026-004711", "€", "‼", "😀", "e\u{301}", "👩‍💻",
+                      "🇩🇪", "한국", "Ελληνικά", "Кирилица", "\u{483}", " ", "x", String(repeating: "ä", count: 25), "\u{200D}"]
+        #expect(HeaderEncoding.encodedWords("Jörg Schäfer") == Self.reference("Jörg Schäfer"))
+        for round in 0..<20_000 {
+            var text = ""
+            for _ in 0..<random.below(8) + 1 { text += random.pick(pieces) }
+            let expected = Self.reference(text)
+            #expect(HeaderEncoding.encodedWords(text) == expected, "round \(round): \(Array(text.unicodeScalars))")
+            if HeaderEncoding.encodedWords(text) != expected { break }
+        }
+    }
+}

@@ -55,17 +55,39 @@ public enum HeaderEncoding {
     static func encodedWords(_ value: String) -> String {
         var words: [String] = []
         var chunk: [UInt8] = []
-        for character in value {
-            let bytes = character.utf8
+        chunk.reserveCapacity(bytesPerWord + 4)
+        func add(_ bytes: some Collection<UInt8>) {
             if chunk.count + bytes.count > bytesPerWord && !chunk.isEmpty {
                 words.append("=?utf-8?B?" + Data(chunk).base64EncodedString() + "?=")
-                chunk = []
+                chunk.removeAll(keepingCapacity: true)
             }
             chunk += bytes
+        }
+        if value.unicodeScalars.allSatisfy(standsAlone) {
+            // Every scalar is a character of its own: no grapheme breaking needed.
+            for scalar in value.unicodeScalars { add(UTF8.encode(scalar)!) }
+        } else {
+            for character in value { add(character.utf8) }
         }
         if !chunk.isEmpty || words.isEmpty {
             words.append("=?utf-8?B?" + Data(chunk).base64EncodedString() + "?=")
         }
         return words.joined(separator: "\r\n ")
+    }
+
+    /// Scalars that always form a character (grapheme cluster) by themselves
+    /// in text without controls: Latin, Greek and Cyrillic letters, Latin-1
+    /// and general punctuation, currency signs. Nothing here extends or joins
+    /// a neighbour (no combining marks, joiners, spacing marks or prepended
+    /// concatenation marks, no Hangul, no regional indicators), and CR LF cannot
+    /// occur in a header value. `HeaderEncodingReferenceTests` checks the
+    /// ranges against Swift's own grapheme breaking.
+    static func standsAlone(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x20...0x7E, 0xA0...0x2FF, 0x370...0x482, 0x48A...0x52F, 0x2010...0x2027, 0x2030...0x205E, 0x20A0...0x20C0:
+            true
+        default:
+            false
+        }
     }
 }
