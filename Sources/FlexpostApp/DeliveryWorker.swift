@@ -53,7 +53,13 @@ public struct DeliveryWorker: Sendable {
     /// the transport's concurrency (the SMTP connection pool) deliveries are
     /// in flight at once, and their results are recorded by group commit.
     /// - Parameter shouldStop: checked between deliveries (graceful shutdown).
+    /// - Parameter trickleLinger: when a claim found fewer due deliveries than
+    ///   it asked for, the next one waits this long. Under a steady trickle
+    ///   (`serve` while its intake stores notices) deliveries are then claimed
+    ///   a few at a time instead of one write transaction each; `drain` finds
+    ///   full batches and passes zero.
     public func runPass(clock: any WallClock, limit: Int? = nil, batchSize: Int = 50,
+                        trickleLinger: Duration = .zero,
                         shouldStop: @Sendable () -> Bool = { false },
                         progress: (PassSummary) -> Void = { _ in }) async throws -> PassSummary {
         var summary = PassSummary()
@@ -70,6 +76,7 @@ public struct DeliveryWorker: Sendable {
         var leaseExpiresAt = Date.distantFuture
         var held = Set<Int64>()
         var stopped = false
+        var lastClaimShort = false
         try await withThrowingTaskGroup(of: DeliveryState?.self) { group in
             var inFlight = 0
             var batch: ArraySlice<Delivery> = []
@@ -80,6 +87,9 @@ public struct DeliveryWorker: Sendable {
                     // in flight, so the connections do not idle between batches.
                     let remaining = limit.map { $0 - taken } ?? batchSize
                     guard remaining > 0, !shouldStop() else { break }
+                    if lastClaimShort && trickleLinger > .zero {
+                        try await Task.sleep(for: trickleLinger)
+                    }
                     let now = clock.now()
                     let claimed = try await withStoreDeadline(deadline, "a claim") {
                         try await store.claimDue(
@@ -87,6 +97,7 @@ public struct DeliveryWorker: Sendable {
                             lease: Lease(owner: owner, expiresAt: now.addingTimeInterval(leaseSeconds)))
                     }
                     if claimed.isEmpty { break }
+                    lastClaimShort = claimed.count < min(batchSize, remaining)
                     taken += claimed.count
                     let orderIds = Set(claimed.map(\.orderId))
                     orders = try await withStoreDeadline(deadline, "an order read") {

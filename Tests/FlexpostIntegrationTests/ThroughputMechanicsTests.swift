@@ -200,6 +200,43 @@ struct ThroughputMechanicsTests {
                 "connections idled \(log.idleGapsMidPass) times at \(boundaries) batch boundaries")
     }
 
+    @Test("under a trickle of due notices, passes that linger after a short claim claim them in groups")
+    func trickleClaimedInGroups() async throws {
+        func run(linger: Duration) async throws -> (claims: Int, claimed: Int) {
+            let dir = try TestEnvironment.temporaryDirectory("trickle")
+            let store = ClaimCountingStore(try SQLiteQueueStore(path: dir.appendingPathComponent("q.sqlite").path))
+            let intake = TestStores.intake(store.base)
+            let orders = try ConcurrencyAndCrashTests.orders(40, adminNoticeOnly: true).split(separator: UInt8(ascii: "\n"))
+            let worker = try TestStores.worker(store, transport: SlowRecordingTransport(concurrency: 4, delay: .milliseconds(1)),
+                                               owner: "trickle")
+            let clock = FixedClock(Self.t0 + 86_400 * 3)
+            // One order every 5 ms, while passes run back to back as serve's loop runs them.
+            let produced = Atomic<Bool>(false)
+            let producer = Task {
+                for line in orders {
+                    _ = try await intake.submit(Array(line))
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                produced.store(true, ordering: .releasing)
+            }
+            while true {
+                let finished = produced.load(ordering: .acquiring)
+                let pass = try await worker.runPass(clock: clock, trickleLinger: linger)
+                if finished && pass.claimed == 0 { break }
+                try await Task.sleep(for: .milliseconds(1))
+            }
+            try await producer.value
+            let states = try await store.countsByState()
+            let total = states.values.reduce(0, +)
+            #expect(store.claimed == total && states[.sent] == total, "\(states), \(store.claimed) claimed")
+            return (store.claims, store.claimed)
+        }
+        let lingering = try await run(linger: .milliseconds(50))
+        let eager = try await run(linger: .zero)
+        #expect(lingering.claims <= 15, "\(lingering.claims) claims for \(lingering.claimed) deliveries")
+        #expect(eager.claims > lingering.claims, "without lingering: \(eager.claims) claims, with: \(lingering.claims)")
+    }
+
     @Test("SQLite: the writer syncs every commit (synchronous=FULL), although GRDB sets NORMAL for WAL")
     func sqliteDurability() async throws {
         let dir = try TestEnvironment.temporaryDirectory("sync")

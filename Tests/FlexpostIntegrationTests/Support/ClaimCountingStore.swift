@@ -1,0 +1,56 @@
+import FlexpostCore
+import Foundation
+import Synchronization
+
+/// A real store with a count of the claims that found something: how many
+/// write transactions a delivery pass spent on claiming.
+final class ClaimCountingStore: QueueStore {
+    let base: any QueueStore
+    private let counts = Mutex((claims: 0, claimed: 0))
+
+    init(_ base: any QueueStore) { self.base = base }
+
+    var claims: Int { counts.withLock { $0.claims } }
+    var claimed: Int { counts.withLock { $0.claimed } }
+
+    func claimDue(at now: Date, limit: Int, lease: Lease) async throws -> [Delivery] {
+        let batch = try await base.claimDue(at: now, limit: limit, lease: lease)
+        if !batch.isEmpty { counts.withLock { $0.claims += 1; $0.claimed += batch.count } }
+        return batch
+    }
+
+    func recordOrder(_ identity: EventIdentity, customerNumber: String, receivedAt: Date,
+                     prepare: @escaping @Sendable (Bool) -> PreparedOrder) async throws -> IntakeOutcome {
+        try await base.recordOrder(identity, customerNumber: customerNumber, receivedAt: receivedAt, prepare: prepare)
+    }
+    func recordCancellation(_ identity: EventIdentity, _ cancellation: OrderCancellation, receivedAt: Date) async throws
+        -> IntakeOutcome { try await base.recordCancellation(identity, cancellation, receivedAt: receivedAt) }
+    func recordActivation(_ identity: EventIdentity, _ activation: PortalActivation, receivedAt: Date) async throws
+        -> IntakeOutcome { try await base.recordActivation(identity, activation, receivedAt: receivedAt) }
+    func renewClaims(owner: String, until: Date) async throws -> Set<Int64> { try await base.renewClaims(owner: owner, until: until) }
+    func complete(_ attempts: [CompletedAttempt], owner: String) async throws -> [Bool] {
+        try await base.complete(attempts, owner: owner)
+    }
+    func releaseClaims(owner: String) async throws { try await base.releaseClaims(owner: owner) }
+    func resend(_ request: ResendRequest, at: Date, limitPerDay: Int,
+                messageID: @escaping @Sendable () -> String) async throws -> ResendOutcome {
+        try await base.resend(request, at: at, limitPerDay: limitPerDay, messageID: messageID)
+    }
+    func purgeSecrets(finishedBefore cutoff: Date, at: Date) async throws -> Int {
+        try await base.purgeSecrets(finishedBefore: cutoff, at: at)
+    }
+    func rekey(newestKeyId: String, reseal: @escaping @Sendable (String, SealedSecret) -> SealedSecret?) async throws
+        -> (rekeyed: Int, failed: Int) { try await base.rekey(newestKeyId: newestKeyId, reseal: reseal) }
+    func storedOrder(_ orderId: String) async throws -> StoredOrder? { try await base.storedOrder(orderId) }
+    func storedOrders(_ orderIds: Set<String>) async throws -> [String: StoredOrder] { try await base.storedOrders(orderIds) }
+    func deliveries(orderId: String) async throws -> [Delivery] { try await base.deliveries(orderId: orderId) }
+    func deliveries(state: DeliveryState?, limit: Int) async throws -> [Delivery] {
+        try await base.deliveries(state: state, limit: limit)
+    }
+    func attempts(orderId: String) async throws -> [AttemptEntry] { try await base.attempts(orderId: orderId) }
+    func history(orderId: String) async throws -> [HistoryEntry] { try await base.history(orderId: orderId) }
+    func countsByState() async throws -> [DeliveryState: Int] { try await base.countsByState() }
+    func dueCount(at now: Date, limit: Int?) async throws -> Int { try await base.dueCount(at: now, limit: limit) }
+    func oldestWaitingDue(at now: Date) async throws -> Date? { try await base.oldestWaitingDue(at: now) }
+    func nextDueDate() async throws -> Date? { try await base.nextDueDate() }
+}
