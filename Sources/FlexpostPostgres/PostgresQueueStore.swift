@@ -124,9 +124,10 @@ public final class PostgresQueueStore: QueueStore {
 
     /// An order in one round trip in the common case (``PostgresStatements/OrderIntake``:
     /// a new event, a customer not already known active unless the order says
-    /// so, no cancellation first); otherwise in a transaction of four (BEGIN,
-    /// the event with the customer's portal state, the order's rows, COMMIT).
-    /// Each row was a round trip of its own before.
+    /// so, no cancellation first or at the same moment); otherwise in a
+    /// transaction of five (BEGIN, the order's guard row, the event with the
+    /// customer's portal state, the order's rows, COMMIT). Each row was a
+    /// round trip of its own before.
     public func recordOrder(
         _ identity: EventIdentity, customerNumber: String, receivedAt: Date,
         prepare: @escaping @Sendable (Bool) -> PreparedOrder
