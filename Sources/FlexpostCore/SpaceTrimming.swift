@@ -2,7 +2,7 @@
 /// (U+0009), the space separators (category Zs) and, in Foundation's set,
 /// the zero width space U+200B — without a round trip
 /// through `NSString`, which cost ~2 % of `drain` for display names and
-/// subjects. Line breaks are not spaces here, as there. `SpaceTrimmingTests`
+/// subjects. Line breaks are not spaces here, as there. `TextHelperReferenceTests`
 /// holds Foundation's `trimmingCharacters(in: .whitespaces)` as the reference.
 extension String {
     public func trimmingSpaces() -> String {

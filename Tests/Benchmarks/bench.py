@@ -275,6 +275,23 @@ class Postfix:
     def delete_all(self):
         subprocess.run(["postsuper", "-c", self.etc, "-d", "ALL"], check=True, stderr=subprocess.DEVNULL)
 
+    def intake_rate(self, n, sessions):
+        """smtp-source injecting n messages into the hold listener (each fsynced
+        before its 250), messages/s; the queue is emptied afterwards."""
+        seconds = self.inject(self.hold_port, n, sessions)
+        self.wait_queued(n)
+        self.delete_all()
+        return n / seconds
+
+    def release_rate(self, sink, n):
+        """n held messages released to the sink, messages/s until it has them all."""
+        self.inject(self.hold_port, n, 4)
+        self.wait_queued(n)
+        before = sink.count()
+        start = time.monotonic()
+        self.release_held()
+        return n / (sink.wait_for(before + n, 600) - start)
+
     def stop(self):
         try:
             self.postfix("stop")
@@ -414,14 +431,8 @@ def bench_drain(args, workdir, sink, postfix):
             f"enqueue (file) {enqueue_rate:.0f} orders/s")
 
         log(f"Postfix: injecting {n} held messages")
-        postfix.inject(postfix.hold_port, n, 4)
-        postfix.wait_queued(n)
-        before = sink.count()
-        start = time.monotonic()
-        postfix.release_held()
-        end = sink.wait_for(before + n, 600)
-        postfix_rates.append(n / (end - start))
-        log(f"Postfix release: {n / (end - start):.0f} msg/s")
+        postfix_rates.append(postfix.release_rate(sink, n))
+        log(f"Postfix release: {postfix_rates[-1]:.0f} msg/s")
     flexpost_rate = statistics.median(flexpost_rates)
     postfix_rate = statistics.median(postfix_rates)
     BASELINES["release"] = postfix_rate
@@ -447,7 +458,8 @@ def bench_intake(args, workdir, sink, postfix):
             try:
                 rate, p50, p99, statuses = post_events(f"http://127.0.0.1:{fp.port}", n // clients, clients, active=False,
                                                        run_id=f"in{clients}r{round_number}", workdir=workdir)
-                floor = http_floor(f"http://127.0.0.1:{fp.port}/healthz", clients) if round_number == 1 else None
+                if round_number == 1:
+                    floor = http_floor(f"http://127.0.0.1:{fp.port}/healthz", clients)
             finally:
                 fp.stop_serve()
             # wrk writes its last request again when it reconnects: that one is a duplicate (200).
@@ -457,12 +469,7 @@ def bench_intake(args, workdir, sink, postfix):
             stored = sum(fp.states().values())
             assert stored == accepted, f"{stored} deliveries stored for {accepted} accepted events"
             flexpost_runs.append((rate, p50, p99))
-            if floor is not None:
-                first_floor = floor
-            seconds = postfix.inject(postfix.hold_port, n // clients * clients, clients)
-            postfix.wait_queued(n // clients * clients)
-            postfix.delete_all()
-            postfix_rates.append(n // clients * clients / seconds)
+            postfix_rates.append(postfix.intake_rate(n // clients * clients, clients))
             log(f"intake {clients} client(s) round {round_number}/{args.rounds}: flexpost {rate:.0f} ev/s "
                 f"(p99 {p99:.1f} ms), Postfix {postfix_rates[-1]:.0f} ev/s")
         rate, p50, p99 = sorted(flexpost_runs)[len(flexpost_runs) // 2]
@@ -473,7 +480,7 @@ def bench_intake(args, workdir, sink, postfix):
                f"Postfix smtpd {clients} sess" + rounds, postfix_rate, target=(">= 2x", rate >= 2 * postfix_rate))
         report(f"intake {clients} client{'s' if clients > 1 else ''} p99 (ms)", "ms", p99, f"p50 {p50:.2f} ms", None,
                higher_is_better=False, target=("<= 20 ms", p99 <= 20) if clients == 1 else None)
-        report(f"  HTTP floor {clients} conn (req/s)", "req/s", first_floor, "GET /healthz (one store read), for reference",
+        report(f"  HTTP floor {clients} conn (req/s)", "req/s", floor, "GET /healthz (one store read), for reference",
                None)
 
 
@@ -518,10 +525,7 @@ def bench_postgres(args, workdir, sink, postfix):
         stored = int(pg.psql("SELECT COUNT(*) FROM deliveries", "intake"))
         assert stored == accepted, f"{stored} deliveries stored for {accepted} accepted events"
         if "smtpd4" not in BASELINES:
-            seconds = postfix.inject(postfix.hold_port, n // clients * clients, clients)
-            postfix.wait_queued(n // clients * clients)
-            postfix.delete_all()
-            BASELINES["smtpd4"] = n // clients * clients / seconds
+            BASELINES["smtpd4"] = postfix.intake_rate(n // clients * clients, clients)
         report("PG intake 4 clients (ev/s)", "ev/s", rate, "Postfix smtpd 4 sess", BASELINES["smtpd4"])
         report("PG intake 4 clients p99 (ms)", "ms", p99, f"p50 {p50:.2f} ms", None, higher_is_better=False)
 
@@ -538,12 +542,7 @@ def bench_postgres(args, workdir, sink, postfix):
         assert sink.count() - before == n, f"sink got {sink.count() - before} of {n}: {summary}"
         log(f"PostgreSQL drain: {summary} in {seconds:.2f} s; enqueue (file) {enqueue_rate:.0f} orders/s")
         if "release" not in BASELINES:
-            postfix.inject(postfix.hold_port, n, 4)
-            postfix.wait_queued(n)
-            before = sink.count()
-            start = time.monotonic()
-            postfix.release_held()
-            BASELINES["release"] = n / (sink.wait_for(before + n, 600) - start)
+            BASELINES["release"] = postfix.release_rate(sink, n)
         report("PG drain (msg/s)", "msg/s", n / seconds, "Postfix release", BASELINES["release"])
     finally:
         pg.stop()
