@@ -60,7 +60,11 @@ public final class SQLiteQueueStore: QueueStore {
 
     /// Checks an event against the stored one with the same natural key.
     /// nil: new, and now recorded; otherwise the outcome to answer.
-    static func checkEvent(_ db: Database, _ identity: EventIdentity, at: Date) throws -> IntakeOutcome? {
+    /// - Parameter fingerprint: the event's fingerprint under the current key,
+    ///   computed before the transaction (the writer is intake's narrowest point).
+    static func checkEvent(_ db: Database, _ identity: EventIdentity, _ fingerprint: EventFingerprint?, at: Date) throws
+        -> IntakeOutcome?
+    {
         if let row = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT fingerprint_key, fingerprint FROM events WHERE type = ? AND natural_key = ?"),
             arguments: [identity.type.rawValue, identity.key])
@@ -68,7 +72,7 @@ public final class SQLiteQueueStore: QueueStore {
             let stored = EventFingerprint(keyId: row["fingerprint_key"], digest: Array(row["fingerprint"] as Data))
             return identity.sameContent(as: stored) ? .duplicate : .conflict
         }
-        guard let fingerprint = identity.fingerprint(nil) else { return .conflict }
+        guard let fingerprint else { return .conflict }
         try db.run(
             sql: "INSERT INTO events (type, natural_key, fingerprint_key, fingerprint, received_at) VALUES (?, ?, ?, ?, ?)",
             arguments: [identity.type.rawValue, identity.key, fingerprint.keyId, Data(fingerprint.digest), at.timeIntervalSince1970])
@@ -85,8 +89,9 @@ public final class SQLiteQueueStore: QueueStore {
         _ identity: EventIdentity, customerNumber: String, receivedAt: Date,
         prepare: @escaping @Sendable (Bool) -> PreparedOrder
     ) async throws -> IntakeOutcome {
-        try await intake.submit { db in
-            if let outcome = try Self.checkEvent(db, identity, at: receivedAt) { return outcome }
+        let fingerprint = identity.fingerprint(nil)
+        return try await intake.submit { db in
+            if let outcome = try Self.checkEvent(db, identity, fingerprint, at: receivedAt) { return outcome }
             let knownActive = try Bool.fetchOne(
                 db.cachedStatement(sql: "SELECT portal_active FROM customers WHERE customer_number = ?"),
                 arguments: [customerNumber]) ?? false
@@ -138,8 +143,9 @@ public final class SQLiteQueueStore: QueueStore {
     public func recordCancellation(_ identity: EventIdentity, _ cancellation: OrderCancellation, receivedAt: Date)
         async throws -> IntakeOutcome
     {
-        try await intake.submit { db in
-            if let outcome = try Self.checkEvent(db, identity, at: receivedAt) { return outcome }
+        let fingerprint = identity.fingerprint(nil)
+        return try await intake.submit { db in
+            if let outcome = try Self.checkEvent(db, identity, fingerprint, at: receivedAt) { return outcome }
             let orderId = cancellation.orderId
             guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM orders WHERE order_id = ?"), arguments: [orderId]) != nil else {
                 // Remembered: a confirmation that arrives later is stored cancelled.
@@ -182,8 +188,9 @@ public final class SQLiteQueueStore: QueueStore {
     public func recordActivation(_ identity: EventIdentity, _ activation: PortalActivation, receivedAt: Date)
         async throws -> IntakeOutcome
     {
-        try await intake.submit { db in
-            if let outcome = try Self.checkEvent(db, identity, at: receivedAt) { return outcome }
+        let fingerprint = identity.fingerprint(nil)
+        return try await intake.submit { db in
+            if let outcome = try Self.checkEvent(db, identity, fingerprint, at: receivedAt) { return outcome }
             try Self.markActive(db, customerNumber: activation.customerNumber, at: activation.activatedAt)
             return .accepted
         }

@@ -44,6 +44,8 @@ struct BusinessRulesTests {
     func pendingGetsOTP() async throws {
         let s = try await Setup("r2-pending")
         #expect(try await s.enqueue(fixture: "order-new-customer.json").status == 0)
+        // The sealed row the known-active test below looks for, spelled the same way.
+        #expect(try StoreSnapshot.rows(s.dir).contains("purpose:\"otp\""))
         _ = try await s.drain("2026-12-01T08:00:00+01:00")
         let mail = try #require(try s.server.messages().first)
         #expect(try #require(mail.part("text/plain")).contains("K9vR-7tXq-M2wL"))
@@ -72,6 +74,9 @@ struct BusinessRulesTests {
         let s = try await Setup("r2-known")
         #expect(try await s.enqueue(fixture: "portal-account-activated.json").status == 0)
         #expect(try await s.enqueue(fixture: "order-new-customer.json").status == 0)
+        // Secrets are encrypted at rest, so the plaintext never shows in the file:
+        // the OTP's sealed row is what must be missing.
+        #expect(!(try StoreSnapshot.rows(s.dir)).contains("purpose:\"otp\""))
         _ = try await s.drain("2026-12-01T08:00:00+01:00")
         #expect(!StoreSnapshot.bytes(s.dir).contains("K9vR-7tXq-M2wL"))
         let mail = try #require(try s.server.messages().first)
