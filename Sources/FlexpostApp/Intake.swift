@@ -66,11 +66,11 @@ public struct Intake: EventIntake {
                 plan.order.secrets = OrderSecrets()
                 return PreparedOrder(plan: plan, sealedSecrets: sealed)
             }
-            // Planned and sealed here, before the store's transaction: under load
-            // the store's one writer is the narrowest point of intake, and its
-            // time per event is what limits events/s. Only a customer whose
-            // portal an earlier event made active, on an order that still says
-            // pending, is planned again inside (R2 then drops the OTP).
+            // Planned and sealed here, before the store's transaction: the store
+            // has one writer, and work done inside its transaction holds up every
+            // event waiting for it. Only a customer whose portal an earlier event
+            // made active, on an order that still says pending, is planned again
+            // inside (R2 then drops the OTP).
             let prepared = prepare(false)
             let orderSaysActive = order.portal.accountStatus == .active
             outcome = try await store.recordOrder(identity, customerNumber: order.customer.customerNumber, receivedAt: now) {

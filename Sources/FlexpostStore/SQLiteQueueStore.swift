@@ -61,7 +61,7 @@ public final class SQLiteQueueStore: QueueStore {
     /// Checks an event against the stored one with the same natural key.
     /// nil: new, and now recorded; otherwise the outcome to answer.
     /// - Parameter fingerprint: the event's fingerprint under the current key,
-    ///   computed before the transaction (the writer is intake's narrowest point).
+    ///   computed before the transaction (the writer serialises every write).
     static func checkEvent(_ db: Database, _ identity: EventIdentity, _ fingerprint: EventFingerprint?, at: Date) throws
         -> IntakeOutcome?
     {
