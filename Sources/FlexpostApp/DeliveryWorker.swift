@@ -23,6 +23,15 @@ public struct PassSummary: Sendable, Equatable {
     }
 }
 
+/// One claim's deliveries and their orders, read together.
+struct ClaimedBatch: Sendable {
+    var deliveries: [Delivery]
+    var orders: [String: StoredOrder]
+    var claimedAt: Date
+    /// How many the claim asked for: fewer means the queue had no more due.
+    var asked: Int
+}
+
 /// Claims due deliveries, renders each one and hands it to the transport,
 /// and records how every attempt ended (SPEC §5).
 public struct DeliveryWorker: Sendable {
@@ -77,71 +86,101 @@ public struct DeliveryWorker: Sendable {
         var held = Set<Int64>()
         var stopped = false
         var lastClaimShort = false
-        try await withThrowingTaskGroup(of: DeliveryState?.self) { group in
-            var inFlight = 0
-            var batch: ArraySlice<Delivery> = []
-            var orders: [String: StoredOrder] = [:]
-            while true {
-                if batch.isEmpty {
-                    // The next batch is claimed while the last one's tail is still
-                    // in flight, so the connections do not idle between batches.
-                    let remaining = limit.map { $0 - taken } ?? batchSize
-                    guard remaining > 0, !shouldStop() else { break }
-                    if lastClaimShort && trickleLinger > .zero {
-                        try await Task.sleep(for: trickleLinger)
+        // The next batch, claimed and read while this one is being sent (a full
+        // batch only: a short one means the queue is drained or trickling).
+        var prefetch: Task<ClaimedBatch, any Error>?
+        let fetch = { @Sendable (limit: Int) async throws -> ClaimedBatch in
+            let now = clock.now()
+            let claimed = try await withStoreDeadline(deadline, "a claim") {
+                try await store.claimDue(
+                    at: now, limit: limit, lease: Lease(owner: owner, expiresAt: now.addingTimeInterval(leaseSeconds)))
+            }
+            if claimed.isEmpty { return ClaimedBatch(deliveries: [], orders: [:], claimedAt: now, asked: limit) }
+            let orderIds = Set(claimed.map(\.orderId))
+            let orders = try await withStoreDeadline(deadline, "an order read") {
+                try await store.storedOrders(orderIds)
+            }
+            return ClaimedBatch(deliveries: claimed, orders: orders, claimedAt: now, asked: limit)
+        }
+        do {
+            try await withThrowingTaskGroup(of: DeliveryState?.self) { group in
+                var inFlight = 0
+                var batch: ArraySlice<Delivery> = []
+                var orders: [String: StoredOrder] = [:]
+                while true {
+                    if batch.isEmpty {
+                        let next: ClaimedBatch
+                        if let pending = prefetch {
+                            prefetch = nil
+                            next = try await pending.value
+                        } else {
+                            // The next batch is claimed while the last one's tail is still
+                            // in flight, so the connections do not idle between batches.
+                            let remaining = limit.map { $0 - taken } ?? batchSize
+                            guard remaining > 0, !shouldStop() else { break }
+                            if lastClaimShort && trickleLinger > .zero {
+                                try await Task.sleep(for: trickleLinger)
+                            }
+                            next = try await fetch(min(batchSize, remaining))
+                        }
+                        if next.deliveries.isEmpty { break }
+                        lastClaimShort = next.deliveries.count < next.asked
+                        taken += next.deliveries.count
+                        orders = next.orders
+                        held.formUnion(next.deliveries.map(\.id))
+                        // The earliest lease still held decides when to renew.
+                        leaseExpiresAt = min(inFlight == 0 ? .distantFuture : leaseExpiresAt,
+                                             next.claimedAt.addingTimeInterval(leaseSeconds))
+                        batch = next.deliveries[...]
+                        let remaining = limit.map { $0 - taken } ?? batchSize
+                        if !lastClaimShort, remaining > 0, !shouldStop() {
+                            prefetch = Task { try await fetch(min(batchSize, remaining)) }
+                        }
                     }
-                    let now = clock.now()
-                    let claimed = try await withStoreDeadline(deadline, "a claim") {
-                        try await store.claimDue(
-                            at: now, limit: min(batchSize, remaining),
-                            lease: Lease(owner: owner, expiresAt: now.addingTimeInterval(leaseSeconds)))
+                    if shouldStop() {
+                        stopped = true
+                        summary.lost += batch.count
+                        break
                     }
-                    if claimed.isEmpty { break }
-                    lastClaimShort = claimed.count < min(batchSize, remaining)
-                    taken += claimed.count
-                    let orderIds = Set(claimed.map(\.orderId))
-                    orders = try await withStoreDeadline(deadline, "an order read") {
-                        try await store.storedOrders(orderIds)
+                    let delivery = batch.removeFirst()
+                    if inFlight == lanes, let finished = try await group.next() {
+                        inFlight -= 1
+                        summary.count(finished)
+                        progress(summary)
                     }
-                    held.formUnion(claimed.map(\.id))
-                    // The earliest lease still held decides when to renew.
-                    leaseExpiresAt = min(inFlight == 0 ? .distantFuture : leaseExpiresAt,
-                                         now.addingTimeInterval(leaseSeconds))
-                    batch = claimed[...]
+                    // Renew before an attempt that could outlast the lease; skip claims lost meanwhile.
+                    let current = clock.now()
+                    if current.addingTimeInterval(leaseSeconds / 2) > leaseExpiresAt {
+                        let until = current.addingTimeInterval(leaseSeconds)
+                        leaseExpiresAt = until
+                        held = try await withStoreDeadline(deadline, "a lease renewal") {
+                            try await store.renewClaims(owner: owner, until: until)
+                        }
+                    }
+                    // Removed once started: the set holds only claims not yet started.
+                    guard held.remove(delivery.id) != nil else {
+                        summary.lost += 1
+                        continue
+                    }
+                    let order = orders[delivery.orderId]
+                    group.addTask { try await deliver(delivery, order: order, clock: clock, recorder: recorder) }
+                    inFlight += 1
                 }
-                if shouldStop() {
-                    stopped = true
-                    summary.lost += batch.count
-                    break
-                }
-                let delivery = batch.removeFirst()
-                if inFlight == lanes, let finished = try await group.next() {
-                    inFlight -= 1
+                while let finished = try await group.next() {
                     summary.count(finished)
                     progress(summary)
                 }
-                // Renew before an attempt that could outlast the lease; skip claims lost meanwhile.
-                let current = clock.now()
-                if current.addingTimeInterval(leaseSeconds / 2) > leaseExpiresAt {
-                    let until = current.addingTimeInterval(leaseSeconds)
-                    leaseExpiresAt = until
-                    held = try await withStoreDeadline(deadline, "a lease renewal") {
-                        try await store.renewClaims(owner: owner, until: until)
-                    }
-                }
-                // Removed once started: the set holds only claims not yet started.
-                guard held.remove(delivery.id) != nil else {
-                    summary.lost += 1
-                    continue
-                }
-                let order = orders[delivery.orderId]
-                group.addTask { try await deliver(delivery, order: order, clock: clock, recorder: recorder) }
-                inFlight += 1
             }
-            while let finished = try await group.next() {
-                summary.count(finished)
-                progress(summary)
-            }
+        } catch {
+            // A batch claimed ahead when a pass fails is taken again when its
+            // lease runs out, like the pass's own unfinished claims.
+            prefetch?.cancel()
+            throw error
+        }
+        if let pending = prefetch, let unsent = try? await pending.value, !unsent.deliveries.isEmpty {
+            // Stopped with a batch claimed ahead: it was never started.
+            summary.lost += unsent.deliveries.count
+            stopped = true
         }
         if stopped {
             // In-flight attempts are recorded; what was not started is given back.

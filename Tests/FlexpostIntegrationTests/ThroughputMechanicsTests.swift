@@ -200,6 +200,63 @@ struct ThroughputMechanicsTests {
                 "connections idled \(log.idleGapsMidPass) times at \(boundaries) batch boundaries")
     }
 
+    /// Waits (polling) until `condition` holds, up to `seconds`.
+    static func eventually(_ seconds: Double = 10, _ condition: () -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while !condition() {
+            if ContinuousClock.now > deadline { return false }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return true
+    }
+
+    @Test("the next batch is claimed and its orders read while every connection is still busy with this one")
+    func nextBatchClaimedAhead() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("prefetch")
+        let store = ClaimCountingStore(try SQLiteQueueStore(path: dir.appendingPathComponent("q.sqlite").path))
+        // Twelve notices: two administrators per order.
+        try await TestStores.submitAll(try ConcurrencyAndCrashTests.orders(6, adminNoticeOnly: true), to: TestStores.intake(store.base))
+        let transport = GatedTransport(concurrency: 2)
+        let worker = try TestStores.worker(store, transport: transport, owner: "ahead")
+        let pass = Task { try await worker.runPass(clock: FixedClock(Self.t0 + 86_400 * 3), batchSize: 4) }
+        // Both connections hold a message of the first batch and none finishes
+        // until the gate opens; two of that batch wait for a connection.
+        #expect(try await Self.eventually { transport.started == 2 })
+        let claimedAhead = try await Self.eventually(5) { store.claims == 2 }
+        #expect(claimedAhead, "claims while both connections are busy: \(store.claims)")
+        #expect(transport.started == 2)
+        transport.open()
+        let summary = try await pass.value
+        #expect(summary.sent == 12 && summary.lost == 0, "\(summary)")
+        #expect(store.claims == 3 && store.claimed == 12, "\(store.claims) claims, \(store.claimed) claimed")
+        let states = try await store.countsByState()
+        #expect(states == [.sent: 12], "\(states)")
+    }
+
+    @Test("stopping with a batch claimed ahead counts it as not started and gives it back")
+    func stopWithBatchClaimedAhead() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("prefetch-stop")
+        let store = ClaimCountingStore(try SQLiteQueueStore(path: dir.appendingPathComponent("q.sqlite").path))
+        // Twelve notices: two administrators per order.
+        try await TestStores.submitAll(try ConcurrencyAndCrashTests.orders(6, adminNoticeOnly: true), to: TestStores.intake(store.base))
+        let transport = GatedTransport(concurrency: 2)
+        let worker = try TestStores.worker(store, transport: transport, owner: "ahead")
+        let stop = Atomic<Bool>(false)
+        let pass = Task {
+            try await worker.runPass(clock: FixedClock(Self.t0 + 86_400 * 3), batchSize: 4,
+                                     shouldStop: { stop.load(ordering: .acquiring) })
+        }
+        #expect(try await Self.eventually { transport.started == 2 && store.claims == 2 })
+        stop.store(true, ordering: .releasing)
+        transport.open()
+        let summary = try await pass.value
+        // The third of the first batch was already waiting for a connection and
+        // goes out; its fourth and the four claimed ahead were never started.
+        #expect(summary.sent == 3 && summary.lost == 5, "\(summary)")
+        let states = try await store.countsByState()
+        #expect(states == [.sent: 3, .scheduled: 9], "\(states)")
+    }
+
     @Test("under a trickle of due notices, passes that linger after a short claim claim them in groups")
     func trickleClaimedInGroups() async throws {
         func run(linger: Duration) async throws -> (claims: Int, claimed: Int) {
@@ -315,6 +372,43 @@ final class SlowRecordingTransport: MailTransport {
         // Staggered, so that sends do not all end at the same instant.
         try? await Task.sleep(for: delay * (1 + Double(index % 3) / 2))
         log.withLock { $0.inFlight -= 1 }
+        return .accepted(code: 250, reply: "250 ok")
+    }
+}
+
+/// A transport whose sends all wait until the test opens the gate.
+final class GatedTransport: MailTransport {
+    private struct State {
+        var open = false
+        var waiting: [CheckedContinuation<Void, Never>] = []
+        var started = 0
+    }
+    private let state = Mutex(State())
+    let concurrency: Int
+
+    init(concurrency: Int) { self.concurrency = concurrency }
+
+    var started: Int { state.withLock { $0.started } }
+
+    func open() {
+        let waiting = state.withLock { state in
+            state.open = true
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        waiting.forEach { $0.resume() }
+    }
+
+    func send(_ message: [UInt8], envelope: Envelope) async -> TransportOutcome {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let go = state.withLock { state in
+                state.started += 1
+                if state.open { return true }
+                state.waiting.append(continuation)
+                return false
+            }
+            if go { continuation.resume() }
+        }
         return .accepted(code: 250, reply: "250 ok")
     }
 }
