@@ -2,6 +2,7 @@ import FlexpostCore
 import Foundation
 import Logging
 import Metrics
+import Synchronization
 
 /// Counts of one delivery pass, for `drain`'s summary and exit status.
 public struct PassSummary: Sendable, Equatable {
@@ -81,6 +82,11 @@ public struct DeliveryWorker: Sendable {
             }
         }
         let lanes = max(1, transport.concurrency)
+        // Twice as many deliveries in flight as connections: while one waits for
+        // its result's group commit, or for a connection, the next is composed
+        // and ready, so no connection idles between messages. Sends stay at the
+        // connection count.
+        let permits = SendPermits(lanes)
         var taken = 0
         var leaseExpiresAt = Date.distantFuture
         var held = Set<Int64>()
@@ -143,7 +149,7 @@ public struct DeliveryWorker: Sendable {
                         break
                     }
                     let delivery = batch.removeFirst()
-                    if inFlight == lanes, let finished = try await group.next() {
+                    if inFlight == lanes * 2, let finished = try await group.next() {
                         inFlight -= 1
                         summary.count(finished)
                         progress(summary)
@@ -163,7 +169,9 @@ public struct DeliveryWorker: Sendable {
                         continue
                     }
                     let order = orders[delivery.orderId]
-                    group.addTask { try await deliver(delivery, order: order, clock: clock, recorder: recorder) }
+                    group.addTask {
+                        try await deliver(delivery, order: order, clock: clock, recorder: recorder, permits: permits)
+                    }
                     inFlight += 1
                 }
                 while let finished = try await group.next() {
@@ -192,7 +200,7 @@ public struct DeliveryWorker: Sendable {
     /// One attempt at one claimed delivery. Returns the state it moved to, or
     /// nil when the claim had been taken over meanwhile.
     func deliver(_ delivery: Delivery, order stored: StoredOrder?, clock: any WallClock,
-                 recorder: AttemptRecorder) async throws -> DeliveryState? {
+                 recorder: AttemptRecorder, permits: SendPermits) async throws -> DeliveryState? {
         let started = clock.now()
 
         let record: AttemptRecord
@@ -201,8 +209,10 @@ public struct DeliveryWorker: Sendable {
             record = AttemptRecord(startedAt: started, finishedAt: clock.now(), nextState: .dead, retryAt: nil,
                                    replyCode: nil, reply: "not sendable: \(problem)")
         case .success(let (bytes, envelope)):
+            await permits.acquire()
             let sendStarted = ContinuousClock.now
             let outcome = await transport.send(bytes, envelope: envelope)
+            permits.release()
             Timer(label: "flexpost_smtp_attempt_duration_seconds", dimensions: [("kind", delivery.kind.rawValue)])
                 .record(duration: ContinuousClock.now - sendStarted)
             record = attemptRecord(outcome, delivery: delivery, started: started, finished: clock.now())
@@ -298,5 +308,52 @@ public struct DeliveryWorker: Sendable {
                 startedAt: started, finishedAt: finished, nextState: next == nil ? .dead : .retrying, retryAt: next,
                 replyCode: code, reply: next == nil ? "retry lifetime exceeded; last: \(reply)" : reply)
         }
+    }
+}
+
+/// At most `count` sends at once: a pass keeps more deliveries in flight than
+/// the transport has connections (composed and waiting, or recording their
+/// result), and only this many of them talk to the relay.
+final class SendPermits: Sendable {
+    private struct State {
+        var available: Int
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state: Mutex<State>
+
+    init(_ count: Int) {
+        state = Mutex(State(available: max(1, count)))
+    }
+
+    func acquire() async {
+        if state.withLock({ state in
+            guard state.available > 0 else { return false }
+            state.available -= 1
+            return true
+        }) { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let granted = state.withLock { state in
+                if state.available > 0 {
+                    state.available -= 1
+                    return true
+                }
+                state.waiters.append(continuation)
+                return false
+            }
+            if granted { continuation.resume() }
+        }
+    }
+
+    /// Hands the permit to the longest waiter, if any.
+    func release() {
+        let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
+            if state.waiters.isEmpty {
+                state.available += 1
+                return nil
+            }
+            return state.waiters.removeFirst()
+        }
+        waiter?.resume()
     }
 }
