@@ -411,7 +411,7 @@ def bench_drain(args, workdir, sink, postfix):
     """Rounds alternate flexpost and Postfix, so that both meet the same moments
     of a shared machine; each figure is the median of its rounds."""
     n = args.n
-    flexpost_rates, postfix_rates = [], []
+    flexpost_rates, postfix_rates, limits = [], [], []
     for round_number in range(1, args.rounds + 1):
         log(f"drain round {round_number}/{args.rounds}: enqueueing {n // 2} orders = {n} deliveries "
             "(administrator notice + access data)")
@@ -433,16 +433,21 @@ def bench_drain(args, workdir, sink, postfix):
         log(f"Postfix: injecting {n} held messages")
         postfix_rates.append(postfix.release_rate(sink, n))
         log(f"Postfix release: {postfix_rates[-1]:.0f} msg/s")
+        # The one-connection limit moved most from run to run (6,350-8,200 msg/s
+        # in single measurements): it is measured in every round too.
+        limits.append(source_limit(sink, n))
+        log(f"smtp-source -> smtp-sink, one connection: {limits[-1]:.0f} msg/s")
     flexpost_rate = statistics.median(flexpost_rates)
     postfix_rate = statistics.median(postfix_rates)
     BASELINES["release"] = postfix_rate
-    limit = source_limit(sink, n)
+    limit = statistics.median(limits)
     rounds = f" (median of {args.rounds})" if args.rounds > 1 else ""
     report("drain (msg/s)", "msg/s", flexpost_rate,
            "Postfix release" + rounds, postfix_rate, target=(">= 2x", flexpost_rate >= 2 * postfix_rate))
     log("drain rounds, msg/s: flexpost " + ", ".join(f"{r:.0f}" for r in flexpost_rates)
-        + "; Postfix " + ", ".join(f"{r:.0f}" for r in postfix_rates))
-    report("drain vs one connection", "msg/s", flexpost_rate, "smtp-source 1 conn", limit,
+        + "; Postfix " + ", ".join(f"{r:.0f}" for r in postfix_rates)
+        + "; smtp-source 1 conn " + ", ".join(f"{r:.0f}" for r in limits))
+    report("drain vs one connection", "msg/s", flexpost_rate, "smtp-source 1 conn" + rounds, limit,
            target=(">= 0.7x", flexpost_rate >= 0.7 * limit))
 
 
