@@ -132,10 +132,15 @@ class Sink:
             size = f.tell()
             f.seek(max(0, size - 200))
             tail = f.read().decode(errors="replace")
-        marks = [part for part in tail.replace("\r", "\n").split("\n") if "mesg=" in part]
-        if not marks:
-            return 0
-        return int(marks[-1].split("mesg=")[1].split()[0])
+        pieces = tail.replace("\r", "\n").split("\n")
+        # The last piece may still be being written ("mesg=" without its number,
+        # or half of it): only pieces that a line break ended are read.
+        marks = [part for part in pieces[:-1] if "mesg=" in part]
+        for mark in reversed(marks):
+            number = mark.split("mesg=")[1].split()
+            if number and number[0].isdigit():
+                return int(number[0])
+        return 0
 
     def wait_for(self, target, timeout):
         deadline = time.monotonic() + timeout
