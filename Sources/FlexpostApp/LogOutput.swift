@@ -91,13 +91,11 @@ struct TextLogHandler: LogHandler {
             line += label
         }
         line += ":"
-        if !merged.isEmpty {
-            for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
-                line += " "
-                line += key
-                line += "="
-                line += value.description
-            }
+        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
+            line += " "
+            line += key
+            line += "="
+            line += value.description
         }
         line += " ["
         line += event.source

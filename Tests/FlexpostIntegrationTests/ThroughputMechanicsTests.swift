@@ -210,14 +210,19 @@ struct ThroughputMechanicsTests {
         return true
     }
 
-    @Test("while every connection is busy, the rest of the batch waits composed and the next batches are claimed ahead")
-    func nextBatchClaimedAhead() async throws {
-        let dir = try TestEnvironment.temporaryDirectory("prefetch")
+    /// Twelve due notices (two administrators per order) in a claim-counting
+    /// SQLite store, and a worker on two gated connections.
+    static func gatedPass(_ label: String) async throws -> (ClaimCountingStore, GatedTransport, DeliveryWorker) {
+        let dir = try TestEnvironment.temporaryDirectory(label)
         let store = ClaimCountingStore(try SQLiteQueueStore(path: dir.appendingPathComponent("q.sqlite").path))
-        // Twelve notices: two administrators per order.
         try await TestStores.submitAll(try ConcurrencyAndCrashTests.orders(6, adminNoticeOnly: true), to: TestStores.intake(store.base))
         let transport = GatedTransport(concurrency: 2)
-        let worker = try TestStores.worker(store, transport: transport, owner: "ahead")
+        return (store, transport, try TestStores.worker(store, transport: transport, owner: "ahead"))
+    }
+
+    @Test("while every connection is busy, the rest of the batch waits composed and the next batches are claimed ahead")
+    func nextBatchClaimedAhead() async throws {
+        let (store, transport, worker) = try await Self.gatedPass("prefetch")
         let pass = Task { try await worker.runPass(clock: FixedClock(Self.t0 + 86_400 * 3), batchSize: 4) }
         // Both connections hold a message and none finishes until the gate opens.
         // Meanwhile the other two of the first batch are in flight waiting for a
@@ -237,12 +242,7 @@ struct ThroughputMechanicsTests {
 
     @Test("stopping with a batch claimed ahead counts it as not started and gives it back")
     func stopWithBatchClaimedAhead() async throws {
-        let dir = try TestEnvironment.temporaryDirectory("prefetch-stop")
-        let store = ClaimCountingStore(try SQLiteQueueStore(path: dir.appendingPathComponent("q.sqlite").path))
-        // Twelve notices: two administrators per order.
-        try await TestStores.submitAll(try ConcurrencyAndCrashTests.orders(6, adminNoticeOnly: true), to: TestStores.intake(store.base))
-        let transport = GatedTransport(concurrency: 2)
-        let worker = try TestStores.worker(store, transport: transport, owner: "ahead")
+        let (store, transport, worker) = try await Self.gatedPass("prefetch-stop")
         let stop = Atomic<Bool>(false)
         let pass = Task {
             try await worker.runPass(clock: FixedClock(Self.t0 + 86_400 * 3), batchSize: 4,
