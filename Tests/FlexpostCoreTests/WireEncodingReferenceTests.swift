@@ -74,6 +74,38 @@ struct WireEncodingReferenceTests {
         }
     }
 
+    /// Whole texts: CR, LF and CRLF each end a line, and every line is encoded by the reference.
+    static func referenceText(_ text: [UInt8]) -> [UInt8] {
+        var lines: [[UInt8]] = [[]]
+        var index = 0
+        while index < text.count {
+            let byte = text[index]
+            if byte == 13 || byte == 10 {
+                lines.append([])
+                index += (byte == 13 && index + 1 < text.count && text[index + 1] == 10) ? 2 : 1
+            } else {
+                lines[lines.count - 1].append(byte)
+                index += 1
+            }
+        }
+        return Array(lines.map(referenceLine).joined(separator: [13, 10]))
+    }
+
+    @Test("quoted-printable texts: 20,000 generated texts with CR, LF and CRLF encode to the same bytes")
+    func quotedPrintableTexts() {
+        var random = SplitMix(seed: 0x0051_DE1F)
+        let breaks: [[UInt8]] = [[13, 10], [10], [13], [13, 10, 13, 10], [10, 13]]
+        for round in 0..<20_000 {
+            var text: [UInt8] = []
+            for _ in 0..<random.below(16) {
+                text += random.below(4) == 0 ? random.pick(breaks) : random.pick(Self.pieces)
+            }
+            let encoded = QuotedPrintable.encode(String(decoding: text, as: UTF8.self))
+            #expect(encoded == Self.referenceText(text), "round \(round): \(text)")
+            if encoded != Self.referenceText(text) { break }
+        }
+    }
+
     @Test("wire check: 20,000 generated messages get the same verdict, at every alignment")
     func wireCheck() {
         var random = SplitMix(seed: 0x0057_19E5)

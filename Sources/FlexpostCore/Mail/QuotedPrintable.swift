@@ -19,7 +19,15 @@ public enum QuotedPrintable {
             var lineStart = 0
             var first = true
             var index = 0
+            let base = bytes.baseAddress
             while index < bytes.count {
+                // Eight bytes at a time while none of them is below 0x0E (CR and LF are).
+                if let base, bytes.count - index >= 8,
+                    !Self.hasByteBelow(0x0E, UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+                {
+                    index += 8
+                    continue
+                }
                 let byte = bytes[index]
                 if byte == 13 || byte == 10 {
                     if !first { out.append(13); out.append(10) }
@@ -50,8 +58,23 @@ public enum QuotedPrintable {
             var written = 0
             var column = 0
             let last = bytes.count - 1
-            for index in 0..<bytes.count {
+            var index = 0
+            while index < bytes.count {
+                // Eight plain bytes at a time (printable ASCII or space, no "=", none of
+                // them the line's last byte) while they fit before the soft break and
+                // are not at the start of a line, where "." and "F" are encoded.
+                if column > 0, column + 8 <= maxLine - 1, last - index >= 8, let base = bytes.baseAddress {
+                    let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                    if Self.isPlainRun(word) {
+                        UnsafeMutableRawPointer(buffer.baseAddress! + written).storeBytes(of: word, as: UInt64.self)
+                        written += 8
+                        column += 8
+                        index += 8
+                        continue
+                    }
+                }
                 let byte = bytes[index]
+                defer { index += 1 }
                 let isLast = index == last
                 let plain = literal[Int(byte)] || ((byte == 32 || byte == 9) && !isLast)
                 // A line-initial "." or "From " is encoded so that no relay or mbox can touch it.
@@ -81,5 +104,24 @@ public enum QuotedPrintable {
             }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<written]))
         }
+    }
+
+    static let ones: UInt64 = 0x0101_0101_0101_0101
+    static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+    /// Whether any byte of `word` is below `limit` (at most 0x80).
+    @inline(__always)
+    static func hasByteBelow(_ limit: UInt8, _ word: UInt64) -> Bool {
+        (word &- ones &* UInt64(limit)) & ~word & highBits != 0
+    }
+
+    /// Whether all eight bytes stand for themselves inside a line: 0x20 (space)
+    /// to 0x7E, none of them "=" (0x3D).
+    @inline(__always)
+    static func isPlainRun(_ word: UInt64) -> Bool {
+        guard word & highBits == 0, !hasByteBelow(0x20, word) else { return false }
+        // All bytes are 0x20-0x7F here, so adding 1 carries into a high bit only from 0x7F.
+        guard (word &+ ones) & highBits == 0 else { return false }
+        return !hasByteBelow(1, word ^ (ones &* 0x3D))
     }
 }
