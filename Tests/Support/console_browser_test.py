@@ -37,6 +37,7 @@ pages = []
 def submit(button):
     """Clicks a submit button and waits until the next page has replaced this one."""
     old = driver.find_element(By.TAG_NAME, "html")
+    WebDriverWait(driver, 15).until(EC.element_to_be_clickable(button))
     button.click()
     WebDriverWait(driver, 15).until(EC.staleness_of(old))
     WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
