@@ -32,6 +32,55 @@ enum FuzzMailEncoding {
         for line in String(decoding: qp, as: UTF8.self).components(separatedBy: "\r\n") where line.utf8.count > 76 {
             fatalError("QP line over 76")
         }
+        if decodeQuotedPrintable(qp) != withCRLF(Array(text.utf8)) { fatalError("QP does not decode to the input") }
+    }
+
+    /// RFC 2045 decoding: "=" CRLF is a soft break, "=XY" an octet.
+    static func decodeQuotedPrintable(_ encoded: [UInt8]) -> [UInt8] {
+        func hex(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var out: [UInt8] = []
+        var index = 0
+        while index < encoded.count {
+            let byte = encoded[index]
+            guard byte == UInt8(ascii: "=") else {
+                out.append(byte)
+                index += 1
+                continue
+            }
+            guard index + 2 < encoded.count else { fatalError("QP ends inside an escape") }
+            if encoded[index + 1] == 13 && encoded[index + 2] == 10 {
+                index += 3
+            } else if let high = hex(encoded[index + 1]), let low = hex(encoded[index + 2]) {
+                out.append(high << 4 | low)
+                index += 3
+            } else {
+                fatalError("bad QP escape")
+            }
+        }
+        return out
+    }
+
+    /// CR, LF and CRLF each as CRLF (what the encoder promises for line breaks).
+    static func withCRLF(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == 13 || byte == 10 {
+                out += [13, 10]
+                index += (byte == 13 && index + 1 < bytes.count && bytes[index + 1] == 10) ? 2 : 1
+            } else {
+                out.append(byte)
+                index += 1
+            }
+        }
+        return out
     }
 
     static func expectHeaderSafe(_ value: String) {
