@@ -113,6 +113,11 @@ public struct DeliveryWorker: Sendable {
                 var inFlight = 0
                 var batch: ArraySlice<Delivery> = []
                 var orders: [String: StoredOrder] = [:]
+                /// How many the next claim asks for; nil once the pass has its limit or is stopping.
+                func nextClaimSize() -> Int? {
+                    let remaining = limit.map { $0 - taken } ?? batchSize
+                    return remaining > 0 && !shouldStop() ? min(batchSize, remaining) : nil
+                }
                 while true {
                     if batch.isEmpty {
                         let next: ClaimedBatch
@@ -122,12 +127,11 @@ public struct DeliveryWorker: Sendable {
                         } else {
                             // The next batch is claimed while the last one's tail is still
                             // in flight, so the connections do not idle between batches.
-                            let remaining = limit.map { $0 - taken } ?? batchSize
-                            guard remaining > 0, !shouldStop() else { break }
+                            guard let size = nextClaimSize() else { break }
                             if lastClaimShort && trickleLinger > .zero {
                                 try await Task.sleep(for: trickleLinger)
                             }
-                            next = try await fetch(min(batchSize, remaining))
+                            next = try await fetch(size)
                         }
                         if next.deliveries.isEmpty { break }
                         lastClaimShort = next.deliveries.count < next.asked
@@ -138,9 +142,8 @@ public struct DeliveryWorker: Sendable {
                         leaseExpiresAt = min(inFlight == 0 ? .distantFuture : leaseExpiresAt,
                                              next.claimedAt.addingTimeInterval(leaseSeconds))
                         batch = next.deliveries[...]
-                        let remaining = limit.map { $0 - taken } ?? batchSize
-                        if !lastClaimShort, remaining > 0, !shouldStop() {
-                            prefetch = Task { try await fetch(min(batchSize, remaining)) }
+                        if !lastClaimShort, let size = nextClaimSize() {
+                            prefetch = Task { try await fetch(size) }
                         }
                     }
                     if shouldStop() {

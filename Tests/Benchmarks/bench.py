@@ -412,6 +412,23 @@ def http_floor(url, clients):
     return float(next(line for line in out.splitlines() if line.startswith("Requests/sec:")).split()[1])
 
 
+def drain_round(fp, sink, n, workdir, prefix, label):
+    """n // 2 orders (= n deliveries) enqueued from a file, then one `drain` the
+    next morning until it exits with every message at the sink. Returns msg/s."""
+    events = os.path.join(workdir, f"{prefix}.jsonl")
+    write_events(events, prefix, n // 2, "2026-11-30T10:00:00+01:00", active=True)
+    start = time.monotonic()
+    accepted = fp.enqueue(events)
+    enqueue_rate = accepted / (time.monotonic() - start)
+    assert accepted == n // 2, f"enqueue accepted {accepted}"
+    before = sink.count()
+    seconds, _, summary = fp.drain(now="2026-12-01T09:00:00+01:00")
+    delivered = sink.count() - before
+    assert delivered == n, f"sink got {delivered} of {n}: {summary}"
+    log(f"{label}: {summary} in {seconds:.2f} s = {n / seconds:.0f} msg/s; enqueue (file) {enqueue_rate:.0f} orders/s")
+    return n / seconds
+
+
 def bench_drain(args, workdir, sink, postfix):
     """Rounds alternate flexpost and Postfix, so that both meet the same moments
     of a shared machine; each figure is the median of its rounds."""
@@ -421,19 +438,7 @@ def bench_drain(args, workdir, sink, postfix):
         log(f"drain round {round_number}/{args.rounds}: enqueueing {n // 2} orders = {n} deliveries "
             "(administrator notice + access data)")
         fp = Flexpost(args.flexpost, workdir, f"drain-{round_number}", sink, args.templates)
-        events = os.path.join(workdir, f"drain-{round_number}.jsonl")
-        write_events(events, f"drain{round_number}", n // 2, "2026-11-30T10:00:00+01:00", active=True)
-        start = time.monotonic()
-        accepted = fp.enqueue(events)
-        enqueue_rate = accepted / (time.monotonic() - start)
-        assert accepted == n // 2, f"enqueue accepted {accepted}"
-        before = sink.count()
-        seconds, _, summary = fp.drain(now="2026-12-01T09:00:00+01:00")
-        delivered = sink.count() - before
-        assert delivered == n, f"sink got {delivered} of {n}: {summary}"
-        flexpost_rates.append(n / seconds)
-        log(f"flexpost drain: {summary} in {seconds:.2f} s = {n / seconds:.0f} msg/s; "
-            f"enqueue (file) {enqueue_rate:.0f} orders/s")
+        flexpost_rates.append(drain_round(fp, sink, n, workdir, f"drain{round_number}", "flexpost drain"))
 
         log(f"Postfix: injecting {n} held messages")
         postfix_rates.append(postfix.release_rate(sink, n))
@@ -552,17 +557,8 @@ def bench_postgres(args, workdir, sink, postfix):
         for round_number in range(1, args.rounds + 1):
             fp = Flexpost(args.flexpost, workdir, f"pg-drain-{round_number}", sink, args.templates,
                           {"FLEXPOST_DATABASE_URL": pg.database(f"drain{round_number}")})
-            events = os.path.join(workdir, f"pg-drain-{round_number}.jsonl")
-            write_events(events, f"pgdrain{round_number}", n // 2, "2026-11-30T10:00:00+01:00", active=True)
-            start = time.monotonic()
-            assert fp.enqueue(events) == n // 2
-            enqueue_rate = n // 2 / (time.monotonic() - start)
-            before = sink.count()
-            seconds, _, summary = fp.drain(now="2026-12-01T09:00:00+01:00")
-            assert sink.count() - before == n, f"sink got {sink.count() - before} of {n}: {summary}"
-            log(f"PostgreSQL drain round {round_number}/{args.rounds}: {summary} in {seconds:.2f} s "
-                f"= {n / seconds:.0f} msg/s; enqueue (file) {enqueue_rate:.0f} orders/s")
-            rates.append(n / seconds)
+            rates.append(drain_round(fp, sink, n, workdir, f"pgdrain{round_number}",
+                                     f"PostgreSQL drain round {round_number}/{args.rounds}"))
         if "release" not in BASELINES:
             BASELINES["release"] = postfix.release_rate(sink, n)
         report("PG drain (msg/s)", "msg/s", statistics.median(rates), "Postfix release", BASELINES["release"])

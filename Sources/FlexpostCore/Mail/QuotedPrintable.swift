@@ -23,7 +23,7 @@ public enum QuotedPrintable {
             while index < bytes.count {
                 // Eight bytes at a time while none of them is below 0x0E (CR and LF are).
                 if let base, bytes.count - index >= 8,
-                    !Self.hasByteBelow(0x0E, UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+                    !ByteWords.hasByteBelow(0x0E, UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
                 {
                     index += 8
                     continue
@@ -106,22 +106,13 @@ public enum QuotedPrintable {
         }
     }
 
-    static let ones: UInt64 = 0x0101_0101_0101_0101
-    static let highBits: UInt64 = 0x8080_8080_8080_8080
-
-    /// Whether any byte of `word` is below `limit` (at most 0x80).
-    @inline(__always)
-    static func hasByteBelow(_ limit: UInt8, _ word: UInt64) -> Bool {
-        (word &- ones &* UInt64(limit)) & ~word & highBits != 0
-    }
-
     /// Whether all eight bytes stand for themselves inside a line: 0x20 (space)
     /// to 0x7E, none of them "=" (0x3D).
     @inline(__always)
     static func isPlainRun(_ word: UInt64) -> Bool {
-        guard word & highBits == 0, !hasByteBelow(0x20, word) else { return false }
+        guard !ByteWords.hasHighByte(word), !ByteWords.hasByteBelow(0x20, word) else { return false }
         // All bytes are 0x20-0x7F here, so adding 1 carries into a high bit only from 0x7F.
-        guard (word &+ ones) & highBits == 0 else { return false }
-        return !hasByteBelow(1, word ^ (ones &* 0x3D))
+        guard !ByteWords.hasHighByte(word &+ ByteWords.ones) else { return false }
+        return !ByteWords.hasByteBelow(1, word ^ (ByteWords.ones &* 0x3D))
     }
 }

@@ -49,9 +49,7 @@ public enum WireFormat {
             // below 0x0E (NUL, LF and CR are all below), and no CR just before.
             if previous != 13 && count - index >= 8 {
                 let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
-                let eightBit = word & 0x8080_8080_8080_8080
-                let belowFourteen = (word &- 0x0E0E_0E0E_0E0E_0E0E) & ~word & 0x8080_8080_8080_8080
-                if eightBit == 0 && belowFourteen == 0 {
+                if !ByteWords.hasHighByte(word) && !ByteWords.hasByteBelow(0x0E, word) {
                     lineLength += 8
                     if lineLength > 998 { return "message has a line longer than 998 octets" }
                     previous = base[index + 7]
