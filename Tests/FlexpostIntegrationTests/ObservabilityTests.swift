@@ -25,10 +25,17 @@ struct ObservabilityTests {
         #expect(try await serve.post(Data(contentsOf: URL(fileURLWithPath: TestEnvironment.fixture("portal-account-activated.json")))).status == 202)
         #expect(try await serve.post(Self.past("order-second-site.json", [("data.orderId", nil)])).status == 400)
         _ = try await server.waitForMessages(2)
+        // The three notices' results are recorded one by one (the dead one may
+        // be recorded before the second sent one), and the queue gauges are read
+        // at scrape time before the counters are written out: scrape until every
+        // result shows on both sides, then check the whole page.
         var text = ""
         for _ in 0..<100 {
             text = try await HTTPClient.send("GET", serve.base + "/metrics").body
-            if Self.metric(text, "flexpost_deliveries_total", "kind=\"admin-notice\",result=\"dead\"") == 1 { break }
+            if Self.metric(text, "flexpost_deliveries_total", "kind=\"admin-notice\",result=\"dead\"") == 1,
+               Self.metric(text, "flexpost_deliveries_total", "kind=\"admin-notice\",result=\"sent\"") == 2,
+               Self.metric(text, "flexpost_queue_deliveries", "state=\"sent\"") == 2,
+               Self.metric(text, "flexpost_queue_deliveries", "state=\"dead\"") == 1 { break }
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(Self.metric(text, "flexpost_events_received_total", "type=\"order.confirmed\",result=\"accepted\"") == 2)
@@ -38,6 +45,7 @@ struct ObservabilityTests {
         #expect(Self.metric(text, "flexpost_deliveries_total", "kind=\"admin-notice\",result=\"dead\"") == 1)
         #expect(Self.metric(text, "flexpost_queue_deliveries", "state=\"scheduled\"") == 2, "two access-data mails wait for tomorrow")
         #expect(Self.metric(text, "flexpost_queue_deliveries", "state=\"sent\"") == 2)
+        #expect(Self.metric(text, "flexpost_queue_deliveries", "state=\"dead\"") == 1)
         #expect(Self.metric(text, "flexpost_smtp_attempt_duration_seconds_count", "kind=\"admin-notice\"") == 3)
         #expect(Self.metric(text, "flexpost_oldest_due_age_seconds", "") == 0)
         let health = try await HTTPClient.send("GET", serve.base + "/healthz")
