@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// SPEC §5: many processes on one SQLite file never send a delivery twice;
@@ -80,5 +81,96 @@ struct ConcurrencyAndCrashTests {
         // lane records its result before it takes the next message).
         #expect(duplicates <= 3, "duplicates: \(duplicates)")
         print("crash test: \(atKill) delivered before SIGKILL, \(duplicates) duplicate(s) after restart")
+    }
+
+    /// What four webhook clients saw: the answer's status per order index, 0
+    /// when the connection died before an answer came.
+    final class Answers: Sendable {
+        let byIndex = Mutex<[Int: Int]>([:])
+        func record(_ index: Int, _ status: Int) { byIndex.withLock { $0[index] = status } }
+        var accepted: Int { byIndex.withLock { $0.values.filter { $0 == 202 }.count } }
+    }
+
+    @Test("serve killed with SIGKILL while webhooks arrive: every event answered 202 is stored whole; one whose answer was lost is, on retry, accepted or a duplicate",
+          arguments: StoreKind.allCases)
+    func killedDuringIntake(kind: StoreKind) async throws {
+        let dir = try TestEnvironment.temporaryDirectory("intake-crash-\(kind)")
+        var env = TestEnvironment.baseEnvironment(smtpPort: TestEnvironment.freePort())
+        if kind == .postgres { env["FLEXPOST_DATABASE_URL"] = try await TestStores.newPostgresDatabase() }
+        // Confirmed now: the access data is due tomorrow, so nothing is sent and
+        // the store holds exactly what intake wrote.
+        let now = ISO8601DateFormatter().string(from: Date())
+        func event(_ index: Int) -> Data {
+            EventEditing.data("order-new-customer.json", [
+                ("data.orderId", String(format: "ORD-KILL-%05d", index)),
+                ("data.customer.customerNumber", String(format: "78%08d", index)),
+                ("data.confirmedAt", now),
+            ])
+        }
+        let serve = try await ServeProcess(environment: env, directory: dir)
+        let answers = Answers()
+        let clients = 4
+        let limit = 4_000
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for client in 0..<clients {
+                group.addTask {
+                    for index in stride(from: client, to: limit, by: clients) {
+                        do {
+                            answers.record(index, try await serve.post(event(index)).status)
+                        } catch {
+                            answers.record(index, 0)  // killed: no answer
+                            return
+                        }
+                    }
+                }
+            }
+            group.addTask {
+                while answers.accepted < 200 { try await Task.sleep(for: .milliseconds(5)) }
+                serve.child.signal(SIGKILL)
+            }
+            try await group.waitForAll()
+        }
+        let killed = await serve.child.wait()
+        #expect(killed.status != 0, "serve was killed, not finished")
+        let seen = answers.byIndex.withLock { $0 }
+        let accepted = Set(seen.filter { $0.value == 202 }.keys)
+        let unanswered = Set(seen.filter { $0.value == 0 }.keys)
+        #expect(accepted.count >= 200)
+        #expect(seen.values.allSatisfy { $0 == 202 || $0 == 0 }, "only accepted or unanswered: \(Set(seen.values))")
+        #expect(accepted.count < limit, "killed mid-way")
+
+        func stored() async throws -> [String: [[String: Any]]] {
+            let list = try await flexpost(["list", "--json", "--limit", "100000"], environment: env, directory: dir)
+            #expect(list.status == 0, "\(list.stderr)")
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+            return Dictionary(grouping: rows) { $0["orderId"] as? String ?? "" }
+        }
+        let afterKill = try await stored()
+        let id = { (index: Int) in String(format: "ORD-KILL-%05d", index) }
+        // Durable before 202: every accepted order is there with its delivery.
+        for index in accepted {
+            let rows = afterKill[id(index)] ?? []
+            #expect(rows.count == 1 && rows.first?["kind"] as? String == "access-data"
+                    && rows.first?["state"] as? String == "scheduled", "\(id(index)) after the kill: \(rows)")
+        }
+        // Nothing half-stored or invented: what is there was posted, whole.
+        let posted = Set(seen.keys.map(id))
+        #expect(Set(afterKill.keys).isSubset(of: posted))
+        #expect(afterKill.values.allSatisfy { $0.count == 1 })
+
+        // The order system retries what got no answer: accepted now, or a
+        // duplicate when the killed process had committed it; never a conflict.
+        let again = try await ServeProcess(environment: env, directory: dir)
+        for index in unanswered.sorted() {
+            let status = try await again.post(event(index)).status
+            #expect(status == 202 || status == 200, "retry of \(id(index)): \(status)")
+            #expect((status == 200) == (afterKill[id(index)] != nil), "a duplicate exactly when it was stored")
+        }
+        #expect(await again.terminate().status == 0)
+        let afterRetry = try await stored()
+        #expect(Set(afterRetry.keys) == Set(accepted.union(unanswered).map(id)))
+        #expect(afterRetry.values.allSatisfy { $0.count == 1 })
+        print("intake crash test (\(kind)): \(accepted.count) accepted before SIGKILL, \(unanswered.count) unanswered, "
+              + "\(unanswered.filter { afterKill[id($0)] != nil }.count) of them stored")
     }
 }
