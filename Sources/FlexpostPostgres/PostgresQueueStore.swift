@@ -132,6 +132,22 @@ public final class PostgresQueueStore: QueueStore {
         _ identity: EventIdentity, customerNumber: String, receivedAt: Date,
         prepare: @escaping @Sendable (Bool) -> PreparedOrder
     ) async throws -> IntakeOutcome {
+        try await intakeDeadline {
+            try await self.storeOrder(identity, customerNumber: customerNumber, receivedAt: receivedAt, prepare: prepare)
+        }
+    }
+
+    /// Intake calls are bounded (StoreTimeout.requestSeconds): while the server
+    /// is down the pool waits for a connection about a minute before it fails.
+    /// postgres-nio honours cancellation, so the abandoned call ends too.
+    func intakeDeadline(_ body: @escaping @Sendable () async throws -> IntakeOutcome) async throws -> IntakeOutcome {
+        try await withStoreDeadline(StoreTimeout.requestSeconds, "an intake", body)
+    }
+
+    func storeOrder(
+        _ identity: EventIdentity, customerNumber: String, receivedAt: Date,
+        prepare: @escaping @Sendable (Bool) -> PreparedOrder
+    ) async throws -> IntakeOutcome {
         guard let fingerprint = identity.fingerprint(nil) else { return .conflict }
         let received = receivedAt.timeIntervalSince1970
         let rows = { (prepared: PreparedOrder) throws -> PostgresStatements.OrderRows in
@@ -178,6 +194,12 @@ public final class PostgresQueueStore: QueueStore {
     }
 
     public func recordCancellation(_ identity: EventIdentity, _ cancellation: OrderCancellation, receivedAt: Date)
+        async throws -> IntakeOutcome
+    {
+        try await intakeDeadline { try await self.storeCancellation(identity, cancellation, receivedAt: receivedAt) }
+    }
+
+    func storeCancellation(_ identity: EventIdentity, _ cancellation: OrderCancellation, receivedAt: Date)
         async throws -> IntakeOutcome
     {
         try await transaction { connection in
@@ -246,6 +268,12 @@ public final class PostgresQueueStore: QueueStore {
     }
 
     public func recordActivation(_ identity: EventIdentity, _ activation: PortalActivation, receivedAt: Date)
+        async throws -> IntakeOutcome
+    {
+        try await intakeDeadline { try await self.storeActivation(identity, activation, receivedAt: receivedAt) }
+    }
+
+    func storeActivation(_ identity: EventIdentity, _ activation: PortalActivation, receivedAt: Date)
         async throws -> IntakeOutcome
     {
         try await transaction { connection in

@@ -56,7 +56,11 @@ public struct EventRoutes: Sendable {
             context.logger.warning("webhook refused", metadata: ["webhook.failure": "\(error)"])
             return JSONResponse.error(.unauthorized, "invalid or stale webhook signature")
         }
-        let result = try await intake.submit(bytes)
+        let intake = self.intake
+        // Both stores bound their intake calls themselves (StoreTimeout.requestSeconds).
+        let result = try await StoreUnavailable.guarding("an intake", logger: context.logger, deadline: nil) {
+            try await intake.submit(bytes)
+        }
         context.logger.info("event received", metadata: ["event.result": "\(result.line)"])
         switch result {
         case .recorded(let outcome, let type, let key):

@@ -17,15 +17,16 @@ public struct MetricsRoutes: Sendable {
     }
 
     public func register(on router: Router<BasicRequestContext>) {
-        router.get("/metrics") { _, _ -> Response in
-            let counts = try await store.countsByState()
+        router.get("/metrics") { _, context -> Response in
+            let (store, now) = (self.store, clock.now())
+            let (counts, oldest) = try await StoreUnavailable.guarding("the queue's counts", logger: context.logger) {
+                (try await store.countsByState(), try await store.oldestWaitingDue(at: now))
+            }
             for state in DeliveryState.allCases {
                 registry.makeGauge(name: "flexpost_queue_deliveries", labels: [("state", state.rawValue)],
                                    help: "Deliveries in the queue by state")
                     .set(Double(counts[state] ?? 0))
             }
-            let now = clock.now()
-            let oldest = try await store.oldestWaitingDue(at: now)
             registry.makeGauge(name: "flexpost_oldest_due_age_seconds",
                                help: "How long the oldest due, unsent delivery has waited")
                 .set(oldest.map { now.timeIntervalSince($0) } ?? 0)

@@ -3,6 +3,7 @@ import FlexpostCore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import Mustache
 
 /// The support console under `/support/`: server-rendered pages (Mustache,
@@ -65,10 +66,14 @@ public struct SupportConsole: Sendable {
             response.headers[.setCookie] = "\(Self.cookieName)=; Path=/support; HttpOnly; SameSite=Strict; Max-Age=0"
             return response
         }
-        router.get("/support/orders") { request, _ in
+        router.get("/support/orders") { request, context in
             guard signedIn(request) else { return refused() }
             let orderId = request.uri.queryParameters.get("id")?.trimmingCharacters(in: .whitespaces) ?? ""
-            return try await orderPage(orderId, notice: nil, error: nil)
+            do {
+                return try await orderPage(orderId, notice: nil, error: nil, logger: context.logger)
+            } catch is StoreUnavailable {
+                return outage("The queue store is unavailable: look the order up again in a moment.")
+            }
         }
         router.post("/support/orders/{orderId}/resend") { request, context in
             guard signedIn(request) else { return refused() }
@@ -79,29 +84,43 @@ public struct SupportConsole: Sendable {
                 let json = try JSONSerialization.data(withJSONObject: form)
                 body = try ResendBody.parse(Array(json))
             } catch let error as EventRejection {
-                return try await orderPage(orderId, notice: nil, error: "Not resent: \(error.field) \(error.rule).", status: .badRequest)
+                return try await orderPage(orderId, notice: nil, error: "Not resent: \(error.field) \(error.rule).",
+                                           status: .badRequest, logger: context.logger)
             }
-            let outcome = try await support.resend(
-                ResendRequest(orderId: orderId, kind: body.kind, actor: body.actor, reason: body.reason))
-            switch outcome {
-            case .scheduled(let deliveries):
-                return try await orderPage(orderId, notice: "Resend scheduled: \(deliveries.count) e-mail(s) to the same recipients.", error: nil)
-            case .unknownOrder:
-                return try await orderPage(orderId, notice: nil, error: nil)
-            case .secretsGone:
-                return try await orderPage(orderId, notice: nil,
-                    error: "Not resent: the order's secrets were purged or the order was cancelled.", status: .conflict)
-            case .nothingToResend:
-                return try await orderPage(orderId, notice: nil, error: "Not resent: the order has no e-mail of this kind.", status: .conflict)
-            case .limitReached(let limit):
-                return try await orderPage(orderId, notice: nil,
-                    error: "Not resent: at most \(limit) resends per order per day.", status: .tooManyRequests)
+            do {
+                return try await resend(orderId, body, logger: context.logger)
+            } catch is StoreUnavailable {
+                // The resend may still have been stored after the deadline: look first, then resend.
+                return outage("The queue store did not answer: look the order up again in a moment to see "
+                              + "whether the resend was scheduled before trying again.")
             }
         }
     }
 
-    func orderPage(_ orderId: String, notice: String?, error: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
-        guard !orderId.isEmpty, let report = try await OrderReport.load(orderId: orderId, store: support.store) else {
+    /// R7 from the console, answered with the order's page.
+    func resend(_ orderId: String, _ body: ResendBody, logger: Logger) async throws -> Response {
+        let outcome = try await support.resend(
+            ResendRequest(orderId: orderId, kind: body.kind, actor: body.actor, reason: body.reason), logger: logger)
+        func answer(_ notice: String?, _ error: String?, _ status: HTTPResponse.Status = .ok) async throws -> Response {
+            try await orderPage(orderId, notice: notice, error: error, status: status, logger: logger)
+        }
+        switch outcome {
+        case .scheduled(let deliveries):
+            return try await answer("Resend scheduled: \(deliveries.count) e-mail(s) to the same recipients.", nil)
+        case .unknownOrder:
+            return try await answer(nil, nil)
+        case .secretsGone:
+            return try await answer(nil, "Not resent: the order's secrets were purged or the order was cancelled.", .conflict)
+        case .nothingToResend:
+            return try await answer(nil, "Not resent: the order has no e-mail of this kind.", .conflict)
+        case .limitReached(let limit):
+            return try await answer(nil, "Not resent: at most \(limit) resends per order per day.", .tooManyRequests)
+        }
+    }
+
+    func orderPage(_ orderId: String, notice: String?, error: String?, status: HTTPResponse.Status = .ok,
+                   logger: Logger) async throws -> Response {
+        guard !orderId.isEmpty, let report = try await support.report(orderId, logger: logger) else {
             return page("not-found", ["signedIn": true, "orderId": orderId], status: .notFound)
         }
         var view = (try JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as? [String: Any]) ?? [:]
@@ -117,6 +136,13 @@ public struct SupportConsole: Sendable {
             HTTPField.Name("Content-Security-Policy")!: "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
             HTTPField.Name("X-Frame-Options")!: "DENY",
         ], body: .init(byteBuffer: ByteBuffer(string: pages.render(name, view))))
+    }
+
+    /// The store failed or did not answer in time (see ``StoreUnavailable``).
+    func outage(_ message: String) -> Response {
+        var response = page("lookup", ["signedIn": true, "error": message], status: .serviceUnavailable)
+        response.headers[.retryAfter] = String(StoreUnavailable.retryAfterSeconds)
+        return response
     }
 
     func refused() -> Response {

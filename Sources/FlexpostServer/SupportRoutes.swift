@@ -31,7 +31,7 @@ public struct SupportRoutes: Sendable {
         router.get("/v1/orders/{orderId}") { request, context -> Response in
             guard self.authorized(request) else { return Self.unauthorized() }
             let orderId = try context.parameters.require("orderId")
-            guard let report = try await OrderReport.load(orderId: orderId, store: self.store) else {
+            guard let report = try await self.report(orderId, logger: context.logger) else {
                 return JSONResponse.error(.notFound, "unknown order")
             }
             return JSONResponse.make(.ok, report)
@@ -49,7 +49,8 @@ public struct SupportRoutes: Sendable {
                                                         "field": error.field, "rule": error.rule])
             }
             let outcome = try await self.resend(
-                ResendRequest(orderId: orderId, kind: parsed.kind, actor: parsed.actor, reason: parsed.reason))
+                ResendRequest(orderId: orderId, kind: parsed.kind, actor: parsed.actor, reason: parsed.reason),
+                logger: context.logger)
             context.logger.info("resend requested", metadata: [
                 "order.id": "\(orderId)", "resend.kind": "\(parsed.kind.rawValue)", "resend.actor": "\(parsed.actor)",
             ])
@@ -57,9 +58,20 @@ public struct SupportRoutes: Sendable {
         }
     }
 
+    /// An order's deliveries, attempts and history for the API and the console.
+    func report(_ orderId: String, logger: Logger) async throws -> OrderReport? {
+        let store = self.store
+        return try await StoreUnavailable.guarding("an order read", logger: logger) {
+            try await OrderReport.load(orderId: orderId, store: store)
+        }
+    }
+
     /// R7 for the API and the console: stored, then the delivery loop is told.
-    func resend(_ request: ResendRequest) async throws -> ResendOutcome {
-        let outcome = try await store.resend(request, at: clock.now(), limitPerDay: resendLimit, messageID: messageID)
+    func resend(_ request: ResendRequest, logger: Logger) async throws -> ResendOutcome {
+        let (store, now, limit, messageID) = (self.store, clock.now(), resendLimit, self.messageID)
+        let outcome = try await StoreUnavailable.guarding("a resend", logger: logger) {
+            try await store.resend(request, at: now, limitPerDay: limit, messageID: messageID)
+        }
         if case .scheduled = outcome { queued() }
         return outcome
     }

@@ -16,7 +16,7 @@ final class IntakeCommitter: Sendable {
 
     private struct Pending {
         let work: Work
-        let continuation: CheckedContinuation<IntakeOutcome, any Error>
+        let answer: StoreAnswer<IntakeOutcome>
     }
 
     private struct State {
@@ -35,10 +35,15 @@ final class IntakeCommitter: Sendable {
     /// How many intake transactions have been committed or attempted (for tests).
     var transactions: Int { state.withLock { $0.transactions } }
 
-    func submit(_ work: @escaping Work) async throws -> IntakeOutcome {
-        try await withCheckedThrowingContinuation { continuation in
+    /// Records one event; answered when its transaction is committed, or with
+    /// ``StoreTimeout`` after `deadline` seconds (the database locked by another
+    /// process, a stuck disk) so that no webhook waits longer than its sender.
+    /// An event answered so may still be committed later: its sender's retry
+    /// is then a duplicate.
+    func submit(deadline: Double, _ work: @escaping Work) async throws -> IntakeOutcome {
+        try await withStoreDeadline(deadline, "an intake") { (answer: StoreAnswer<IntakeOutcome>) in
             let startWriting = state.withLock { state in
-                state.pending.append(Pending(work: work, continuation: continuation))
+                state.pending.append(Pending(work: work, answer: answer))
                 guard !state.writing else { return false }
                 state.writing = true
                 return true
@@ -47,6 +52,7 @@ final class IntakeCommitter: Sendable {
                 // GRDB's writer queue: off the cooperative pool, serialised with every other write.
                 pool.asyncWriteWithoutTransaction { db in self.drain(db) }
             }
+            return {}
         }
     }
 
@@ -61,7 +67,7 @@ final class IntakeCommitter: Sendable {
             }
             if batch.isEmpty { return }
             for (pending, result) in zip(batch, write(batch.map(\.work), db)) {
-                pending.continuation.resume(with: result)
+                pending.answer.deliver(result)
             }
         }
     }

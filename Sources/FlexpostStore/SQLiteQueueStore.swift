@@ -90,7 +90,7 @@ public final class SQLiteQueueStore: QueueStore {
         prepare: @escaping @Sendable (Bool) -> PreparedOrder
     ) async throws -> IntakeOutcome {
         let fingerprint = identity.fingerprint(nil)
-        return try await intake.submit { db in
+        return try await intake.submit(deadline: StoreTimeout.requestSeconds) { db in
             if let outcome = try Self.checkEvent(db, identity, fingerprint, at: receivedAt) { return outcome }
             let knownActive = try Bool.fetchOne(
                 db.cachedStatement(sql: "SELECT portal_active FROM customers WHERE customer_number = ?"),
@@ -144,7 +144,7 @@ public final class SQLiteQueueStore: QueueStore {
         async throws -> IntakeOutcome
     {
         let fingerprint = identity.fingerprint(nil)
-        return try await intake.submit { db in
+        return try await intake.submit(deadline: StoreTimeout.requestSeconds) { db in
             if let outcome = try Self.checkEvent(db, identity, fingerprint, at: receivedAt) { return outcome }
             let orderId = cancellation.orderId
             guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM orders WHERE order_id = ?"), arguments: [orderId]) != nil else {
@@ -189,7 +189,7 @@ public final class SQLiteQueueStore: QueueStore {
         async throws -> IntakeOutcome
     {
         let fingerprint = identity.fingerprint(nil)
-        return try await intake.submit { db in
+        return try await intake.submit(deadline: StoreTimeout.requestSeconds) { db in
             if let outcome = try Self.checkEvent(db, identity, fingerprint, at: receivedAt) { return outcome }
             try Self.markActive(db, customerNumber: activation.customerNumber, at: activation.activatedAt)
             return .accepted

@@ -75,34 +75,24 @@ struct PostgresScaleOutTests {
     @Test("PostgreSQL restarted mid-run: the workers reconnect and finish; nothing lost")
     func databaseRestart() async throws {
         // A server of its own: restarting the shared one would disturb other tests.
-        let pgDir = "/tmp/flexpost-pg-restart-\(UUID().uuidString.prefix(8))"
-        let port = TestEnvironment.freePort()
-        let script = TestEnvironment.packageRoot.appendingPathComponent("Tests/Support/postgres_test_server.sh").path
-        func control(_ arguments: [String]) async throws -> ProcessResult {
-            try await ChildProcess(executable: "/bin/bash", arguments: [script] + arguments,
-                                   environment: ProcessInfo.processInfo.environment,
-                                   directory: FileManager.default.temporaryDirectory).wait()
-        }
-        let started = try await control(["start", pgDir, String(port)])
-        #expect(started.status == 0, "\(started.stderr)")
-        defer { Task { _ = try? await control(["stop", pgDir]) } }
+        let postgres = try await OwnPostgresServer.start("restart")
+        defer { Task { _ = try? await postgres.control("stop") } }
 
         let server = try await SMTPTestServer(.init(delaySeconds: 0.02))
         let dir = try TestEnvironment.temporaryDirectory("pg-restart")
-        var env = Self.environment(smtpPort: server.port,
-                                   databaseURL: "postgres://postgres@127.0.0.1:\(port)/postgres?sslmode=disable")
+        var env = Self.environment(smtpPort: server.port, databaseURL: postgres.url)
         env["FLEXPOST_LEASE_SECONDS"] = "10"
         env["FLEXPOST_SMTP_CONNECTIONS"] = "2"
         #expect(try await flexpost(["enqueue", "-"], environment: env, directory: dir, stdin: try Self.pastOrders(200)).status == 0)
         let a = try await ServeProcess(environment: env, directory: dir)
         let b = try await ServeProcess(environment: env, directory: dir)
         _ = try await server.waitForMessages(40, seconds: 30)
-        let restarted = try await control(["restart", pgDir])
+        let restarted = try await postgres.control("restart")
         #expect(restarted.status == 0, "\(restarted.stderr)")
         let received = try await server.waitForRecipients(200, seconds: 90)
         _ = await a.terminate()
         _ = await b.terminate()
-        _ = try await control(["stop", pgDir])
+        _ = try await postgres.control("stop")
         #expect(Set(received.map(\.rcptTos[0])).count == 200, "all delivered after the restart")
         #expect(received.count - 200 <= 4, "duplicates at most the four in flight (2 workers × 2): \(received.count - 200)")
     }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import FlexpostApp
+@testable import FlexpostCore
 
 /// A worker never freezes on its store: the deadline holds even when the
 /// store call ignores cancellation (as a driver stuck on a dead connection does).

@@ -106,7 +106,7 @@ struct ThroughputMechanicsTests {
         let committer = store.intake
         let before = committer.transactions
         let gate = Mutex(false)
-        async let slow = committer.submit { db in
+        async let slow = committer.submit(deadline: 30) { db in
             // Holds the writer so that the next three queue up and share one transaction.
             while !gate.withLock({ $0 }) { usleep(1000) }
             return .accepted
@@ -119,9 +119,9 @@ struct ThroughputMechanicsTests {
                 return .accepted
             }
         }
-        async let first = committer.submit(history("OK-1"))
-        let bad = Task { try await committer.submit(history("BAD")) }
-        async let second = committer.submit(history("OK-2"))
+        async let first = committer.submit(deadline: 30, history("OK-1"))
+        let bad = Task { try await committer.submit(deadline: 30, history("BAD")) }
+        async let second = committer.submit(deadline: 30, history("OK-2"))
         try await Task.sleep(for: .milliseconds(100))
         gate.withLock { $0 = true }
         let answers2 = try await [slow, first, second]
@@ -132,6 +132,29 @@ struct ThroughputMechanicsTests {
             try String.fetchAll(db, sql: "SELECT order_id FROM history WHERE actor = 'test' ORDER BY order_id")
         }
         #expect(notes == ["OK-1", "OK-2"])
+
+        // An event that waits for the writer past its deadline is answered with
+        // StoreTimeout at the deadline; its work stays queued and is written later.
+        let writerGate = Mutex(false)
+        let started = ContinuousClock.now
+        async let held = committer.submit(deadline: 30) { db in
+            while !writerGate.withLock({ $0 }) { usleep(1000) }
+            return .accepted
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        await #expect(throws: StoreTimeout.self) { try await committer.submit(deadline: 0.3, history("LATE")) }
+        #expect(ContinuousClock.now - started < .seconds(2), "answered at its deadline, not when the writer was free")
+        writerGate.withLock { $0 = true }
+        #expect(try await held == .accepted)
+        // It was queued behind the held transaction and gets one of its own.
+        var late: [String] = []
+        for _ in 0..<100 where late.isEmpty {
+            late = try await store.pool.read { db in
+                try String.fetchAll(db, sql: "SELECT order_id FROM history WHERE order_id = 'LATE'")
+            }
+            if late.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        #expect(late == ["LATE"], "the abandoned event was still written")
     }
 
     @Test("SQLite claims read each state's due range in order and stop at the limit (no sort of every due delivery)")

@@ -8,22 +8,29 @@ enum HTTPClient {
     struct Answer {
         var status: Int
         var body: String
+        /// Header names lower-cased.
+        var headers: [String: String] = [:]
     }
 
-    static func send(_ method: String, _ url: String, headers: [String: String] = [:], body: Data? = nil) async throws -> Answer {
+    static func send(_ method: String, _ url: String, headers: [String: String] = [:], body: Data? = nil,
+                     timeout: Double = 10) async throws -> Answer {
         var request = URLRequest(url: URL(string: url)!)
         request.httpMethod = method
         request.httpBody = body
-        request.timeoutInterval = 10
+        request.timeoutInterval = timeout
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         return try await withCheckedThrowingContinuation { continuation in
             URLSession.shared.dataTask(with: request) { data, response, error in
                 if let error {
                     continuation.resume(throwing: error)
                 } else {
+                    let http = response as? HTTPURLResponse
+                    var headers: [String: String] = [:]
+                    for (name, value) in http?.allHeaderFields ?? [:] {
+                        headers["\(name)".lowercased()] = "\(value)"
+                    }
                     continuation.resume(returning: Answer(
-                        status: (response as? HTTPURLResponse)?.statusCode ?? 0,
-                        body: String(decoding: data ?? Data(), as: UTF8.self)))
+                        status: http?.statusCode ?? 0, body: String(decoding: data ?? Data(), as: UTF8.self), headers: headers))
                 }
             }.resume()
         }
@@ -51,13 +58,13 @@ final class ServeProcess: @unchecked Sendable {
 
     /// Posts an event signed like the order system does.
     func post(_ body: Data, secret: String = TestEnvironment.webhookSecret, timestamp: Date = Date(),
-              contentType: String = "application/json") async throws -> HTTPClient.Answer {
+              contentType: String = "application/json", timeout: Double = 10) async throws -> HTTPClient.Answer {
         let id = "msg_\(UUID().uuidString)"
         let ts = Int64(timestamp.timeIntervalSince1970)
         let signature = WebhookSigning.sign(id: id, timestamp: ts, body: Array(body), secret: secret)
         return try await HTTPClient.send("POST", base + "/v1/events", headers: [
             "content-type": contentType, "webhook-id": id, "webhook-timestamp": String(ts), "webhook-signature": signature,
-        ], body: body)
+        ], body: body, timeout: timeout)
     }
 
     func terminate() async -> ProcessResult {

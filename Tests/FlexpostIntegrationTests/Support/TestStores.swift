@@ -73,3 +73,29 @@ enum TestStores {
             logger: Logger(label: "test.\(owner)"))
     }
 }
+
+/// A PostgreSQL server of a test's own (Tests/Support/postgres_test_server.sh),
+/// for tests that stop, restart or resume it without disturbing the shared one.
+struct OwnPostgresServer: Sendable {
+    let directory: String
+    let port: Int
+    var url: String { "postgres://postgres@127.0.0.1:\(port)/postgres?sslmode=disable" }
+
+    static func start(_ name: String) async throws -> OwnPostgresServer {
+        let server = OwnPostgresServer(directory: "/tmp/flexpost-pg-\(name)-\(UUID().uuidString.prefix(8))",
+                                       port: TestEnvironment.freePort())
+        let started = try await server.control("start")
+        guard started.status == 0 else { throw TestFailure("PostgreSQL did not start: \(started.stderr)") }
+        return server
+    }
+
+    /// `start`, `stop`, `restart` or `resume`.
+    func control(_ command: String) async throws -> ProcessResult {
+        let script = TestEnvironment.packageRoot.appendingPathComponent("Tests/Support/postgres_test_server.sh").path
+        let withPort = command == "start" || command == "resume"
+        return try await ChildProcess(executable: "/bin/bash",
+                                      arguments: [script, command, directory] + (withPort ? [String(port)] : []),
+                                      environment: ProcessInfo.processInfo.environment,
+                                      directory: FileManager.default.temporaryDirectory).wait()
+    }
+}

@@ -4,25 +4,47 @@ import Synchronization
 /// A store call that did not answer in time.
 public struct StoreTimeout: Error, CustomStringConvertible, Sendable {
     public let operation: String
+    public init(operation: String) { self.operation = operation }
+
+    /// How long a store call made for a request (a webhook, a support page)
+    /// may take: webhook senders commonly give up after 10–30 s.
+    public static let requestSeconds: Double = 10
     public var description: String { "the queue store did not answer \(operation) in time" }
 }
 
 /// Runs a store call with a deadline that holds even when the call ignores
 /// cancellation (a driver stuck on a dead connection): the caller is
 /// resumed with ``StoreTimeout`` and the call is cancelled and abandoned,
-/// so a worker never freezes on its store.
-func withStoreDeadline<T: Sendable>(
+/// so a worker never freezes on its store, and an HTTP request is answered.
+@inlinable
+public func withStoreDeadline<T: Sendable>(
     _ seconds: Double, _ operation: String, _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    try await withStoreDeadline(seconds, operation) { (answer: StoreAnswer<T>) in
+        let work = Task {
+            do { answer.deliver(.success(try await body())) } catch { answer.deliver(.failure(error)) }
+        }
+        return { work.cancel() }
+    }
+}
+
+/// The same deadline for a store call that answers through a callback (a
+/// queue of its own, as SQLite's intake group commit): no task is started,
+/// so the common case costs no thread hop. `start` hands the call its
+/// ``StoreAnswer`` and returns what to do if the deadline passes first.
+/// An answer after the deadline is dropped; the call itself may still finish.
+@inlinable
+public func withStoreDeadline<T: Sendable>(
+    _ seconds: Double, _ operation: String,
+    handing start: (StoreAnswer<T>) -> @Sendable () -> Void
 ) async throws -> T {
     let outcome = Outcome<T>()
     return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             outcome.install(continuation)
-            let work = Task {
-                do { outcome.finish(.success(try await body())) } catch { outcome.finish(.failure(error)) }
-            }
+            let abandon = start(StoreAnswer(outcome: outcome))
             let watched = DeadlineWatch.shared.add(deadline: .now + .seconds(seconds)) {
-                if outcome.finish(.failure(StoreTimeout(operation: operation))) { work.cancel() }
+                if outcome.finish(.failure(StoreTimeout(operation: operation))) { abandon() }
             }
             outcome.onFinish { DeadlineWatch.shared.remove(watched) }
         }
@@ -31,14 +53,26 @@ func withStoreDeadline<T: Sendable>(
     }
 }
 
+/// Where a store call started by ``withStoreDeadline(_:_:handing:)`` delivers
+/// its result; only the first of the result, the deadline and the caller's
+/// cancellation reaches the caller.
+public struct StoreAnswer<T: Sendable>: Sendable {
+    @usableFromInline let outcome: Outcome<T>
+
+    @usableFromInline init(outcome: Outcome<T>) { self.outcome = outcome }
+
+    @inlinable public func deliver(_ result: Result<T, any Error>) { outcome.finish(result) }
+}
+
 /// One watchdog for every store deadline of the process, instead of a sleeping
 /// timer task per call: a cancelled `Task.sleep` keeps its timer (and the
 /// task's memory) until the original wake-up time, so a timer per call held
 /// about 300 bytes per store call for the whole deadline (10 s or more) —
 /// tens of MiB during a fast drain (seen with heaptrack). The watchdog looks
 /// at the deadlines four times a second and runs only while any is pending.
+@usableFromInline
 final class DeadlineWatch: Sendable {
-    static let shared = DeadlineWatch()
+    @usableFromInline static let shared = DeadlineWatch()
     static let tick = Duration.milliseconds(250)
 
     private struct Entry {
@@ -57,7 +91,7 @@ final class DeadlineWatch: Sendable {
     /// How many deadlines are pending (for tests).
     var pending: Int { state.withLock { $0.entries.count } }
 
-    func add(deadline: ContinuousClock.Instant, expire: @escaping @Sendable () -> Void) -> UInt64 {
+    @usableFromInline func add(deadline: ContinuousClock.Instant, expire: @escaping @Sendable () -> Void) -> UInt64 {
         let (id, startWatching) = state.withLock { state in
             state.next += 1
             state.entries[state.next] = Entry(deadline: deadline, expire: expire)
@@ -70,7 +104,7 @@ final class DeadlineWatch: Sendable {
         return id
     }
 
-    func remove(_ id: UInt64) {
+    @usableFromInline func remove(_ id: UInt64) {
         _ = state.withLock { $0.entries.removeValue(forKey: id) }
     }
 
@@ -90,16 +124,20 @@ final class DeadlineWatch: Sendable {
     }
 }
 
-private final class Outcome<T: Sendable>: Sendable {
-    private struct State {
-        var continuation: CheckedContinuation<T, any Error>?
-        var early: Result<T, any Error>?
-        var done = false
-        var cleanup: (@Sendable () -> Void)?
+@usableFromInline
+final class Outcome<T: Sendable>: Sendable {
+    @usableFromInline struct State {
+        @usableFromInline var continuation: CheckedContinuation<T, any Error>?
+        @usableFromInline var early: Result<T, any Error>?
+        @usableFromInline var done = false
+        @usableFromInline var cleanup: (@Sendable () -> Void)?
+        @usableFromInline init() {}
     }
-    private let state = Mutex(State())
+    @usableFromInline let state = Mutex(State())
 
-    func install(_ continuation: CheckedContinuation<T, any Error>) {
+    @inlinable init() {}
+
+    @inlinable func install(_ continuation: CheckedContinuation<T, any Error>) {
         let early: Result<T, any Error>? = state.withLock { state in
             if let early = state.early { return early }
             state.continuation = continuation
@@ -108,7 +146,7 @@ private final class Outcome<T: Sendable>: Sendable {
         if let early { continuation.resume(with: early) }
     }
 
-    func onFinish(_ cleanup: @escaping @Sendable () -> Void) {
+    @inlinable func onFinish(_ cleanup: @escaping @Sendable () -> Void) {
         let already = state.withLock { state in
             if state.done { return true }
             state.cleanup = cleanup
@@ -119,7 +157,7 @@ private final class Outcome<T: Sendable>: Sendable {
 
     /// true if this call delivered the result.
     @discardableResult
-    func finish(_ result: Result<T, any Error>) -> Bool {
+    @inlinable func finish(_ result: Result<T, any Error>) -> Bool {
         let (continuation, cleanup, won): (CheckedContinuation<T, any Error>?, (@Sendable () -> Void)?, Bool) =
             state.withLock { state in
                 guard !state.done else { return (nil, nil, false) }

@@ -1,0 +1,151 @@
+@testable import FlexpostServer
+import Foundation
+import Testing
+
+/// A store that fails or does not answer: every request is answered in
+/// bounded time with 503 and Retry-After (never a hung connection), nothing
+/// is acknowledged that is not stored, and the sender's retry is accepted or
+/// a duplicate once the store is back.
+@Suite("store outage: answered, not hung")
+struct StoreOutageTests {
+    static let auth = ["authorization": "Bearer outage-token"]
+    /// The route deadline (10 s) and the watchdog's tick, with room for a slow machine.
+    static let patience = 13.0
+
+    /// A new customer's order confirmed now: its access data is due tomorrow, so nothing is sent.
+    static func order(_ orderId: String, customer: String) -> Data {
+        EventEditing.data("order-new-customer.json", [
+            ("data.orderId", orderId), ("data.customer.customerNumber", customer),
+            ("data.confirmedAt", ISO8601DateFormatter().string(from: Date())),
+        ])
+    }
+
+    struct Timed: Sendable {
+        var answer: HTTPClient.Answer
+        var seconds: Double
+    }
+
+    static func timed(_ call: @Sendable () async throws -> HTTPClient.Answer) async throws -> Timed {
+        let start = ContinuousClock.now
+        let answer = try await call()
+        let elapsed = ContinuousClock.now - start
+        return Timed(answer: answer, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+
+    /// Posts the event until the store answers again; the first answer that is not 503.
+    static func retry(_ serve: ServeProcess, _ body: Data, seconds: Double = 60) async throws -> HTTPClient.Answer {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            let answer = try await serve.post(body, timeout: 30)
+            if answer.status != 503 || Date() > deadline { return answer }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+    }
+
+    static func deliveries(_ orderId: String, env: [String: String], dir: URL) async throws -> [[String: Any]] {
+        let status = try await flexpost(["status", orderId, "--json"], environment: env, directory: dir)
+        let report = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+        return report?["deliveries"] as? [[String: Any]] ?? []
+    }
+
+    @Test("PostgreSQL stopped: intake, order look-up, resend and metrics answer 503 with Retry-After at the deadline, health at once; started again, the retried event is stored once")
+    func postgresStopped() async throws {
+        let postgres = try await OwnPostgresServer.start("outage")
+        defer { Task { _ = try? await postgres.control("stop") } }
+        let dir = try TestEnvironment.temporaryDirectory("outage-pg")
+        var env = TestEnvironment.baseEnvironment(smtpPort: TestEnvironment.freePort())
+        env["FLEXPOST_DATABASE_URL"] = postgres.url
+        env["FLEXPOST_SUPPORT_TOKEN"] = "outage-token"
+        let serve = try await ServeProcess(environment: env, directory: dir)
+        #expect(try await serve.post(Self.order("ORD-OUT-1", customer: "7900000001")).status == 202)
+        #expect(try await postgres.control("stop").status == 0)
+
+        let during = Self.order("ORD-OUT-2", customer: "7900000002")
+        let resend = Data(#"{"kind":"access-data","reason":"lost","actor":"agent"}"#.utf8)
+        let base = serve.base
+        async let intake = Self.timed { try await serve.post(during, timeout: 30) }
+        async let lookUp = Self.timed { try await HTTPClient.send("GET", base + "/v1/orders/ORD-OUT-1", headers: Self.auth, timeout: 30) }
+        async let resent = Self.timed {
+            try await HTTPClient.send("POST", base + "/v1/orders/ORD-OUT-1/resend", headers: Self.auth, body: resend, timeout: 30)
+        }
+        async let metrics = Self.timed { try await HTTPClient.send("GET", base + "/metrics", timeout: 30) }
+        async let health = Self.timed { try await HTTPClient.send("GET", base + "/healthz", timeout: 30) }
+        let signedIn = ["cookie": "\(SupportConsole.cookieName)=\(SupportConsole.session(for: "outage-token"))"]
+        async let console = Self.timed {
+            try await HTTPClient.send("GET", base + "/support/orders?id=ORD-OUT-1", headers: signedIn, timeout: 30)
+        }
+        let answers = try await [("POST /v1/events", intake), ("GET /v1/orders/{orderId}", lookUp),
+                                 ("POST /v1/orders/{orderId}/resend", resent), ("GET /metrics", metrics)]
+        let documented = try OpenAPIAgreementTests.documented()
+        for (operation, timed) in answers {
+            #expect(timed.answer.status == 503, "\(operation): \(timed.answer.status) \(timed.answer.body)")
+            #expect(timed.answer.headers["retry-after"] == "10", "\(operation)")
+            #expect(timed.answer.body.contains("the queue store is unavailable"), "\(operation): \(timed.answer.body)")
+            #expect(timed.seconds < Self.patience, "\(operation) answered after \(timed.seconds) s")
+            #expect(documented[operation]?.contains(503) == true, "\(operation) documents 503")
+        }
+        let page = try await console
+        #expect(page.answer.status == 503 && page.answer.headers["retry-after"] == "10")
+        #expect(page.answer.body.contains("The queue store is unavailable"), "the console says so on its page")
+        #expect(page.seconds < Self.patience)
+        let healthAnswer = try await health
+        #expect(healthAnswer.answer.status == 503)
+        #expect(healthAnswer.seconds < 6, "health answered after \(healthAnswer.seconds) s")
+
+        #expect(try await postgres.control("resume").status == 0)
+        let again = try await Self.retry(serve, during)
+        #expect(again.status == 202 || again.status == 200, "the retry: \(again.status) \(again.body)")
+        #expect(try await HTTPClient.send("GET", base + "/healthz").status == 200)
+        let finished = await serve.terminate()
+        #expect(finished.stderr.contains("queue store unavailable"), "the outage is logged")
+        #expect(!finished.stderr.contains("s7Qp-Lx2r-9vTm") && !finished.stderr.contains("K9vR-7tXq-M2wL"))
+        let stored = try await Self.deliveries("ORD-OUT-2", env: env, dir: dir)
+        #expect(stored.count == 1, "stored once: \(stored)")
+    }
+
+    @Test("SQLite write lock held by another process: intake and resend answer 503 with Retry-After at the deadline while reads still answer; released, the retried event is stored once")
+    func sqliteLocked() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("outage-sqlite")
+        var env = TestEnvironment.baseEnvironment(smtpPort: TestEnvironment.freePort())
+        env["FLEXPOST_SUPPORT_TOKEN"] = "outage-token"
+        let serve = try await ServeProcess(environment: env, directory: dir)
+        #expect(try await serve.post(Self.order("ORD-LOCK-1", customer: "7900000011")).status == 202)
+
+        // Another process (a careless maintenance script) holds SQLite's write
+        // lock longer than flexpost's deadline.
+        let marker = dir.appendingPathComponent("locked")
+        let holder = try ChildProcess(executable: "/usr/bin/python3", arguments: ["-c", """
+            import sqlite3, sys, time
+            c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
+            c.execute("BEGIN IMMEDIATE")
+            open(sys.argv[2], "w").close()
+            time.sleep(float(sys.argv[3]))
+            c.execute("ROLLBACK")
+            """, dir.appendingPathComponent("queue/flexpost.sqlite").path, marker.path, "14"],
+            environment: ProcessInfo.processInfo.environment, directory: dir)
+        while !FileManager.default.fileExists(atPath: marker.path) { try await Task.sleep(for: .milliseconds(20)) }
+
+        let during = Self.order("ORD-LOCK-2", customer: "7900000012")
+        let resend = Data(#"{"kind":"access-data","reason":"lost","actor":"agent"}"#.utf8)
+        let base = serve.base
+        async let intake = Self.timed { try await serve.post(during, timeout: 30) }
+        async let resent = Self.timed {
+            try await HTTPClient.send("POST", base + "/v1/orders/ORD-LOCK-1/resend", headers: Self.auth, body: resend, timeout: 30)
+        }
+        let lookUp = try await HTTPClient.send("GET", base + "/v1/orders/ORD-LOCK-1", headers: Self.auth)
+        #expect(lookUp.status == 200, "a read does not wait for the write lock (WAL)")
+        for (operation, timed) in try await [("intake", intake), ("resend", resent)] {
+            #expect(timed.answer.status == 503, "\(operation): \(timed.answer.status) \(timed.answer.body)")
+            #expect(timed.answer.headers["retry-after"] == "10", "\(operation)")
+            #expect(timed.seconds >= 9 && timed.seconds < Self.patience, "\(operation) answered after \(timed.seconds) s")
+        }
+        #expect(await holder.wait().status == 0)
+
+        // The abandoned intake may have committed once the lock was released:
+        // the retry is then a duplicate. Either way the order is there once.
+        let again = try await Self.retry(serve, during)
+        #expect(again.status == 202 || again.status == 200, "the retry: \(again.status) \(again.body)")
+        _ = await serve.terminate()
+        #expect(try await Self.deliveries("ORD-LOCK-2", env: env, dir: dir).count == 1)
+    }
+}
