@@ -36,7 +36,7 @@ public struct Runtime: Sendable {
             do {
                 store = try await PostgresQueueStore(url: url, logger: logger)
             } catch {
-                throw StoreUnavailable(description: "cannot reach the PostgreSQL queue: \(String(describing: error).prefix(300))")
+                throw QueueUnreachable(description: "cannot reach the PostgreSQL queue: \(String(describing: error).prefix(300))")
             }
             return try Runtime(configuration: configuration, store: store, logger: logger)
         }
@@ -89,6 +89,6 @@ public struct Runtime: Sendable {
 }
 
 /// The queue store could not be reached at start (exit 1: an operational fault, not a configuration error).
-public struct StoreUnavailable: Error, CustomStringConvertible, Sendable {
+public struct QueueUnreachable: Error, CustomStringConvertible, Sendable {
     public let description: String
 }

@@ -51,6 +51,11 @@ public final class PostgresQueueStore: QueueStore {
         // Let the pool's run loop start before the first lease (it warns otherwise).
         try? await Task.sleep(for: .milliseconds(20))
         do {
+            // Fail fast when the server cannot be reached (the pool would retry for
+            // about a minute); only this first contact is bounded, not the migrations.
+            try await withStoreDeadline(StoreTimeout.requestSeconds, "a first connection") {
+                for try await _ in try await client.query("SELECT 1", logger: logger) {}
+            }
             _ = try await PostgresSchema.migrate(client, logger: logger)
         } catch {
             runTask.cancel()

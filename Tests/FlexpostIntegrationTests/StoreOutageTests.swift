@@ -32,6 +32,15 @@ struct StoreOutageTests {
         return Timed(answer: answer, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     }
 
+    static func timedRun(_ arguments: [String], env: [String: String], dir: URL, stdin: Data? = nil) async throws
+        -> (result: ProcessResult, seconds: Double)
+    {
+        let start = ContinuousClock.now
+        let result = try await flexpost(arguments, environment: env, directory: dir, stdin: stdin)
+        let elapsed = ContinuousClock.now - start
+        return (result, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+
     /// Posts the event until the store answers again; the first answer that is not 503.
     static func retry(_ serve: ServeProcess, _ body: Data, seconds: Double = 60) async throws -> HTTPClient.Answer {
         let deadline = Date().addingTimeInterval(seconds)
@@ -48,7 +57,7 @@ struct StoreOutageTests {
         return report?["deliveries"] as? [[String: Any]] ?? []
     }
 
-    @Test("PostgreSQL stopped: intake, order look-up, resend and metrics answer 503 with Retry-After at the deadline, health at once; started again, the retried event is stored once")
+    @Test("PostgreSQL stopped: intake, order look-up, resend, metrics and the console answer 503 with Retry-After at the deadline, health sooner, commands exit 1 within it; started again, the retried event is stored once")
     func postgresStopped() async throws {
         let postgres = try await OwnPostgresServer.start("outage")
         defer { Task { _ = try? await postgres.control("stop") } }
@@ -70,6 +79,11 @@ struct StoreOutageTests {
         }
         async let metrics = Self.timed { try await HTTPClient.send("GET", base + "/metrics", timeout: 30) }
         async let health = Self.timed { try await HTTPClient.send("GET", base + "/healthz", timeout: 30) }
+        // Commands started meanwhile say so and exit 1, instead of retrying for a minute.
+        let file = dir.appendingPathComponent("during.json")
+        try during.write(to: file)
+        async let enqueue = Self.timedRun(["enqueue", file.path], env: env, dir: dir)
+        async let status = Self.timedRun(["status", "ORD-OUT-1"], env: env, dir: dir)
         let signedIn = ["cookie": "\(SupportConsole.cookieName)=\(SupportConsole.session(for: "outage-token"))"]
         async let console = Self.timed {
             try await HTTPClient.send("GET", base + "/support/orders?id=ORD-OUT-1", headers: signedIn, timeout: 30)
@@ -88,6 +102,11 @@ struct StoreOutageTests {
         #expect(page.answer.status == 503 && page.answer.headers["retry-after"] == "10")
         #expect(page.answer.body.contains("The queue store is unavailable"), "the console says so on its page")
         #expect(page.seconds < Self.patience)
+        for (command, run) in try await [("enqueue", enqueue), ("status", status)] {
+            #expect(run.result.status == 1, "\(command): \(run.result.status) \(run.result.stderr)")
+            #expect(run.result.stderr.contains("flexpost: cannot reach the PostgreSQL queue"), "\(command): \(run.result.stderr)")
+            #expect(run.seconds < Self.patience, "\(command) gave up after \(run.seconds) s")
+        }
         let healthAnswer = try await health
         #expect(healthAnswer.answer.status == 503)
         #expect(healthAnswer.seconds < 6, "health answered after \(healthAnswer.seconds) s")
@@ -103,7 +122,7 @@ struct StoreOutageTests {
         #expect(stored.count == 1, "stored once: \(stored)")
     }
 
-    @Test("SQLite write lock held by another process: intake and resend answer 503 with Retry-After at the deadline while reads still answer; released, the retried event is stored once")
+    @Test("SQLite write lock held by another process: intake and resend answer 503 with Retry-After at the deadline, enqueue stops naming the event, reads still answer; released, the retry and the batch are stored once")
     func sqliteLocked() async throws {
         let dir = try TestEnvironment.temporaryDirectory("outage-sqlite")
         var env = TestEnvironment.baseEnvironment(smtpPort: TestEnvironment.freePort())
@@ -132,6 +151,9 @@ struct StoreOutageTests {
         async let resent = Self.timed {
             try await HTTPClient.send("POST", base + "/v1/orders/ORD-LOCK-1/resend", headers: Self.auth, body: resend, timeout: 30)
         }
+        let batch = Self.order("ORD-LOCK-3", customer: "7900000013") + Data("\n".utf8)
+            + Self.order("ORD-LOCK-4", customer: "7900000014") + Data("\n".utf8)
+        async let enqueue = Self.timedRun(["enqueue", "-"], env: env, dir: dir, stdin: batch)
         let lookUp = try await HTTPClient.send("GET", base + "/v1/orders/ORD-LOCK-1", headers: Self.auth)
         #expect(lookUp.status == 200, "a read does not wait for the write lock (WAL)")
         for (operation, timed) in try await [("intake", intake), ("resend", resent)] {
@@ -139,6 +161,13 @@ struct StoreOutageTests {
             #expect(timed.answer.headers["retry-after"] == "10", "\(operation)")
             #expect(timed.seconds >= 9 && timed.seconds < Self.patience, "\(operation) answered after \(timed.seconds) s")
         }
+        // A batch taken by `enqueue` meanwhile stops at the event that timed out and says how far it got.
+        let stopped = try await enqueue
+        #expect(stopped.result.status == 1)
+        #expect(stopped.result.stdout.isEmpty, "nothing was answered: \(stopped.result.stdout)")
+        #expect(stopped.result.stderr.contains("flexpost: stopped at event 1 of 2: the queue store did not answer an intake in time"),
+                "\(stopped.result.stderr)")
+        #expect(stopped.seconds < Self.patience)
         #expect(await holder.wait().status == 0)
 
         // The abandoned intake may have committed once the lock was released:
@@ -147,5 +176,9 @@ struct StoreOutageTests {
         #expect(again.status == 202 || again.status == 200, "the retry: \(again.status) \(again.body)")
         _ = await serve.terminate()
         #expect(try await Self.deliveries("ORD-LOCK-2", env: env, dir: dir).count == 1)
+        // Taken again once the lock is gone, the batch goes in whole.
+        let again2 = try await flexpost(["enqueue", "-"], environment: env, directory: dir, stdin: batch)
+        #expect(again2.status == 0, "\(again2.stderr)")
+        #expect(again2.stdout == "accepted order.confirmed ORD-LOCK-3\naccepted order.confirmed ORD-LOCK-4\n")
     }
 }

@@ -28,12 +28,21 @@ struct Enqueue: AsyncParsableCommand {
         let runtime = try await startRuntime()
         let intake = runtime.intake(clock: SystemClock())
         var failed = false
-        for (_, data) in inputs {
-            for event in Self.events(in: data) {
-                let result = try await intake.submit(event)
-                print(result.line)
-                failed = failed || result.isFailure
+        let events = inputs.flatMap { Self.events(in: $0.1) }
+        for (index, event) in events.enumerated() {
+            let result: IntakeResult
+            do {
+                result = try await intake.submit(event)
+            } catch {
+                // A store fault part-way: what was stored stays stored, and the same
+                // input can simply be taken again (stored events are duplicates).
+                FlexpostMain.printError("flexpost: stopped at event \(index + 1) of \(events.count): \(error); "
+                                        + "the events before it have their lines above: take the same input again "
+                                        + "(what was stored is answered duplicate)")
+                throw CommandExit(code: 1)
             }
+            print(result.line)
+            failed = failed || result.isFailure
         }
         if failed { throw CommandExit(code: 1) }
     }
