@@ -22,10 +22,15 @@ public struct DeliveryLoop: Service {
     /// 5 ms cut `serve`'s CPU per message end to end by ~8 % and adds at most
     /// that much to a notice's lateness.
     let trickleLinger: Duration
+    /// Pauses after failed passes: the first, doubled after each further
+    /// failure up to the last (a store that is down is not hammered, and its
+    /// log is a line per pause, not a line per second).
+    let failureBackoff: (first: Duration, longest: Duration)
 
     public init(worker: DeliveryWorker, store: any QueueStore, clock: any WallClock, logger: Logger,
                 doorbell: DeliveryDoorbell = DeliveryDoorbell(), pollInterval: TimeInterval = 0.25,
-                trickleLinger: Duration = .milliseconds(5)) {
+                trickleLinger: Duration = .milliseconds(5),
+                failureBackoff: (first: Duration, longest: Duration) = (.seconds(1), .seconds(30))) {
         self.worker = worker
         self.store = store
         self.clock = clock
@@ -33,15 +38,25 @@ public struct DeliveryLoop: Service {
         self.doorbell = doorbell
         self.pollInterval = pollInterval
         self.trickleLinger = trickleLinger
+        self.failureBackoff = failureBackoff
     }
 
     public func run() async throws {
         let stopping = StopSignal()
+        var failures = 0
+        var failingSince = ContinuousClock.now
         await withGracefulShutdownHandler {
             while !stopping.isSet && !Task.isCancelled {
                 do {
                     let summary = try await worker.runPass(
                         clock: clock, trickleLinger: trickleLinger, shouldStop: { stopping.isSet })
+                    if failures > 0 {
+                        logger.notice("delivery passes work again", metadata: [
+                            "pass.failures": "\(failures)",
+                            "outage.seconds": "\(Int((ContinuousClock.now - failingSince).components.seconds))",
+                        ])
+                        failures = 0
+                    }
                     if summary.claimed > 0 {
                         logger.debug("delivery pass", metadata: [
                             "pass.sent": "\(summary.sent)", "pass.retrying": "\(summary.retrying)",
@@ -51,9 +66,17 @@ public struct DeliveryLoop: Service {
                 } catch is CancellationError {
                     break
                 } catch {
-                    logger.error("delivery pass failed", metadata: ["error": "\(error)"])
-                    // A failing store is not hammered: back off before the next pass.
-                    try? await Task.sleep(for: .seconds(1))
+                    if failures == 0 { failingSince = ContinuousClock.now }
+                    failures += 1
+                    let pause = Self.pause(after: failures, backoff: failureBackoff)
+                    logger.error("delivery pass failed", metadata: [
+                        "error": "\(error)", "pass.failures": "\(failures)",
+                        "retry.in": "\(Self.seconds(pause))",
+                    ])
+                    // A ring (this process's intake stored a due delivery, so the store
+                    // answers again) or a shutdown ends the pause early.
+                    await doorbell.wait(upTo: pause)
+                    continue
                 }
                 var wait = pollInterval
                 let store = self.store
@@ -73,7 +96,19 @@ public struct DeliveryLoop: Service {
             logger.info("delivery loop stopped")
         } onGracefulShutdown: {
             stopping.set()
+            doorbell.ring()  // ends a wait, however long
         }
+    }
+
+    /// "0.4s", "30s": a pause as operators read it (tenths at most).
+    static func seconds(_ duration: Duration) -> String {
+        let tenths = duration.components.seconds * 10 + duration.components.attoseconds / 100_000_000_000_000_000
+        return tenths % 10 == 0 ? "\(tenths / 10)s" : "\(tenths / 10).\(tenths % 10)s"
+    }
+
+    /// The pause after the `failures`-th failed pass in a row.
+    static func pause(after failures: Int, backoff: (first: Duration, longest: Duration)) -> Duration {
+        min(backoff.first * (1 << min(failures - 1, 20)), backoff.longest)
     }
 }
 

@@ -3,6 +3,8 @@ import FlexpostCore
 import FlexpostStore
 import Foundation
 import Logging
+import ServiceLifecycle
+import Synchronization
 import Testing
 
 /// `serve` rings its delivery loop when its intake stores a delivery due now,
@@ -71,5 +73,99 @@ struct DeliveryWakeTests {
         }
         running.cancel()
         _ = try? await running.value
+    }
+
+    /// Log lines kept in memory: level, message and metadata.
+    final class LogRecords: Sendable {
+        struct Record: Sendable {
+            var level: Logger.Level
+            var message: String
+            var metadata: [String: String]
+        }
+        private let records = Mutex<[Record]>([])
+        var all: [Record] { records.withLock { $0 } }
+        func add(_ record: Record) { records.withLock { $0.append(record) } }
+        func count(_ message: String) -> Int { all.filter { $0.message == message }.count }
+    }
+
+    struct RecordingLogHandler: LogHandler {
+        let records: LogRecords
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
+                 file: String, function: String, line: UInt) {
+            let merged = self.metadata.merging(metadata ?? [:]) { $1 }
+            records.add(.init(level: level, message: "\(message)", metadata: merged.mapValues { "\($0)" }))
+        }
+    }
+
+    static func failingLoop(_ name: String, backoff: (first: Duration, longest: Duration))
+        throws -> (ClaimCountingStore, DeliveryDoorbell, LogRecords, ServiceGroup)
+    {
+        let dir = try TestEnvironment.temporaryDirectory(name)
+        let store = ClaimCountingStore(try SQLiteQueueStore(path: dir.appendingPathComponent("q.sqlite").path))
+        store.setDown(true)
+        let records = LogRecords()
+        let bell = DeliveryDoorbell()
+        let loop = DeliveryLoop(
+            worker: try TestStores.worker(store, transport: SlowRecordingTransport(concurrency: 1, delay: .milliseconds(1)),
+                                          owner: name),
+            store: store, clock: FixedClock(RFC3339.parse("2026-11-30T18:00:00Z")!),
+            logger: Logger(label: "test.\(name)") { _ in RecordingLogHandler(records: records) },
+            doorbell: bell, pollInterval: 0.02, failureBackoff: backoff)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: loop)], logger: Logger(label: "test.group")))
+        return (store, bell, records, group)
+    }
+
+    @Test("a failing store: passes pause longer after each failure up to the longest pause, one log line per failure; a ring ends a pause; back, one notice")
+    func failingStoreBacksOff() async throws {
+        let (store, bell, records, group) = try Self.failingLoop("backoff", backoff: (.milliseconds(100), .milliseconds(800)))
+        let running = Task { try await group.run() }
+        defer { running.cancel() }
+        // Attempts at about 0, 0.1, 0.3, 0.7 and 1.5 s: five in two seconds, where a
+        // fixed pause of the first length would make about twenty.
+        try await Task.sleep(for: .seconds(2))
+        let failed = store.failedClaims
+        #expect(failed >= 4 && failed <= 7, "\(failed) failed passes in 2 s")
+        let lines = records.all.filter { $0.message == "delivery pass failed" }
+        #expect(lines.count == failed, "one line per failure")
+        #expect(lines.prefix(5).map { $0.metadata["retry.in"] ?? "" } == ["0.1s", "0.2s", "0.4s", "0.8s", "0.8s"].prefix(lines.count).map { $0 })
+        #expect(lines.allSatisfy { $0.level == .error && ($0.metadata["error"] ?? "").contains("the database is down") })
+
+        // A ring (an intake that got through) ends the 800 ms pause at once.
+        try await Task.sleep(for: .milliseconds(50))
+        let beforeRing = store.failedClaims
+        bell.ring()
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(store.failedClaims == beforeRing + 1, "the ring started a pass")
+
+        // The store is back: the next pass works, and says so once.
+        store.setDown(false)
+        let total = store.failedClaims
+        bell.ring()
+        try await Task.sleep(for: .milliseconds(400))
+        let back = records.all.filter { $0.message == "delivery passes work again" }
+        #expect(back.count == 1)
+        #expect(back.first?.metadata["pass.failures"] == "\(total)")
+        #expect(store.failedClaims == total)
+        await group.triggerGracefulShutdown()
+        try await running.value
+    }
+
+    @Test("a graceful shutdown ends a long pause after a failure at once")
+    func shutdownEndsPause() async throws {
+        let (store, _, _, group) = try Self.failingLoop("backoff-stop", backoff: (.seconds(60), .seconds(60)))
+        let running = Task { try await group.run() }
+        while store.failedClaims == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        try await Task.sleep(for: .milliseconds(100))
+        let start = ContinuousClock.now
+        await group.triggerGracefulShutdown()
+        try await running.value
+        #expect(Self.elapsed(since: start) < .seconds(3), "stopped after \(Self.elapsed(since: start))")
+        #expect(store.failedClaims == 1)
     }
 }

@@ -3,17 +3,26 @@ import Foundation
 import Synchronization
 
 /// A real store with a count of the claims that found something: how many
-/// write transactions a delivery pass spent on claiming.
+/// write transactions a delivery pass spent on claiming. Claims can be made
+/// to fail, as they do while the database is down.
 final class ClaimCountingStore: QueueStore {
     let base: any QueueStore
-    private let counts = Mutex((claims: 0, claimed: 0))
+    private let counts = Mutex((claims: 0, claimed: 0, failed: 0, down: false))
 
     init(_ base: any QueueStore) { self.base = base }
 
     var claims: Int { counts.withLock { $0.claims } }
     var claimed: Int { counts.withLock { $0.claimed } }
+    /// Claims refused while down.
+    var failedClaims: Int { counts.withLock { $0.failed } }
+    func setDown(_ down: Bool) { counts.withLock { $0.down = down } }
 
     func claimDue(at now: Date, limit: Int, lease: Lease) async throws -> [Delivery] {
+        let down = counts.withLock { counts in
+            if counts.down { counts.failed += 1 }
+            return counts.down
+        }
+        if down { throw TestFailure("the database is down") }
         let batch = try await base.claimDue(at: now, limit: limit, lease: lease)
         if !batch.isEmpty { counts.withLock { $0.claims += 1; $0.claimed += batch.count } }
         return batch
