@@ -85,7 +85,6 @@ struct DeliveryWakeTests {
         private let records = Mutex<[Record]>([])
         var all: [Record] { records.withLock { $0 } }
         func add(_ record: Record) { records.withLock { $0.append(record) } }
-        func count(_ message: String) -> Int { all.filter { $0.message == message }.count }
     }
 
     struct RecordingLogHandler: LogHandler {

@@ -20,25 +20,23 @@ struct StoreOutageTests {
         ])
     }
 
-    struct Timed: Sendable {
-        var answer: HTTPClient.Answer
+    /// What a call returned, and how long it took.
+    struct Timed<Value: Sendable>: Sendable {
+        var value: Value
         var seconds: Double
     }
 
-    static func timed(_ call: @Sendable () async throws -> HTTPClient.Answer) async throws -> Timed {
+    static func timed<Value: Sendable>(_ call: @Sendable () async throws -> Value) async throws -> Timed<Value> {
         let start = ContinuousClock.now
-        let answer = try await call()
+        let value = try await call()
         let elapsed = ContinuousClock.now - start
-        return Timed(answer: answer, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return Timed(value: value, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     }
 
     static func timedRun(_ arguments: [String], env: [String: String], dir: URL, stdin: Data? = nil) async throws
-        -> (result: ProcessResult, seconds: Double)
+        -> Timed<ProcessResult>
     {
-        let start = ContinuousClock.now
-        let result = try await flexpost(arguments, environment: env, directory: dir, stdin: stdin)
-        let elapsed = ContinuousClock.now - start
-        return (result, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        try await timed { try await flexpost(arguments, environment: env, directory: dir, stdin: stdin) }
     }
 
     /// Posts the event until the store answers again; the first answer that is not 503.
@@ -92,23 +90,23 @@ struct StoreOutageTests {
                                  ("POST /v1/orders/{orderId}/resend", resent), ("GET /metrics", metrics)]
         let documented = try OpenAPIAgreementTests.documented()
         for (operation, timed) in answers {
-            #expect(timed.answer.status == 503, "\(operation): \(timed.answer.status) \(timed.answer.body)")
-            #expect(timed.answer.headers["retry-after"] == "10", "\(operation)")
-            #expect(timed.answer.body.contains("the queue store is unavailable"), "\(operation): \(timed.answer.body)")
+            #expect(timed.value.status == 503, "\(operation): \(timed.value.status) \(timed.value.body)")
+            #expect(timed.value.headers["retry-after"] == "10", "\(operation)")
+            #expect(timed.value.body.contains("the queue store is unavailable"), "\(operation): \(timed.value.body)")
             #expect(timed.seconds < Self.patience, "\(operation) answered after \(timed.seconds) s")
             #expect(documented[operation]?.contains(503) == true, "\(operation) documents 503")
         }
         let page = try await console
-        #expect(page.answer.status == 503 && page.answer.headers["retry-after"] == "10")
-        #expect(page.answer.body.contains("The queue store is unavailable"), "the console says so on its page")
+        #expect(page.value.status == 503 && page.value.headers["retry-after"] == "10")
+        #expect(page.value.body.contains("The queue store is unavailable"), "the console says so on its page")
         #expect(page.seconds < Self.patience)
         for (command, run) in try await [("enqueue", enqueue), ("status", status)] {
-            #expect(run.result.status == 1, "\(command): \(run.result.status) \(run.result.stderr)")
-            #expect(run.result.stderr.contains("flexpost: cannot reach the PostgreSQL queue"), "\(command): \(run.result.stderr)")
+            #expect(run.value.status == 1, "\(command): \(run.value.status) \(run.value.stderr)")
+            #expect(run.value.stderr.contains("flexpost: cannot reach the PostgreSQL queue"), "\(command): \(run.value.stderr)")
             #expect(run.seconds < Self.patience, "\(command) gave up after \(run.seconds) s")
         }
         let healthAnswer = try await health
-        #expect(healthAnswer.answer.status == 503)
+        #expect(healthAnswer.value.status == 503)
         #expect(healthAnswer.seconds < 6, "health answered after \(healthAnswer.seconds) s")
 
         #expect(try await postgres.control("resume").status == 0)
@@ -157,16 +155,16 @@ struct StoreOutageTests {
         let lookUp = try await HTTPClient.send("GET", base + "/v1/orders/ORD-LOCK-1", headers: Self.auth)
         #expect(lookUp.status == 200, "a read does not wait for the write lock (WAL)")
         for (operation, timed) in try await [("intake", intake), ("resend", resent)] {
-            #expect(timed.answer.status == 503, "\(operation): \(timed.answer.status) \(timed.answer.body)")
-            #expect(timed.answer.headers["retry-after"] == "10", "\(operation)")
+            #expect(timed.value.status == 503, "\(operation): \(timed.value.status) \(timed.value.body)")
+            #expect(timed.value.headers["retry-after"] == "10", "\(operation)")
             #expect(timed.seconds >= 9 && timed.seconds < Self.patience, "\(operation) answered after \(timed.seconds) s")
         }
         // A batch taken by `enqueue` meanwhile stops at the event that timed out and says how far it got.
         let stopped = try await enqueue
-        #expect(stopped.result.status == 1)
-        #expect(stopped.result.stdout.isEmpty, "nothing was answered: \(stopped.result.stdout)")
-        #expect(stopped.result.stderr.contains("flexpost: stopped at event 1 of 2: the queue store did not answer an intake in time"),
-                "\(stopped.result.stderr)")
+        #expect(stopped.value.status == 1)
+        #expect(stopped.value.stdout.isEmpty, "nothing was answered: \(stopped.value.stdout)")
+        #expect(stopped.value.stderr.contains("flexpost: stopped at event 1 of 2: the queue store did not answer an intake in time"),
+                "\(stopped.value.stderr)")
         #expect(stopped.seconds < Self.patience)
         #expect(await holder.wait().status == 0)
 
