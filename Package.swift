@@ -99,6 +99,7 @@ let package = Package(
                 "FlexpostCore", "FlexpostSMTP", "FlexpostStore", "FlexpostPostgres", "FlexpostApp",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
     ],

@@ -1,6 +1,7 @@
 import FlexpostCore
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
 import Synchronization
 
@@ -26,11 +27,14 @@ public struct DeliveryLoop: Service {
     /// failure up to the last (a store that is down is not hammered, and its
     /// log is a line per pause, not a line per second).
     let failureBackoff: (first: Duration, longest: Duration)
+    /// Where `flexpost_delivery_pass_failures_total` is counted.
+    let metrics: any MetricsFactory
 
     public init(worker: DeliveryWorker, store: any QueueStore, clock: any WallClock, logger: Logger,
                 doorbell: DeliveryDoorbell = DeliveryDoorbell(), pollInterval: TimeInterval = 0.25,
                 trickleLinger: Duration = .milliseconds(5),
-                failureBackoff: (first: Duration, longest: Duration) = (.seconds(1), .seconds(30))) {
+                failureBackoff: (first: Duration, longest: Duration) = (.seconds(1), .seconds(30)),
+                metrics: any MetricsFactory = MetricsSystem.factory) {
         self.worker = worker
         self.store = store
         self.clock = clock
@@ -39,10 +43,12 @@ public struct DeliveryLoop: Service {
         self.pollInterval = pollInterval
         self.trickleLinger = trickleLinger
         self.failureBackoff = failureBackoff
+        self.metrics = metrics
     }
 
     public func run() async throws {
         let stopping = StopSignal()
+        let passFailures = Counter(label: "flexpost_delivery_pass_failures_total", factory: metrics)
         var failures = 0
         var failingSince = ContinuousClock.now
         await withGracefulShutdownHandler {
@@ -68,6 +74,7 @@ public struct DeliveryLoop: Service {
                 } catch {
                     if failures == 0 { failingSince = ContinuousClock.now }
                     failures += 1
+                    passFailures.increment()
                     let pause = Self.pause(after: failures, backoff: failureBackoff)
                     logger.error("delivery pass failed", metadata: [
                         "error": "\(error)", "pass.failures": "\(failures)",

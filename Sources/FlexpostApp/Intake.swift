@@ -24,7 +24,19 @@ public struct Intake: EventIntake {
     }
 
     public func submit(_ body: [UInt8]) async throws -> IntakeResult {
-        let result = try await record(body)
+        let result: IntakeResult
+        do {
+            result = try await record(body)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // The store failed or did not answer: the sender is told to retry
+            // (503), and an outage shows in the metrics as refused intake.
+            let type = Self.peekIdentity(body).0.flatMap { EventType(rawValue: $0)?.rawValue } ?? "unknown"
+            Counter(label: "flexpost_events_received_total", dimensions: [("type", type), ("result", "unavailable")])
+                .increment()
+            throw error
+        }
         let (type, outcome): (String, String) =
             switch result {
             case .recorded(let outcome, let type, _): (type.rawValue, outcome.rawValue)

@@ -4,7 +4,8 @@ import Prometheus
 
 /// `GET /metrics` in Prometheus text format: the counters and histograms the
 /// process recorded, plus queue depth by state and the age of the oldest due
-/// delivery, read from the store at scrape time (shared by all workers).
+/// delivery, read from the store at scrape time (shared by all workers), and
+/// whether the store answered.
 public struct MetricsRoutes: Sendable {
     let registry: PrometheusCollectorRegistry
     let store: any QueueStore
@@ -19,21 +20,31 @@ public struct MetricsRoutes: Sendable {
     public func register(on router: Router<BasicRequestContext>) {
         router.get("/metrics") { _, context -> Response in
             let (store, now) = (self.store, clock.now())
-            let (counts, oldest) = try await StoreUnavailable.guarding("the queue's counts", logger: context.logger) {
+            // A scrape is answered within a scraper's patience (Prometheus waits
+            // 10 s by default) even when the store is not: the process's own
+            // counters still tell what the outage refused, and
+            // `flexpost_queue_store_up 0` says why the queue's figures are missing.
+            let figures = try? await StoreUnavailable.guarding("the queue's counts", logger: context.logger,
+                                                               deadline: Self.storeDeadline) {
                 (try await store.countsByState(), try await store.oldestWaitingDue(at: now))
             }
+            registry.makeGauge(name: "flexpost_queue_store_up", help: "1 when the queue store answered this scrape, else 0")
+                .set(Double(figures == nil ? 0 : 1))
             for state in DeliveryState.allCases {
-                registry.makeGauge(name: "flexpost_queue_deliveries", labels: [("state", state.rawValue)],
-                                   help: "Deliveries in the queue by state")
-                    .set(Double(counts[state] ?? 0))
+                let gauge = registry.makeGauge(name: "flexpost_queue_deliveries", labels: [("state", state.rawValue)],
+                                               help: "Deliveries in the queue by state")
+                if let (counts, _) = figures { gauge.set(Double(counts[state] ?? 0)) } else { registry.unregisterGauge(gauge) }
             }
-            registry.makeGauge(name: "flexpost_oldest_due_age_seconds",
-                               help: "How long the oldest due, unsent delivery has waited")
-                .set(oldest.map { now.timeIntervalSince($0) } ?? 0)
+            let oldest = registry.makeGauge(name: "flexpost_oldest_due_age_seconds",
+                                            help: "How long the oldest due, unsent delivery has waited")
+            if let (_, due) = figures { oldest.set(due.map { now.timeIntervalSince($0) } ?? 0) } else { registry.unregisterGauge(oldest) }
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
         }
     }
+
+    /// How long a scrape waits for the queue's figures.
+    static let storeDeadline = 3.0
 }

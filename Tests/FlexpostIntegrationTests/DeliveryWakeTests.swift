@@ -3,6 +3,7 @@ import FlexpostCore
 import FlexpostStore
 import Foundation
 import Logging
+import MetricsTestKit
 import ServiceLifecycle
 import Synchronization
 import Testing
@@ -102,7 +103,7 @@ struct DeliveryWakeTests {
         }
     }
 
-    static func failingLoop(_ name: String, backoff: (first: Duration, longest: Duration))
+    static func failingLoop(_ name: String, backoff: (first: Duration, longest: Duration), metrics: TestMetrics = TestMetrics())
         throws -> (ClaimCountingStore, DeliveryDoorbell, LogRecords, ServiceGroup)
     {
         let dir = try TestEnvironment.temporaryDirectory(name)
@@ -115,14 +116,16 @@ struct DeliveryWakeTests {
                                           owner: name),
             store: store, clock: FixedClock(RFC3339.parse("2026-11-30T18:00:00Z")!),
             logger: Logger(label: "test.\(name)") { _ in RecordingLogHandler(records: records) },
-            doorbell: bell, pollInterval: 0.02, failureBackoff: backoff)
+            doorbell: bell, pollInterval: 0.02, failureBackoff: backoff, metrics: metrics)
         let group = ServiceGroup(configuration: .init(services: [.init(service: loop)], logger: Logger(label: "test.group")))
         return (store, bell, records, group)
     }
 
     @Test("a failing store: passes pause longer after each failure up to the longest pause, one log line per failure; a ring ends a pause; back, one notice")
     func failingStoreBacksOff() async throws {
-        let (store, bell, records, group) = try Self.failingLoop("backoff", backoff: (.milliseconds(100), .milliseconds(800)))
+        let metrics = TestMetrics()
+        let (store, bell, records, group) = try Self.failingLoop("backoff", backoff: (.milliseconds(100), .milliseconds(800)),
+                                                                 metrics: metrics)
         let running = Task { try await group.run() }
         defer { running.cancel() }
         // Attempts at about 0, 0.1, 0.3, 0.7 and 1.5 s: five in two seconds, where a
@@ -151,6 +154,8 @@ struct DeliveryWakeTests {
         #expect(back.count == 1)
         #expect(back.first?.metadata["pass.failures"] == "\(total)")
         #expect(store.failedClaims == total)
+        // Each failed pass is counted for the metrics page, the pass that worked is not.
+        #expect(try metrics.expectCounter("flexpost_delivery_pass_failures_total").totalValue == Int64(total))
         await group.triggerGracefulShutdown()
         try await running.value
     }

@@ -48,6 +48,8 @@ struct ObservabilityTests {
         #expect(Self.metric(text, "flexpost_queue_deliveries", "state=\"dead\"") == 1)
         #expect(Self.metric(text, "flexpost_smtp_attempt_duration_seconds_count", "kind=\"admin-notice\"") == 3)
         #expect(Self.metric(text, "flexpost_oldest_due_age_seconds", "") == 0)
+        #expect(Self.metric(text, "flexpost_queue_store_up", "") == 1)
+        #expect(Self.metric(text, "flexpost_delivery_pass_failures_total", "") == 0, "counted from zero; no pass failed")
         let health = try await HTTPClient.send("GET", serve.base + "/healthz")
         #expect(health.status == 200)
         _ = await serve.terminate()

@@ -55,7 +55,7 @@ struct StoreOutageTests {
         return report?["deliveries"] as? [[String: Any]] ?? []
     }
 
-    @Test("PostgreSQL stopped: intake, order look-up, resend, metrics and the console answer 503 with Retry-After at the deadline, health sooner, commands exit 1 within it; started again, the retried event is stored once")
+    @Test("PostgreSQL stopped: intake, order look-up, resend and the console answer 503 with Retry-After at the deadline, health sooner, metrics 200 saying the store is down and counting the refused intake, commands exit 1 within it; started again, the retried event is stored once")
     func postgresStopped() async throws {
         let postgres = try await OwnPostgresServer.start("outage")
         defer { Task { _ = try? await postgres.control("stop") } }
@@ -87,7 +87,7 @@ struct StoreOutageTests {
             try await HTTPClient.send("GET", base + "/support/orders?id=ORD-OUT-1", headers: signedIn, timeout: 30)
         }
         let answers = try await [("POST /v1/events", intake), ("GET /v1/orders/{orderId}", lookUp),
-                                 ("POST /v1/orders/{orderId}/resend", resent), ("GET /metrics", metrics)]
+                                 ("POST /v1/orders/{orderId}/resend", resent)]
         let documented = try OpenAPIAgreementTests.documented()
         for (operation, timed) in answers {
             #expect(timed.value.status == 503, "\(operation): \(timed.value.status) \(timed.value.body)")
@@ -108,11 +108,25 @@ struct StoreOutageTests {
         let healthAnswer = try await health
         #expect(healthAnswer.value.status == 503)
         #expect(healthAnswer.seconds < 6, "health answered after \(healthAnswer.seconds) s")
+        // A scrape is answered within a scraper's patience: the process's counters,
+        // the store marked down, and no stale queue figures.
+        let scrape = try await metrics
+        #expect(scrape.value.status == 200, "\(scrape.value.status)")
+        #expect(scrape.seconds < 6, "metrics answered after \(scrape.seconds) s")
+        #expect(ObservabilityTests.metric(scrape.value.body, "flexpost_queue_store_up", "") == 0)
+        #expect(!scrape.value.body.contains("flexpost_queue_deliveries{") && !scrape.value.body.contains("flexpost_oldest_due_age_seconds "),
+                "\(scrape.value.body)")
+        let afterRefusal = try await HTTPClient.send("GET", base + "/metrics", timeout: 30).body
+        #expect(ObservabilityTests.metric(afterRefusal, "flexpost_events_received_total",
+                                          "type=\"order.confirmed\",result=\"unavailable\"") == 1, "\(afterRefusal)")
 
         #expect(try await postgres.control("resume").status == 0)
         let again = try await Self.retry(serve, during)
         #expect(again.status == 202 || again.status == 200, "the retry: \(again.status) \(again.body)")
         #expect(try await HTTPClient.send("GET", base + "/healthz").status == 200)
+        let back = try await HTTPClient.send("GET", base + "/metrics").body
+        #expect(ObservabilityTests.metric(back, "flexpost_queue_store_up", "") == 1)
+        #expect(ObservabilityTests.metric(back, "flexpost_queue_deliveries", "state=\"scheduled\"") == 2, "\(back)")
         let finished = await serve.terminate()
         #expect(finished.stderr.contains("queue store unavailable"), "the outage is logged")
         #expect(!finished.stderr.contains("s7Qp-Lx2r-9vTm") && !finished.stderr.contains("K9vR-7tXq-M2wL"))
@@ -178,5 +192,82 @@ struct StoreOutageTests {
         let again2 = try await flexpost(["enqueue", "-"], environment: env, directory: dir, stdin: batch)
         #expect(again2.status == 0, "\(again2.stderr)")
         #expect(again2.stdout == "accepted order.confirmed ORD-LOCK-3\naccepted order.confirmed ORD-LOCK-4\n")
+    }
+
+    /// An existing customer's order confirmed now: its administrator notice is due at once.
+    static func siteOrder(_ orderId: String) -> Data {
+        EventEditing.data("order-second-site.json", [
+            ("data.orderId", orderId), ("data.confirmedAt", ISO8601DateFormatter().string(from: Date())),
+        ])
+    }
+
+    @Test("SQLite's disk full (writes past a file size limit fail, as on a full disk): intake answers 503 at once and stores nothing of a refused event, the process stays up; with room again, the refused events are accepted and every notice arrives exactly once")
+    func sqliteDiskFull() async throws {
+        let server = try await SMTPTestServer()
+        defer { server.stop() }
+        let dir = try TestEnvironment.temporaryDirectory("disk-full")
+        let env = TestEnvironment.baseEnvironment(smtpPort: server.port)
+        // `serve` may not write past 600 KB in any file: the WAL stops growing
+        // there, and the write fails with EFBIG (SIGXFSZ ignored), as a write
+        // to a full disk fails with ENOSPC.
+        let serve = try await ServeProcess(environment: env, directory: dir, launcher: [
+            "/usr/bin/prlimit", "--fsize=\(600 * 1024):unlimited", "/bin/sh", "-c", "trap '' XFSZ; exec \"$@\"", "sh",
+        ])
+        var accepted: [String] = []
+        var refused: [String] = []
+        for n in 1...200 where refused.count < 3 {
+            let orderId = "ORD-FULL-\(n)"
+            let answer = try await serve.post(Self.siteOrder(orderId), timeout: 30)
+            // Near the limit a smaller commit may still fit after a larger one failed.
+            if answer.status == 202 {
+                accepted.append(orderId)
+            } else if answer.status == 503 {
+                #expect(answer.headers["retry-after"] == "10")
+                #expect(answer.body.contains("the queue store is unavailable"), "\(answer.body)")
+                refused.append(orderId)
+            } else {
+                Issue.record("\(orderId): \(answer.status) \(answer.body) after \(refused.count) refused")
+            }
+        }
+        #expect(accepted.count >= 2 && refused.count == 3, "accepted \(accepted.count), refused \(refused.count)")
+        // Nothing of a refused event is stored; an accepted one is there whole.
+        for orderId in refused {
+            let status = try await flexpost(["status", orderId], environment: env, directory: dir)
+            #expect(status.status == 1 && status.stderr.contains("unknown order"), "\(orderId): \(status.stderr)")
+        }
+        for orderId in accepted {
+            #expect(try await Self.deliveries(orderId, env: env, dir: dir).count == 2, "\(orderId)")
+        }
+
+        // Room again.
+        let raise = try ChildProcess(executable: "/usr/bin/prlimit",
+                                     arguments: ["--pid", "\(serve.child.process.processIdentifier)", "--fsize=unlimited"],
+                                     environment: ProcessInfo.processInfo.environment, directory: dir)
+        #expect(await raise.wait().status == 0)
+        for orderId in refused {
+            let again = try await serve.post(Self.siteOrder(orderId), timeout: 30)
+            #expect(again.status == 202, "\(orderId) was not stored before: \(again.status) \(again.body)")
+        }
+        let orders = accepted + refused
+        let received = try await server.waitForMessages(orders.count, seconds: 60)
+        // A result whose recording failed during the outage is recorded on the worker's next try.
+        let expected = ["access-data=scheduled", "admin-notice=sent"]
+        var states: [String: [String]] = [:]
+        let deadline = Date().addingTimeInterval(30)
+        repeat {
+            if !states.isEmpty { try await Task.sleep(for: .milliseconds(200)) }
+            for orderId in orders {
+                states[orderId] = try await Self.deliveries(orderId, env: env, dir: dir)
+                    .map { "\($0["kind"] ?? "")=\($0["state"] ?? "")" }.sorted()
+            }
+        } while states.values.contains(where: { $0 != expected }) && Date() < deadline
+        for orderId in orders { #expect(states[orderId] == expected, "\(orderId): \(states[orderId] ?? [])") }
+        let scrape = try await HTTPClient.send("GET", serve.base + "/metrics").body
+        #expect(ObservabilityTests.metric(scrape, "flexpost_events_received_total", "type=\"order.confirmed\",result=\"unavailable\"")
+                    == Double(refused.count), "every 503 counted")
+        let finished = await serve.terminate()
+        #expect(try server.messages().count == orders.count, "no notice sent twice")
+        #expect(Set(received.map(\.messageId)).count == orders.count)
+        #expect(finished.stderr.contains("queue store unavailable"), "the refusals are logged")
     }
 }

@@ -43,12 +43,16 @@ final class ServeProcess: @unchecked Sendable {
     let child: ChildProcess
     let base: String
 
-    init(environment: [String: String], directory: URL) async throws {
+    /// - Parameter launcher: a command that execs `flexpost serve` (appended as
+    ///   its last arguments) in a changed process context, e.g. under `prlimit`.
+    init(environment: [String: String], directory: URL, launcher: [String] = []) async throws {
         let port = TestEnvironment.freePort()
         var env = environment
         env["FLEXPOST_HTTP_ADDRESS"] = "127.0.0.1:\(port)"
         base = "http://127.0.0.1:\(port)"
-        child = try ChildProcess(executable: TestEnvironment.binary, arguments: ["serve"], environment: env, directory: directory)
+        let command = launcher + [TestEnvironment.binary, "serve"]
+        child = try ChildProcess(executable: command[0], arguments: Array(command.dropFirst()), environment: env,
+                                 directory: directory)
         for _ in 0..<200 {
             if let answer = try? await HTTPClient.send("GET", base + "/healthz"), answer.status == 200 { return }
             try await Task.sleep(for: .milliseconds(50))
