@@ -51,6 +51,7 @@ public struct DeliveryLoop: Service {
         let passFailures = Counter(label: "flexpost_delivery_pass_failures_total", factory: metrics)
         var failures = 0
         var failingSince = ContinuousClock.now
+        var storeAnswersAtStop = true
         await withGracefulShutdownHandler {
             while !stopping.isSet && !Task.isCancelled {
                 do {
@@ -71,6 +72,12 @@ public struct DeliveryLoop: Service {
                     }
                 } catch is CancellationError {
                     break
+                } catch where stopping.isSet {
+                    // Stopping: no pause and no retry. A store that did not answer
+                    // the pass's last call is not asked again below.
+                    storeAnswersAtStop = !(error is StoreTimeout)
+                    logger.warning("delivery pass ended at shutdown", metadata: ["error": "\(error)"])
+                    break
                 } catch {
                     if failures == 0 { failingSince = ContinuousClock.now }
                     failures += 1
@@ -87,18 +94,30 @@ public struct DeliveryLoop: Service {
                 }
                 var wait = pollInterval
                 let store = self.store
-                if let next = try? await withStoreDeadline(10, "the next due time", { try await store.nextDueDate() }) {
+                if let next = try? await withStoreDeadline(10, "the next due time", abandonIf: { stopping.isSet }, {
+                    try await store.nextDueDate()
+                }) {
                     wait = min(pollInterval, max(0.01, next.timeIntervalSince(clock.now())))
                 }
                 await doorbell.wait(upTo: .milliseconds(Int(wait * 1000)))
             }
             // Detached: claims are given back even when this task was cancelled.
+            // Bounded: a store that does not answer now lets the leases run out,
+            // and the process still stops (a stop that overran the service group's
+            // limits would end in a crash report instead).
             let worker = self.worker
-            let release = Task.detached { try await worker.store.releaseClaims(owner: worker.owner) }
-            do {
-                try await release.value
-            } catch {
-                logger.error("could not release claims at shutdown", metadata: ["error": "\(error)"])
+            if storeAnswersAtStop {
+                let release = Task.detached { try await worker.store.releaseClaims(owner: worker.owner) }
+                do {
+                    try await withStoreDeadline(DeliveryWorker.releaseSeconds, "giving claims back") { try await release.value }
+                } catch {
+                    logger.error("could not release claims at shutdown", metadata: [
+                        "error": "\(error)", "lease.seconds": "\(Int(worker.leaseSeconds))",
+                    ])
+                }
+            } else {
+                logger.warning("claims not given back at shutdown: the store does not answer; free again when their lease runs out",
+                               metadata: ["lease.seconds": "\(Int(worker.leaseSeconds))"])
             }
             logger.info("delivery loop stopped")
         } onGracefulShutdown: {

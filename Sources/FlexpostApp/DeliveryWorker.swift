@@ -70,7 +70,7 @@ public struct DeliveryWorker: Sendable {
     ///   full batches and passes zero.
     public func runPass(clock: any WallClock, limit: Int? = nil, batchSize: Int = 50,
                         trickleLinger: Duration = .zero,
-                        shouldStop: @Sendable () -> Bool = { false },
+                        shouldStop: @escaping @Sendable () -> Bool = { false },
                         progress: (PassSummary) -> Void = { _ in }) async throws -> PassSummary {
         var summary = PassSummary()
         let store = self.store, owner = self.owner, leaseSeconds = self.leaseSeconds, deadline = storeDeadline
@@ -97,13 +97,15 @@ public struct DeliveryWorker: Sendable {
         var prefetch: Task<ClaimedBatch, any Error>?
         let fetch = { @Sendable (limit: Int) async throws -> ClaimedBatch in
             let now = clock.now()
-            let claimed = try await withStoreDeadline(deadline, "a claim") {
+            // A claim or read the store does not answer is given up at a graceful
+            // shutdown (within 250 ms) instead of holding the stop until its deadline.
+            let claimed = try await withStoreDeadline(deadline, "a claim", abandonIf: shouldStop) {
                 try await store.claimDue(
                     at: now, limit: limit, lease: Lease(owner: owner, expiresAt: now.addingTimeInterval(leaseSeconds)))
             }
             if claimed.isEmpty { return ClaimedBatch(deliveries: [], orders: [:], claimedAt: now, asked: limit) }
             let orderIds = Set(claimed.map(\.orderId))
-            let orders = try await withStoreDeadline(deadline, "an order read") {
+            let orders = try await withStoreDeadline(deadline, "an order read", abandonIf: shouldStop) {
                 try await store.storedOrders(orderIds)
             }
             return ClaimedBatch(deliveries: claimed, orders: orders, claimedAt: now, asked: limit)
@@ -121,17 +123,24 @@ public struct DeliveryWorker: Sendable {
                 while true {
                     if batch.isEmpty {
                         let next: ClaimedBatch
-                        if let pending = prefetch {
-                            prefetch = nil
-                            next = try await pending.value
-                        } else {
-                            // The next batch is claimed while the last one's tail is still
-                            // in flight, so the connections do not idle between batches.
-                            guard let size = nextClaimSize() else { break }
-                            if lastClaimShort && trickleLinger > .zero {
-                                try await Task.sleep(for: trickleLinger)
+                        do {
+                            if let pending = prefetch {
+                                prefetch = nil
+                                next = try await pending.value
+                            } else {
+                                // The next batch is claimed while the last one's tail is still
+                                // in flight, so the connections do not idle between batches.
+                                guard let size = nextClaimSize() else { break }
+                                if lastClaimShort && trickleLinger > .zero {
+                                    try await Task.sleep(for: trickleLinger)
+                                }
+                                next = try await fetch(size)
                             }
-                            next = try await fetch(size)
+                        } catch is StoreCallAbandoned {
+                            // Stopping: a claim that commits after all is released
+                            // below if the store answers by then, else at its lease.
+                            stopped = true
+                            break
                         }
                         if next.deliveries.isEmpty { break }
                         lastClaimShort = next.deliveries.count < next.asked
@@ -162,7 +171,7 @@ public struct DeliveryWorker: Sendable {
                     if current.addingTimeInterval(leaseSeconds / 2) > leaseExpiresAt {
                         let until = current.addingTimeInterval(leaseSeconds)
                         leaseExpiresAt = until
-                        held = try await withStoreDeadline(deadline, "a lease renewal") {
+                        held = try await withStoreDeadline(deadline, "a lease renewal", abandonIf: shouldStop) {
                             try await store.renewClaims(owner: owner, until: until)
                         }
                     }
@@ -194,8 +203,11 @@ public struct DeliveryWorker: Sendable {
             stopped = true
         }
         if stopped {
-            // In-flight attempts are recorded; what was not started is given back.
-            try await withStoreDeadline(deadline, "a release") { try await store.releaseClaims(owner: owner) }
+            // In-flight attempts are recorded; what was not started is given back
+            // (briefly: a store that does not answer now lets the leases run out).
+            try await withStoreDeadline(min(deadline, Self.releaseSeconds), "a release") {
+                try await store.releaseClaims(owner: owner)
+            }
         }
         return summary
     }
@@ -239,6 +251,9 @@ public struct DeliveryWorker: Sendable {
 
     /// How long one store call may take before the worker gives up on it.
     var storeDeadline: Double { max(10, leaseSeconds / 2) }
+
+    /// How long giving unstarted claims back may take when stopping.
+    public static let releaseSeconds: Double = 3
 
     /// Records an attempt's result, retrying through a short database outage
     /// (up to a third of the lease): giving up would let the lease expire and

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import FlexpostCore
@@ -23,6 +24,23 @@ struct StoreDeadlineTests {
         #expect(try await withStoreDeadline(5, "a quick call") { 42 } == 42)
         struct Failure: Error {}
         await #expect(throws: Failure.self) { try await withStoreDeadline(5, "a failing call") { throw Failure() } }
+    }
+
+    @Test("a call waiting on a stuck store is given up once its caller stops, long before its deadline; a quick one is unaffected")
+    func abandonedAtStop() async throws {
+        let stopping = Atomic<Bool>(false)
+        let start = ContinuousClock.now
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { stopping.store(true, ordering: .releasing) }
+        await #expect(throws: StoreCallAbandoned.self) {
+            try await withStoreDeadline(60, "a claim", abandonIf: { stopping.load(ordering: .acquiring) }) {
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                    DispatchQueue.global().asyncAfter(deadline: .now() + 5) { c.resume() }
+                }
+                return 1
+            }
+        }
+        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(try await withStoreDeadline(60, "a quick call", abandonIf: { false }) { 7 } == 7)
     }
 
     @Test("finished calls leave nothing behind: no pending deadline, however long the deadline")

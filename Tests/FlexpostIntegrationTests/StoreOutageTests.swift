@@ -134,6 +134,36 @@ struct StoreOutageTests {
         #expect(stored.count == 1, "stored once: \(stored)")
     }
 
+    @Test("PostgreSQL stopped, then serve stopped with SIGTERM: it exits 0 within seconds (the delivery pass gives up its store call, claims are left to their lease), not after the shutdown limits with a crash report; the notice posted before goes out once the store is back")
+    func stopDuringOutage() async throws {
+        let postgres = try await OwnPostgresServer.start("outage-stop")
+        defer { Task { _ = try? await postgres.control("stop") } }
+        let server = try await SMTPTestServer()
+        defer { server.stop() }
+        let dir = try TestEnvironment.temporaryDirectory("outage-stop")
+        var env = TestEnvironment.baseEnvironment(smtpPort: server.port)
+        env["FLEXPOST_DATABASE_URL"] = postgres.url
+        let serve = try await ServeProcess(environment: env, directory: dir)
+        #expect(try await serve.post(Self.siteOrder("ORD-STOP-1")).status == 202)
+        _ = try await server.waitForMessages(1)
+        #expect(try await postgres.control("stop").status == 0)
+        // The loop is now waiting on the store: its poll, or a claim.
+        try await Task.sleep(for: .seconds(1))
+        let stopped = try await Self.timed { await serve.terminate() }
+        #expect(stopped.value.status == 0, "exit \(stopped.value.status)")
+        #expect(stopped.seconds < 10, "stopped after \(stopped.seconds) s")
+        #expect(!stopped.value.stderr.contains("Fatal error") && !stopped.value.stderr.contains("crashed"))
+        #expect(stopped.value.stderr.contains("delivery loop stopped"), "\(stopped.value.stderr.suffix(2000))")
+
+        // Back: nothing was lost or left half-done by the stop.
+        #expect(try await postgres.control("resume").status == 0)
+        let again = try await ServeProcess(environment: env, directory: dir)
+        #expect(try await again.post(Self.siteOrder("ORD-STOP-2")).status == 202)
+        let received = try await server.waitForMessages(2)
+        _ = await again.terminate()
+        #expect(received.count == 2)
+    }
+
     @Test("SQLite write lock held by another process: intake and resend answer 503 with Retry-After at the deadline, enqueue stops naming the event, reads still answer; released, the retry and the batch are stored once")
     func sqliteLocked() async throws {
         let dir = try TestEnvironment.temporaryDirectory("outage-sqlite")

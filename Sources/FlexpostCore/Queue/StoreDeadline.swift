@@ -12,15 +12,27 @@ public struct StoreTimeout: Error, CustomStringConvertible, Sendable {
     public var description: String { "the queue store did not answer \(operation) in time" }
 }
 
+/// A store call given up because its caller is stopping (a graceful shutdown
+/// while the store does not answer): the caller goes on as if it had not
+/// asked; whatever the call does later is the store's to finish or roll back.
+public struct StoreCallAbandoned: Error, CustomStringConvertible, Sendable {
+    public let operation: String
+    public init(operation: String) { self.operation = operation }
+    public var description: String { "\(operation) was given up: stopping" }
+}
+
 /// Runs a store call with a deadline that holds even when the call ignores
 /// cancellation (a driver stuck on a dead connection): the caller is
 /// resumed with ``StoreTimeout`` and the call is cancelled and abandoned,
 /// so a worker never freezes on its store, and an HTTP request is answered.
+/// - Parameter abandonIf: looked at while the call waits (every 250 ms); once
+///   true, the caller is resumed with ``StoreCallAbandoned``.
 @inlinable
 public func withStoreDeadline<T: Sendable>(
-    _ seconds: Double, _ operation: String, _ body: @escaping @Sendable () async throws -> T
+    _ seconds: Double, _ operation: String, abandonIf: (@Sendable () -> Bool)? = nil,
+    _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
-    try await withStoreDeadline(seconds, operation) { (answer: StoreAnswer<T>) in
+    try await withStoreDeadline(seconds, operation, abandonIf: abandonIf) { (answer: StoreAnswer<T>) in
         let work = Task {
             do { answer.deliver(.success(try await body())) } catch { answer.deliver(.failure(error)) }
         }
@@ -35,7 +47,7 @@ public func withStoreDeadline<T: Sendable>(
 /// An answer after the deadline is dropped; the call itself may still finish.
 @inlinable
 public func withStoreDeadline<T: Sendable>(
-    _ seconds: Double, _ operation: String,
+    _ seconds: Double, _ operation: String, abandonIf: (@Sendable () -> Bool)? = nil,
     handing start: (StoreAnswer<T>) -> @Sendable () -> Void
 ) async throws -> T {
     let outcome = Outcome<T>()
@@ -43,8 +55,10 @@ public func withStoreDeadline<T: Sendable>(
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             outcome.install(continuation)
             let abandon = start(StoreAnswer(outcome: outcome))
-            let watched = DeadlineWatch.shared.add(deadline: .now + .seconds(seconds)) {
-                if outcome.finish(.failure(StoreTimeout(operation: operation))) { abandon() }
+            let watched = DeadlineWatch.shared.add(deadline: .now + .seconds(seconds), abandonIf: abandonIf) { stopping in
+                let error: any Error =
+                    stopping ? StoreCallAbandoned(operation: operation) : StoreTimeout(operation: operation)
+                if outcome.finish(.failure(error)) { abandon() }
             }
             outcome.onFinish { DeadlineWatch.shared.remove(watched) }
         }
@@ -77,7 +91,9 @@ final class DeadlineWatch: Sendable {
 
     private struct Entry {
         let deadline: ContinuousClock.Instant
-        let expire: @Sendable () -> Void
+        let abandonIf: (@Sendable () -> Bool)?
+        /// Called with true when `abandonIf` ended the wait, false at the deadline.
+        let expire: @Sendable (Bool) -> Void
     }
 
     private struct State {
@@ -91,10 +107,11 @@ final class DeadlineWatch: Sendable {
     /// How many deadlines are pending (for tests).
     var pending: Int { state.withLock { $0.entries.count } }
 
-    @usableFromInline func add(deadline: ContinuousClock.Instant, expire: @escaping @Sendable () -> Void) -> UInt64 {
+    @usableFromInline func add(deadline: ContinuousClock.Instant, abandonIf: (@Sendable () -> Bool)? = nil,
+                               expire: @escaping @Sendable (Bool) -> Void) -> UInt64 {
         let (id, startWatching) = state.withLock { state in
             state.next += 1
-            state.entries[state.next] = Entry(deadline: deadline, expire: expire)
+            state.entries[state.next] = Entry(deadline: deadline, abandonIf: abandonIf, expire: expire)
             defer { state.watching = true }
             return (state.next, !state.watching)
         }
@@ -113,12 +130,17 @@ final class DeadlineWatch: Sendable {
             try? await Task.sleep(for: Self.tick)
             let now = ContinuousClock.now
             let (expired, more) = state.withLock { state in
-                let expired = state.entries.filter { $0.value.deadline <= now }
-                for id in expired.keys { state.entries.removeValue(forKey: id) }
+                var expired: [(@Sendable (Bool) -> Void, Bool)] = []
+                for (id, entry) in state.entries {
+                    let stopping = entry.abandonIf?() ?? false
+                    guard stopping || entry.deadline <= now else { continue }
+                    state.entries.removeValue(forKey: id)
+                    expired.append((entry.expire, stopping))
+                }
                 if state.entries.isEmpty { state.watching = false }
-                return (expired.values.map(\.expire), !state.entries.isEmpty)
+                return (expired, !state.entries.isEmpty)
             }
-            for expire in expired { expire() }
+            for (expire, stopping) in expired { expire(stopping) }
             if !more { return }
         }
     }
