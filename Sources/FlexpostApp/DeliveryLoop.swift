@@ -75,7 +75,7 @@ public struct DeliveryLoop: Service {
                 } catch where stopping.isSet {
                     // Stopping: no pause and no retry. A store that did not answer
                     // the pass's last call is not asked again below.
-                    storeAnswersAtStop = !(error is StoreTimeout)
+                    storeAnswersAtStop = !(error is StoreTimeout || error is StoreCallAbandoned)
                     logger.warning("delivery pass ended at shutdown", metadata: ["error": "\(error)"])
                     break
                 } catch {

@@ -95,6 +95,11 @@ public struct DeliveryWorker: Sendable {
         // The next batch, claimed and read while this one is being sent (a full
         // batch only: a short one means the queue is drained or trickling).
         var prefetch: Task<ClaimedBatch, any Error>?
+        // A claim, read or renewal that failed: the pass claims no more, lets the
+        // attempts in flight finish and record their results (a mail handed to
+        // the relay and left unrecorded would go out again at its lease), then
+        // fails with it.
+        var storeFailure: (any Error)?
         let fetch = { @Sendable (limit: Int) async throws -> ClaimedBatch in
             let now = clock.now()
             // A claim or read the store does not answer is given up at a graceful
@@ -141,6 +146,11 @@ public struct DeliveryWorker: Sendable {
                             // below if the store answers by then, else at its lease.
                             stopped = true
                             break
+                        } catch is CancellationError {
+                            throw CancellationError()
+                        } catch {
+                            storeFailure = error
+                            break
                         }
                         if next.deliveries.isEmpty { break }
                         lastClaimShort = next.deliveries.count < next.asked
@@ -171,8 +181,21 @@ public struct DeliveryWorker: Sendable {
                     if current.addingTimeInterval(leaseSeconds / 2) > leaseExpiresAt {
                         let until = current.addingTimeInterval(leaseSeconds)
                         leaseExpiresAt = until
-                        held = try await withStoreDeadline(deadline, "a lease renewal", abandonIf: shouldStop) {
-                            try await store.renewClaims(owner: owner, until: until)
+                        do {
+                            held = try await withStoreDeadline(deadline, "a lease renewal", abandonIf: shouldStop) {
+                                try await store.renewClaims(owner: owner, until: until)
+                            }
+                        } catch is StoreCallAbandoned {
+                            // Stopping: this delivery and the rest of the batch are not
+                            // started; the attempts in flight still record their results.
+                            stopped = true
+                            summary.lost += batch.count + 1
+                            break
+                        } catch is CancellationError {
+                            throw CancellationError()
+                        } catch {
+                            storeFailure = error
+                            break
                         }
                     }
                     // Removed once started: the set holds only claims not yet started.
@@ -190,6 +213,7 @@ public struct DeliveryWorker: Sendable {
                     summary.count(finished)
                     progress(summary)
                 }
+                if let storeFailure { throw storeFailure }
             }
         } catch {
             // A batch claimed ahead when a pass fails is taken again when its

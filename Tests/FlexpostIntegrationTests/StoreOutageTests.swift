@@ -292,6 +292,9 @@ struct StoreOutageTests {
             }
         } while states.values.contains(where: { $0 != expected }) && Date() < deadline
         for orderId in orders { #expect(states[orderId] == expected, "\(orderId): \(states[orderId] ?? [])") }
+        if states.values.contains(where: { $0 != expected }) {
+            print(serve.child.result().stderr.split(separator: "\n").filter { !$0.contains(" info ") }.joined(separator: "\n"))
+        }
         let scrape = try await HTTPClient.send("GET", serve.base + "/metrics").body
         #expect(ObservabilityTests.metric(scrape, "flexpost_events_received_total", "type=\"order.confirmed\",result=\"unavailable\"")
                     == Double(refused.count), "every 503 counted")

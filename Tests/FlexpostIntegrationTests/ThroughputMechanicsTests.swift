@@ -235,11 +235,11 @@ struct ThroughputMechanicsTests {
 
     /// Twelve due notices (two administrators per order) in a claim-counting
     /// SQLite store, and a worker on two gated connections.
-    static func gatedPass(_ label: String) async throws -> (ClaimCountingStore, GatedTransport, DeliveryWorker) {
+    static func gatedPass(_ label: String, free: Int = 0) async throws -> (ClaimCountingStore, GatedTransport, DeliveryWorker) {
         let dir = try TestEnvironment.temporaryDirectory(label)
         let store = ClaimCountingStore(try SQLiteQueueStore(path: dir.appendingPathComponent("q.sqlite").path))
         try await TestStores.submitAll(try ConcurrencyAndCrashTests.orders(6, adminNoticeOnly: true), to: TestStores.intake(store.base))
-        let transport = GatedTransport(concurrency: 2)
+        let transport = GatedTransport(concurrency: 2, free: free)
         return (store, transport, try TestStores.worker(store, transport: transport, owner: "ahead"))
     }
 
@@ -281,6 +281,22 @@ struct ThroughputMechanicsTests {
         #expect(summary.sent == 5 && summary.lost == 7, "\(summary)")
         let states = try await store.countsByState()
         #expect(states == [.sent: 5, .scheduled: 7], "\(states)")
+    }
+
+    @Test("a claim that fails while attempts are in flight ends the pass only after they have recorded their results (none is left 'sending' to be sent again at its lease)")
+    func failedClaimLetsAttemptsFinish() async throws {
+        // Batches of 4 out of 12: the first nine sends go through, the last three
+        // of the third batch are held; the fourth claim fails.
+        let (store, transport, worker) = try await Self.gatedPass("claim-fails", free: 9)
+        store.setDown(afterClaims: 3)
+        let pass = Task { try await worker.runPass(clock: FixedClock(Self.t0 + 86_400 * 3), batchSize: 4) }
+        // Two held sends and one waiting for a connection when the claim fails.
+        #expect(try await Self.eventually { store.failedClaims == 1 && transport.started == 11 },
+                "claims \(store.claims), failed \(store.failedClaims), started \(transport.started)")
+        transport.open()
+        await #expect(throws: TestFailure.self) { try await pass.value }
+        let states = try await store.countsByState()
+        #expect(states == [.sent: 12], "\(states)")
     }
 
     @Test("under a trickle of due notices, passes that linger after a short claim claim them in groups")
@@ -402,7 +418,8 @@ final class SlowRecordingTransport: MailTransport {
     }
 }
 
-/// A transport whose sends all wait until the test opens the gate.
+/// A transport whose sends wait until the test opens the gate (all but the
+/// first `free` ones).
 final class GatedTransport: MailTransport {
     private struct State {
         var open = false
@@ -411,8 +428,12 @@ final class GatedTransport: MailTransport {
     }
     private let state = Mutex(State())
     let concurrency: Int
+    let free: Int
 
-    init(concurrency: Int) { self.concurrency = concurrency }
+    init(concurrency: Int, free: Int = 0) {
+        self.concurrency = concurrency
+        self.free = free
+    }
 
     var started: Int { state.withLock { $0.started } }
 
@@ -429,7 +450,7 @@ final class GatedTransport: MailTransport {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let go = state.withLock { state in
                 state.started += 1
-                if state.open { return true }
+                if state.open || state.started <= free { return true }
                 state.waiting.append(continuation)
                 return false
             }

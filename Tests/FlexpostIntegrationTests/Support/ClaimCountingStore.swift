@@ -7,7 +7,7 @@ import Synchronization
 /// to fail, as they do while the database is down.
 final class ClaimCountingStore: QueueStore {
     let base: any QueueStore
-    private let counts = Mutex((claims: 0, claimed: 0, failed: 0, down: false))
+    private let counts = Mutex((claims: 0, claimed: 0, failed: 0, down: false, attempts: 0, downAfter: Int.max))
 
     init(_ base: any QueueStore) { self.base = base }
 
@@ -16,11 +16,15 @@ final class ClaimCountingStore: QueueStore {
     /// Claims refused while down.
     var failedClaims: Int { counts.withLock { $0.failed } }
     func setDown(_ down: Bool) { counts.withLock { $0.down = down } }
+    /// Claims after the first `claims` attempts (empty ones included) are refused.
+    func setDown(afterClaims claims: Int) { counts.withLock { $0.downAfter = claims } }
 
     func claimDue(at now: Date, limit: Int, lease: Lease) async throws -> [Delivery] {
         let down = counts.withLock { counts in
-            if counts.down { counts.failed += 1 }
-            return counts.down
+            counts.attempts += 1
+            let down = counts.down || counts.attempts > counts.downAfter
+            if down { counts.failed += 1 }
+            return down
         }
         if down { throw TestFailure("the database is down") }
         let batch = try await base.claimDue(at: now, limit: limit, lease: lease)
