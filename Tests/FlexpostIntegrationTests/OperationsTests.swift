@@ -133,6 +133,45 @@ struct OperationsTests {
         #expect(!notice.stdout.contains("Hq4t-Wz8n-3kPe"))
     }
 
+    @Test("drain stopped by SIGTERM (a cron timeout): no more claims, the attempts in flight are recorded, the rest is given back for the next run; exit 143 as the signal's own")
+    func drainStoppedBySignal() async throws {
+        let server = try await SMTPTestServer(.init(delaySeconds: 0.05))
+        defer { server.stop() }
+        let dir = try TestEnvironment.temporaryDirectory("drain-sigterm")
+        var env = TestEnvironment.baseEnvironment(smtpPort: server.port)
+        env["FLEXPOST_SMTP_CONNECTIONS"] = "4"
+        let past = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-120))
+        let orders = try ConcurrencyAndCrashTests.orders(100, confirmedAt: past, adminNoticeOnly: true)
+        #expect(try await flexpost(["enqueue", "-"], environment: env, directory: dir, stdin: orders).status == 0)
+        let drain = try ChildProcess(executable: TestEnvironment.binary, arguments: ["drain"], environment: env, directory: dir)
+        _ = try await server.waitForMessages(10, seconds: 20)
+        drain.signal(SIGTERM)
+        let stopped = await drain.wait()
+        #expect(stopped.status == 143, "exit \(stopped.status): \(stopped.stderr)")
+        #expect(stopped.stderr.contains("flexpost: SIGTERM received: finishing the attempts in flight, then stopping"))
+        #expect(stopped.stderr.contains("flexpost: drain stopped by SIGTERM: "), "\(stopped.stderr)")
+        let arrived = try server.messages().count
+        #expect(arrived < 100, "stopped mid-way")
+        #expect(stopped.stdout == "drain: \(arrived) sent, 0 retrying, 0 dead\n", "every arrived message was recorded: \(stopped.stdout)")
+        let sending = try await flexpost(["list", "--state", "sending"], environment: env, directory: dir)
+        #expect(sending.stdout.hasSuffix("0 deliveries\n"), "claims were given back: \(sending.stdout)")
+        // The next run sends the rest, none twice.
+        let next = try await flexpost(["drain"], environment: env, directory: dir)
+        #expect(next.status == 0)
+        #expect(next.stdout == "drain: \(100 - arrived) sent, 0 retrying, 0 dead\n")
+        let all = try await server.waitForMessages(100)
+        #expect(all.count == 100 && Set(all.map(\.rcptTos[0])).count == 100)
+    }
+
+    @Test("--help and help COMMAND print the usage and exit 0", arguments: [["--help"], ["drain", "--help"], ["help", "resend"], ["list", "-h"]])
+    func help(arguments: [String]) async throws {
+        let dir = try TestEnvironment.temporaryDirectory("help")
+        let result = try await flexpost(arguments, environment: TestEnvironment.baseEnvironment(), directory: dir)
+        #expect(result.status == 0, "\(arguments): \(result.status) \(result.stderr)")
+        #expect(result.stdout.contains("USAGE: flexpost"), "\(result.stdout)")
+        #expect(result.stderr.isEmpty, "\(result.stderr)")
+    }
+
     @Test("drain on a terminal shows done / total and the rate; piped, only the summary")
     func drainProgress() async throws {
         let dir = try TestEnvironment.temporaryDirectory("progress")

@@ -2,7 +2,7 @@ import ArgumentParser
 import FlexpostCore
 import Foundation
 
-/// `flexpost drain`: one delivery pass for cron.
+/// `flexpost drain`: one delivery pass for cron; stops gracefully on SIGTERM or SIGINT.
 struct Drain: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Deliver everything due at T (default: now), then exit.")
 
@@ -20,9 +20,20 @@ struct Drain: AsyncParsableCommand {
         let worker = runtime.worker(transport: try runtime.makeTransport())
         let progress = isatty(STDOUT_FILENO) == 1
             ? ProgressLine(total: try await runtime.store.dueCount(at: clock.now(), limit: limit)) : nil
-        let summary = try await worker.runPass(clock: clock, limit: limit, progress: { progress?.show($0) })
+        // SIGTERM or SIGINT (a cron timeout, Ctrl-C): no more claims, the attempts
+        // in flight finish and are recorded, what was not started is given back
+        // for the next run, and the exit status is the one the signal itself
+        // would have given (128 + its number).
+        let stop = StopSignals()
+        let summary = try await worker.runPass(
+            clock: clock, limit: limit, shouldStop: { stop.signal != nil }, progress: { progress?.show($0) })
         progress?.finish()
         print("drain: \(summary.sent) sent, \(summary.retrying) retrying, \(summary.dead) dead")
+        if let signal = stop.signal {
+            FileHandle.standardError.write(Data(
+                "flexpost: drain stopped by \(StopSignals.name(signal)): \(summary.lost) not started, left for the next run\n".utf8))
+            throw CommandExit(code: 128 + signal)
+        }
         if summary.dead > 0 { throw CommandExit(code: 1) }
     }
 }

@@ -44,6 +44,11 @@ public enum FlexpostMain {
             exit(0)
         } catch let error as CommandExit {
             exit(error.code)
+        } catch where Flexpost.exitCode(for: error) == .success {
+            // `--help` and `help COMMAND`: the parser hands back a help command
+            // whose run throws the help request.
+            print(Flexpost.fullMessage(for: error))
+            exit(0)
         } catch let error as ConfigurationError {
             printError("flexpost: configuration error: \(error.description)")
             exit(2)
