@@ -163,6 +163,23 @@ struct OperationsTests {
         #expect(all.count == 100 && Set(all.map(\.rcptTos[0])).count == 100)
     }
 
+    @Test("an input file that cannot be read is a usage error (exit 2) naming it and why, found before any event is taken")
+    func unreadableInput() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("unreadable")
+        let env = TestEnvironment.baseEnvironment()
+        let missing = dir.appendingPathComponent("missing.json").path
+        let enqueue = try await flexpost(["enqueue", TestEnvironment.fixture("order-second-site.json"), missing],
+                                         environment: env, directory: dir)
+        #expect(enqueue.status == 2)
+        #expect(enqueue.stderr == "flexpost: cannot read \(missing): no such file\n", "\(enqueue.stderr)")
+        #expect(enqueue.stdout.isEmpty, "nothing taken: \(enqueue.stdout)")
+        let status = try await flexpost(["status", "ORD-2026-004711"], environment: env, directory: dir)
+        #expect(status.status == 1 && status.stderr.contains("unknown order"), "the first file was not taken either")
+        let preview = try await flexpost(["preview", dir.path, "--kind", "access-data"], environment: env, directory: dir)
+        #expect(preview.status == 2)
+        #expect(preview.stderr == "flexpost: cannot read \(dir.path): it is a directory\n", "\(preview.stderr)")
+    }
+
     @Test("--help and help COMMAND print the usage and exit 0", arguments: [["--help"], ["drain", "--help"], ["help", "resend"], ["list", "-h"]])
     func help(arguments: [String]) async throws {
         let dir = try TestEnvironment.temporaryDirectory("help")

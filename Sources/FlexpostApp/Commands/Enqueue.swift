@@ -15,15 +15,9 @@ struct Enqueue: AsyncParsableCommand {
 
     func run() async throws {
         var inputs: [(String, Data)] = []
+        // Every input is read before the first event is taken.
         for file in files {
-            if file == "-" {
-                inputs.append(("stdin", FileHandle.standardInput.readDataToEndOfFile()))
-            } else {
-                guard let data = FileManager.default.contents(atPath: file) else {
-                    throw ValidationError("cannot read \(file)")
-                }
-                inputs.append((file, data))
-            }
+            inputs.append((file == "-" ? "stdin" : file, try readInput(file)))
         }
         let runtime = try await startRuntime()
         let intake = runtime.intake(clock: SystemClock())

@@ -49,6 +49,11 @@ public enum FlexpostMain {
             // whose run throws the help request.
             print(Flexpost.fullMessage(for: error))
             exit(0)
+        } catch let error as ValidationError {
+            // A usage error found when the command starts (an unreadable input
+            // file), before any work: the same status as one found by the parser.
+            printError("flexpost: \(error.message)")
+            exit(2)
         } catch let error as ConfigurationError {
             printError("flexpost: configuration error: \(error.description)")
             exit(2)
@@ -61,6 +66,21 @@ public enum FlexpostMain {
     static func printError(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
+}
+
+/// A command's input file, or standard input for `-`; a file that cannot be
+/// read is a usage error naming it and why.
+func readInput(_ file: String) throws -> Data {
+    if file == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
+        throw ValidationError("cannot read \(file): no such file")
+    }
+    if isDirectory.boolValue { throw ValidationError("cannot read \(file): it is a directory") }
+    guard let data = FileManager.default.contents(atPath: file) else {
+        throw ValidationError("cannot read \(file): permission denied or unreadable")
+    }
+    return data
 }
 
 /// Parses `--now` values.

@@ -15,8 +15,7 @@ struct Preview: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: file)
-        guard let data else { throw ValidationError("cannot read \(file)") }
+        let data = try readInput(file)
         let configuration = try Configuration.fromEnvironment()
         let templates = try TemplateDirectory.load(configuration.templatesDirectory)
         let composer = MailComposer(templates: templates, sender: configuration.sender, timeZone: configuration.timeZone)
