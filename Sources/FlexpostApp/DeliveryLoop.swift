@@ -107,9 +107,13 @@ public struct DeliveryLoop: Service {
             // limits would end in a crash report instead).
             let worker = self.worker
             if storeAnswersAtStop {
-                let release = Task.detached { try await worker.store.releaseClaims(owner: worker.owner) }
+                let release = Task.detached {
+                    try await withStoreDeadline(DeliveryWorker.releaseSeconds, "giving claims back") {
+                        try await worker.store.releaseClaims(owner: worker.owner)
+                    }
+                }
                 do {
-                    try await withStoreDeadline(DeliveryWorker.releaseSeconds, "giving claims back") { try await release.value }
+                    try await release.value
                 } catch {
                     logger.error("could not release claims at shutdown", metadata: [
                         "error": "\(error)", "lease.seconds": "\(Int(worker.leaseSeconds))",
