@@ -141,15 +141,8 @@ public struct DeliveryWorker: Sendable {
                                 }
                                 next = try await fetch(size)
                             }
-                        } catch is StoreCallAbandoned {
-                            // Stopping: a claim that commits after all is released
-                            // below if the store answers by then, else at its lease.
-                            stopped = true
-                            break
-                        } catch is CancellationError {
-                            throw CancellationError()
                         } catch {
-                            storeFailure = error
+                            _ = try Self.interrupted(by: error, stopped: &stopped, failure: &storeFailure)
                             break
                         }
                         if next.deliveries.isEmpty { break }
@@ -185,16 +178,11 @@ public struct DeliveryWorker: Sendable {
                             held = try await withStoreDeadline(deadline, "a lease renewal", abandonIf: shouldStop) {
                                 try await store.renewClaims(owner: owner, until: until)
                             }
-                        } catch is StoreCallAbandoned {
-                            // Stopping: this delivery and the rest of the batch are not
-                            // started; the attempts in flight still record their results.
-                            stopped = true
-                            summary.lost += batch.count + 1
-                            break
-                        } catch is CancellationError {
-                            throw CancellationError()
                         } catch {
-                            storeFailure = error
+                            // This delivery and the rest of the batch are not started.
+                            if try Self.interrupted(by: error, stopped: &stopped, failure: &storeFailure) {
+                                summary.lost += batch.count + 1
+                            }
                             break
                         }
                     }
@@ -275,6 +263,21 @@ public struct DeliveryWorker: Sendable {
 
     /// How long one store call may take before the worker gives up on it.
     var storeDeadline: Double { max(10, leaseSeconds / 2) }
+
+    /// A claim, read or renewal that did not answer ends the pass's claiming;
+    /// the attempts in flight still finish and record their results. Given up
+    /// at a graceful stop (true): what that call claimed after all is released
+    /// at the pass's end if the store answers by then, else at its lease. Failed:
+    /// the pass fails with the error once the attempts in flight are recorded.
+    static func interrupted(by error: any Error, stopped: inout Bool, failure: inout (any Error)?) throws -> Bool {
+        if error is CancellationError { throw error }
+        if error is StoreCallAbandoned {
+            stopped = true
+            return true
+        }
+        failure = error
+        return false
+    }
 
     /// How long giving unstarted claims back may take when stopping.
     public static let releaseSeconds: Double = 3
