@@ -180,6 +180,30 @@ struct OperationsTests {
         #expect(preview.stderr == "flexpost: cannot read \(dir.path): it is a directory\n", "\(preview.stderr)")
     }
 
+    @Test("serve whose address is taken exits 2 naming FLEXPOST_HTTP_ADDRESS and the reason")
+    func addressInUse() async throws {
+        // Another process listens on the port.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var size = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, size) == 0 && getsockname(fd, $0, &size) == 0 }
+        }
+        #expect(bound && listen(fd, 1) == 0)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let dir = try TestEnvironment.temporaryDirectory("address-in-use")
+        var env = TestEnvironment.baseEnvironment()
+        env["FLEXPOST_HTTP_ADDRESS"] = "127.0.0.1:\(port)"
+        let serve = try await flexpost(["serve"], environment: env, directory: dir)
+        #expect(serve.status == 2)
+        #expect(serve.stderr.hasSuffix(
+            "flexpost: configuration error: FLEXPOST_HTTP_ADDRESS 127.0.0.1:\(port): cannot listen: address already in use\n"),
+            "\(serve.stderr)")
+    }
+
     @Test("--help and help COMMAND print the usage and exit 0", arguments: [["--help"], ["drain", "--help"], ["help", "resend"], ["list", "-h"]])
     func help(arguments: [String]) async throws {
         let dir = try TestEnvironment.temporaryDirectory("help")

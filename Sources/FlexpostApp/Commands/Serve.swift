@@ -3,6 +3,7 @@ import FlexpostCore
 import FlexpostServer
 import Foundation
 import Hummingbird
+import NIOCore
 import ServiceLifecycle
 import Metrics
 import Prometheus
@@ -69,6 +70,13 @@ struct Serve: AsyncParsableCommand {
             "http.address": "\(config.httpHost):\(config.httpPort)",
             "smtp": "\(config.smtp?.url ?? "outbox \(config.outboxDirectory)")",
         ])
-        try await ServiceGroup(configuration: group).run()
+        do {
+            try await ServiceGroup(configuration: group).run()
+        } catch let error as IOError where [EADDRINUSE, EACCES, EADDRNOTAVAIL].contains(error.errnoCode) {
+            // The address cannot be listened on: a configuration error (exit 2)
+            // that names the setting, not NIO's system-call text.
+            let reason = String(cString: strerror(error.errnoCode)).lowercased()
+            throw ConfigurationError("FLEXPOST_HTTP_ADDRESS \(config.httpHost):\(config.httpPort): cannot listen: \(reason)")
+        }
     }
 }
