@@ -71,6 +71,23 @@ struct WebhookIntakeTests {
         _ = await serve.terminate()
     }
 
+    @Test("a path of the API asked with a method it does not take: 405 with Allow and a JSON error; other paths stay 404")
+    func wrongMethod() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("serve-methods")
+        let serve = try await ServeProcess(environment: TestEnvironment.baseEnvironment(), directory: dir)
+        for (method, path, allow) in [("GET", "/v1/events", "POST"), ("DELETE", "/v1/events", "POST"),
+                                      ("PUT", "/v1/orders/ORD-1", "GET"), ("GET", "/v1/orders/ORD-1/resend", "POST"),
+                                      ("POST", "/healthz", "GET"), ("DELETE", "/metrics", "GET")] {
+            let answer = try await HTTPClient.send(method, serve.base + path)
+            #expect(answer.status == 405, "\(method) \(path): \(answer.status)")
+            #expect(answer.headers["allow"] == allow, "\(method) \(path)")
+            #expect(answer.body.contains("\(method) is not allowed here: use \(allow)"), "\(answer.body)")
+        }
+        #expect(try await HTTPClient.send("GET", serve.base + "/v2/events").status == 404)
+        #expect(try await HTTPClient.send("GET", serve.base + "/healthz").status == 200)
+        _ = await serve.terminate()
+    }
+
     @Test("serve refuses to start without a webhook secret (exit 2)")
     func needsSecret() async throws {
         let dir = try TestEnvironment.temporaryDirectory("serve-nosecret")

@@ -48,6 +48,7 @@ struct Serve: AsyncParsableCommand {
         support.register(on: router)
         SupportConsole(support: support, pages: try TemplateDirectory.loadConsole(config.templatesDirectory))
             .register(on: router)
+        MethodNotAllowed.register(on: router)
         if config.supportToken == nil {
             runtime.logger.warning("FLEXPOST_SUPPORT_TOKEN is not set: the support API and console refuse every request")
         }
