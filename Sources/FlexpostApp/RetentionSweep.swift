@@ -3,29 +3,58 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// R8 under `serve`: the purge at start and then once a day.
+/// R8 under `serve`: the purge at start and then once a day. A purge that
+/// fails (the store down at that moment) is tried again after 5 minutes,
+/// doubling up to an hour, not a day later: secrets must not outlive their
+/// retention by a day because of a short outage.
 struct RetentionSweep: Service {
-    let runtime: Runtime
+    let store: any QueueStore
+    let retentionDays: Int
     let clock: any WallClock
-    let interval: Duration = .seconds(86_400)
+    let logger: Logger
+    var interval: Duration = .seconds(86_400)
+    var retryAfterFailure: (first: Duration, longest: Duration) = (.seconds(300), .seconds(3_600))
+
+    init(runtime: Runtime, clock: any WallClock) {
+        self.init(store: runtime.store, retentionDays: runtime.configuration.retentionDays, clock: clock, logger: runtime.logger)
+    }
+
+    init(store: any QueueStore, retentionDays: Int, clock: any WallClock, logger: Logger) {
+        self.store = store
+        self.retentionDays = retentionDays
+        self.clock = clock
+        self.logger = logger
+    }
 
     static func purge(runtime: Runtime, at: Date) async throws -> Int {
-        let cutoff = at.addingTimeInterval(-Double(runtime.configuration.retentionDays) * 86_400)
-        return try await runtime.store.purgeSecrets(finishedBefore: cutoff, at: at)
+        try await purge(store: runtime.store, retentionDays: runtime.configuration.retentionDays, at: at)
+    }
+
+    static func purge(store: any QueueStore, retentionDays: Int, at: Date) async throws -> Int {
+        let cutoff = at.addingTimeInterval(-Double(retentionDays) * 86_400)
+        return try await store.purgeSecrets(finishedBefore: cutoff, at: at)
     }
 
     func run() async throws {
+        var failures = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            var wait = interval
             do {
-                let count = try await Self.purge(runtime: runtime, at: clock.now())
-                if count > 0 { runtime.logger.info("retention purge", metadata: ["purge.orders": "\(count)"]) }
+                let count = try await Self.purge(store: store, retentionDays: retentionDays, at: clock.now())
+                if count > 0 { logger.info("retention purge", metadata: ["purge.orders": "\(count)"]) }
+                failures = 0
             } catch is CancellationError {
                 return
             } catch {
-                runtime.logger.error("retention purge failed", metadata: ["error": "\(error)"])
+                failures += 1
+                wait = DeliveryLoop.pause(after: failures, backoff: retryAfterFailure)
+                logger.error("retention purge failed", metadata: [
+                    "error": "\(error)", "purge.failures": "\(failures)", "retry.in": "\(DeliveryLoop.seconds(wait))",
+                ])
             }
-            // Sleeps a day, or until shutdown.
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            // Sleeps until the next purge, or until shutdown.
+            let sleep = wait
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: sleep) }
         }
     }
 }

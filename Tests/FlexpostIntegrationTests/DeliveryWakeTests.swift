@@ -1,4 +1,4 @@
-import FlexpostApp
+@testable import FlexpostApp
 import FlexpostCore
 import FlexpostStore
 import Foundation
@@ -155,6 +155,35 @@ struct DeliveryWakeTests {
         #expect(store.failedClaims == total)
         // Each failed pass is counted for the metrics page, the pass that worked is not.
         #expect(try metrics.expectCounter("flexpost_delivery_pass_failures_total").totalValue == Int64(total))
+        await group.triggerGracefulShutdown()
+        try await running.value
+    }
+
+    @Test("a retention purge that fails is tried again after a short, growing pause, not a day later; once it works, the next is a day away")
+    func failedPurgeRetried() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("purge-retry")
+        let store = ClaimCountingStore(try SQLiteQueueStore(path: dir.appendingPathComponent("q.sqlite").path))
+        store.setDown(true)
+        let records = LogRecords()
+        var sweep = RetentionSweep(store: store, retentionDays: 30, clock: FixedClock(RFC3339.parse("2026-11-30T18:00:00Z")!),
+                                   logger: Logger(label: "test.purge") { _ in RecordingLogHandler(records: records) })
+        sweep.retryAfterFailure = (.milliseconds(100), .milliseconds(400))
+        let group = ServiceGroup(configuration: .init(services: [.init(service: sweep)], logger: Logger(label: "test.group")))
+        let running = Task { try await group.run() }
+        defer { running.cancel() }
+        // Attempts at about 0, 0.1, 0.3, 0.7 and 1.1 s.
+        try await Task.sleep(for: .milliseconds(1_300))
+        let failed = store.purges
+        #expect(failed >= 4 && failed <= 7, "\(failed) purges in 1.3 s")
+        let lines = records.all.filter { $0.message == "retention purge failed" }
+        #expect(lines.count == failed)
+        #expect(lines.prefix(4).map { $0.metadata["retry.in"] ?? "" } == ["0.1s", "0.2s", "0.4s", "0.4s"].prefix(lines.count).map { $0 })
+        store.setDown(false)
+        try await Task.sleep(for: .milliseconds(600))
+        let afterBack = store.purges
+        #expect(afterBack == failed + 1, "one purge once the store is back: \(afterBack - failed)")
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(store.purges == afterBack, "the next one is a day away")
         await group.triggerGracefulShutdown()
         try await running.value
     }

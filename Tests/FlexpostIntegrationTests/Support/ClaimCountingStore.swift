@@ -7,7 +7,7 @@ import Synchronization
 /// to fail, as they do while the database is down.
 final class ClaimCountingStore: QueueStore {
     let base: any QueueStore
-    private let counts = Mutex((claims: 0, claimed: 0, failed: 0, down: false, attempts: 0, downAfter: Int.max))
+    private let counts = Mutex((claims: 0, claimed: 0, failed: 0, down: false, attempts: 0, downAfter: Int.max, purges: 0))
 
     init(_ base: any QueueStore) { self.base = base }
 
@@ -49,8 +49,15 @@ final class ClaimCountingStore: QueueStore {
                 messageID: @escaping @Sendable () -> String) async throws -> ResendOutcome {
         try await base.resend(request, at: at, limitPerDay: limitPerDay, messageID: messageID)
     }
+    /// Purges asked for, refused ones (while down) included.
+    var purges: Int { counts.withLock { $0.purges } }
     func purgeSecrets(finishedBefore cutoff: Date, at: Date) async throws -> Int {
-        try await base.purgeSecrets(finishedBefore: cutoff, at: at)
+        let down = counts.withLock { counts in
+            counts.purges += 1
+            return counts.down
+        }
+        if down { throw TestFailure("the database is down") }
+        return try await base.purgeSecrets(finishedBefore: cutoff, at: at)
     }
     func rekey(newestKeyId: String, reseal: @escaping @Sendable (String, SealedSecret) -> SealedSecret?) async throws
         -> (rekeyed: Int, failed: Int) { try await base.rekey(newestKeyId: newestKeyId, reseal: reseal) }
