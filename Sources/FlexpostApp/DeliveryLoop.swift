@@ -82,10 +82,10 @@ public struct DeliveryLoop: Service {
                     if failures == 0 { failingSince = ContinuousClock.now }
                     failures += 1
                     passFailures.increment()
-                    let pause = Self.pause(after: failures, backoff: failureBackoff)
+                    let pause = Backoff.pause(after: failures, failureBackoff)
                     logger.error("delivery pass failed", metadata: [
                         "error": "\(error)", "pass.failures": "\(failures)",
-                        "retry.in": "\(Self.seconds(pause))",
+                        "retry.in": "\(Backoff.text(pause))",
                     ])
                     // A ring (this process's intake stored a due delivery, so the store
                     // answers again) or a shutdown ends the pause early.
@@ -129,16 +129,20 @@ public struct DeliveryLoop: Service {
             doorbell.ring()  // ends a wait, however long
         }
     }
+}
 
-    /// "0.4s", "30s": a pause as operators read it (tenths at most).
-    static func seconds(_ duration: Duration) -> String {
-        let tenths = duration.components.seconds * 10 + duration.components.attoseconds / 100_000_000_000_000_000
-        return tenths % 10 == 0 ? "\(tenths / 10)s" : "\(tenths / 10).\(tenths % 10)s"
+/// The pause before trying again after failures in a row (the delivery loop's
+/// passes, the retention purge): the first, doubled after each further
+/// failure up to the longest.
+enum Backoff {
+    static func pause(after failures: Int, _ backoff: (first: Duration, longest: Duration)) -> Duration {
+        min(backoff.first * (1 << min(failures - 1, 20)), backoff.longest)
     }
 
-    /// The pause after the `failures`-th failed pass in a row.
-    static func pause(after failures: Int, backoff: (first: Duration, longest: Duration)) -> Duration {
-        min(backoff.first * (1 << min(failures - 1, 20)), backoff.longest)
+    /// "0.4s", "30s": a pause as operators read it (tenths at most).
+    static func text(_ duration: Duration) -> String {
+        let tenths = duration.components.seconds * 10 + duration.components.attoseconds / 100_000_000_000_000_000
+        return tenths % 10 == 0 ? "\(tenths / 10)s" : "\(tenths / 10).\(tenths % 10)s"
     }
 }
 

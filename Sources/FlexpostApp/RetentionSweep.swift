@@ -47,9 +47,9 @@ struct RetentionSweep: Service {
                 return
             } catch {
                 failures += 1
-                wait = DeliveryLoop.pause(after: failures, backoff: retryAfterFailure)
+                wait = Backoff.pause(after: failures, retryAfterFailure)
                 logger.error("retention purge failed", metadata: [
-                    "error": "\(error)", "purge.failures": "\(failures)", "retry.in": "\(DeliveryLoop.seconds(wait))",
+                    "error": "\(error)", "purge.failures": "\(failures)", "retry.in": "\(Backoff.text(wait))",
                 ])
             }
             // Sleeps until the next purge, or until shutdown.

@@ -183,17 +183,9 @@ struct OperationsTests {
     @Test("serve whose address is taken exits 2 naming FLEXPOST_HTTP_ADDRESS and the reason")
     func addressInUse() async throws {
         // Another process listens on the port.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (fd, port) = TestEnvironment.boundSocket()
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var size = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, size) == 0 && getsockname(fd, $0, &size) == 0 }
-        }
-        #expect(bound && listen(fd, 1) == 0)
-        let port = Int(UInt16(bigEndian: address.sin_port))
+        #expect(port > 0 && listen(fd, 1) == 0)
         let dir = try TestEnvironment.temporaryDirectory("address-in-use")
         var env = TestEnvironment.baseEnvironment()
         env["FLEXPOST_HTTP_ADDRESS"] = "127.0.0.1:\(port)"

@@ -3,8 +3,9 @@ import Foundation
 import Synchronization
 
 /// A real store with a count of the claims that found something: how many
-/// write transactions a delivery pass spent on claiming. Claims can be made
-/// to fail, as they do while the database is down.
+/// write transactions a delivery pass spent on claiming. Claims (and
+/// retention purges) can be made to fail, as they do while the database is
+/// down; purges are counted too.
 final class ClaimCountingStore: QueueStore {
     let base: any QueueStore
     private let counts = Mutex((claims: 0, claimed: 0, failed: 0, down: false, attempts: 0, downAfter: Int.max, purges: 0))
