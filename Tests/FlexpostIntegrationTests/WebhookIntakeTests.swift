@@ -74,7 +74,9 @@ struct WebhookIntakeTests {
     @Test("a path of the API asked with a method it does not take: 405 with Allow and a JSON error; other paths stay 404")
     func wrongMethod() async throws {
         let dir = try TestEnvironment.temporaryDirectory("serve-methods")
-        let serve = try await ServeProcess(environment: TestEnvironment.baseEnvironment(), directory: dir)
+        var env = TestEnvironment.baseEnvironment()
+        env["FLEXPOST_SUPPORT_TOKEN"] = "Support-Token-4242"
+        let serve = try await ServeProcess(environment: env, directory: dir)
         for (method, path, allow) in [("GET", "/v1/events", "POST"), ("DELETE", "/v1/events", "POST"),
                                       ("PUT", "/v1/orders/ORD-1", "GET"), ("GET", "/v1/orders/ORD-1/resend", "POST"),
                                       ("POST", "/healthz", "GET"), ("DELETE", "/metrics", "GET")] {
@@ -83,7 +85,16 @@ struct WebhookIntakeTests {
             #expect(answer.headers["allow"] == allow, "\(method) \(path)")
             #expect(answer.body.contains("\(method) is not allowed here: use \(allow)"), "\(answer.body)")
         }
-        #expect(try await HTTPClient.send("GET", serve.base + "/v2/events").status == 404)
+        // A path that is no route: 404 with a JSON error naming it (an empty body before).
+        let unknown = try await HTTPClient.send("GET", serve.base + "/v2/events?x=1")
+        #expect(unknown.status == 404)
+        #expect(unknown.headers["content-type"] == "application/json")
+        #expect(unknown.body.contains(#""error":"no such route: GET /v2/events""#), "\(unknown.body)")
+        // An unknown order on a real route keeps its own answer.
+        let order = try await HTTPClient.send("GET", serve.base + "/v1/orders/ORD-NONE",
+                                              headers: ["authorization": "Bearer Support-Token-4242"])
+        #expect(order.status == 404)
+        #expect(!order.body.contains("no such route"), "\(order.body)")
         #expect(try await HTTPClient.send("GET", serve.base + "/healthz").status == 200)
         _ = await serve.terminate()
     }
