@@ -11,12 +11,24 @@ public struct Runtime: Sendable {
     public let configuration: Configuration
     public let store: any QueueStore
     public let sealer: SecretSealer
-    public let composer: MailComposer
+    private let loadedComposer: MailComposer?
     public let planner: DeliveryPlanner
     public let logger: Logger
 
+    /// The mail composer with the templates read at start. Only a runtime
+    /// started with `mail: true` has one (the commands that send or schedule mail).
+    public var composer: MailComposer {
+        guard let loadedComposer else { preconditionFailure("the runtime was started without its mail templates") }
+        return loadedComposer
+    }
+
     /// Builds everything and opens the store (connecting to PostgreSQL when configured).
-    public static func start(configuration: Configuration, logger: Logger) async throws -> Runtime {
+    /// - Parameter mail: whether to read and check the mail templates. The
+    ///   commands that only read or maintain the queue (`status`, `list`,
+    ///   `purge`, `migrate`, `rekey`) pass false, so that a broken template
+    ///   deploy or another working directory does not keep support from
+    ///   looking at the queue.
+    public static func start(configuration: Configuration, logger: Logger, mail: Bool = true) async throws -> Runtime {
         switch configuration.database {
         case .sqlite(let path):
             let store: SQLiteQueueStore
@@ -25,7 +37,7 @@ public struct Runtime: Sendable {
             } catch {
                 throw ConfigurationError("cannot open the SQLite queue \(path): \(error)")
             }
-            return try Runtime(configuration: configuration, store: store, logger: logger)
+            return try Runtime(configuration: configuration, store: store, logger: logger, mail: mail)
         case .postgres(let url):
             do {
                 _ = try PostgresQueueStore.configuration(url: url)
@@ -38,11 +50,11 @@ public struct Runtime: Sendable {
             } catch {
                 throw QueueUnreachable(description: "cannot reach the PostgreSQL queue: \(String(describing: error).prefix(300))")
             }
-            return try Runtime(configuration: configuration, store: store, logger: logger)
+            return try Runtime(configuration: configuration, store: store, logger: logger, mail: mail)
         }
     }
 
-    init(configuration: Configuration, store: any QueueStore, logger: Logger) throws(ConfigurationError) {
+    init(configuration: Configuration, store: any QueueStore, logger: Logger, mail: Bool) throws(ConfigurationError) {
         self.store = store
         self.configuration = configuration
         self.logger = logger
@@ -57,8 +69,13 @@ public struct Runtime: Sendable {
         } catch {
             throw ConfigurationError(error.description)
         }
-        let templates = try TemplateDirectory.load(configuration.templatesDirectory)
-        self.composer = MailComposer(templates: templates, sender: configuration.sender, timeZone: configuration.timeZone)
+        if mail {
+            let templates = try TemplateDirectory.load(configuration.templatesDirectory)
+            self.loadedComposer = MailComposer(templates: templates, sender: configuration.sender,
+                                               timeZone: configuration.timeZone)
+        } else {
+            self.loadedComposer = nil
+        }
         self.planner = DeliveryPlanner(
             schedule: AccessDataSchedule(timeZone: configuration.timeZone, sendAt: configuration.sendAt),
             messageIDDomain: configuration.sender.email.domain)

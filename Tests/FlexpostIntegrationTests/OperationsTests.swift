@@ -22,6 +22,52 @@ struct OperationsTests {
         let broken = try await flexpost(["serve"], environment: env, directory: dir)
         #expect(broken.status == 2)
         #expect(broken.stderr.contains("admin-notice.en.html.mustache"))
+        let enqueue = try await flexpost(["enqueue", TestEnvironment.fixture("order-second-site.json")],
+                                         environment: env, directory: dir)
+        #expect(enqueue.status == 2, "no mail is scheduled with templates that cannot render it")
+        #expect(try await flexpost(["status", "ORD-2026-004711"], environment: env, directory: dir).stdout.isEmpty)
+
+        // The commands that only read or maintain the queue need no templates: during
+        // a bad deploy support can still look at the queue.
+        var good = env
+        good["FLEXPOST_TEMPLATES"] = TestEnvironment.templates
+        #expect(try await flexpost(["enqueue", TestEnvironment.fixture("order-second-site.json")],
+                                   environment: good, directory: dir).status == 0)
+        for command in [["status", "ORD-2026-004711"], ["list"], ["list", "--state", "scheduled", "--json"],
+                        ["purge"], ["migrate"]] {
+            let result = try await flexpost(command, environment: env, directory: dir)
+            #expect(result.status == 0, "\(command): \(result.stderr)")
+            #expect(!result.stderr.contains("template"), "\(command): \(result.stderr)")
+        }
+        #expect(try await flexpost(["status", "ORD-2026-004711"], environment: env, directory: dir).stdout
+            .contains("ORD-2026-004711"))
+    }
+
+    @Test("list says when --limit cut it short, and refuses a limit under 1")
+    func listLimit() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("list-limit")
+        let env = TestEnvironment.baseEnvironment()
+        #expect(try await flexpost(["enqueue", TestEnvironment.fixture("order-second-site.json"),
+                                    TestEnvironment.fixture("order-new-customer.json")],
+                                   environment: env, directory: dir).status == 0)
+        let all = try await flexpost(["list"], environment: env, directory: dir)
+        let total = all.stdout.split(separator: "\n").count - 1
+        #expect(total >= 3, "\(all.stdout)")
+        #expect(all.stdout.hasSuffix("\n\(total) deliveries\n"))
+        let page = try await flexpost(["list", "--limit", "2"], environment: env, directory: dir)
+        #expect(page.stdout.split(separator: "\n").count == 3)
+        #expect(page.stdout.hasSuffix("\n2 of \(total) deliveries shown (the first by due time; --limit 2)\n"),
+                "\(page.stdout)")
+        let exact = try await flexpost(["list", "--limit", "\(total)"], environment: env, directory: dir)
+        #expect(exact.stdout == all.stdout, "a page that holds everything says nothing more")
+        let json = try await flexpost(["list", "--json", "--limit", "1"], environment: env, directory: dir)
+        #expect(json.status == 0)
+        #expect(json.stderr.contains("1 of \(total) deliveries shown"))
+        let array = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [Any]
+        #expect(array?.count == 1, "stdout stays one JSON document")
+        let zero = try await flexpost(["list", "--limit", "0"], environment: env, directory: dir)
+        #expect(zero.status == 2)
+        #expect(zero.stderr.contains("--limit must be at least 1"))
     }
 
     @Test("poison: a delivery whose rendering fails goes dead with the reason, the queue moves on")

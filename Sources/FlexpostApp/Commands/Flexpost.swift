@@ -93,10 +93,10 @@ func parseInstant(_ text: String?) throws -> Date? {
 }
 
 /// Loads configuration, sets up logging, builds the runtime.
-func startRuntime() async throws -> Runtime {
+func startRuntime(mail: Bool = true) async throws -> Runtime {
     let configuration = try Configuration.fromEnvironment()
     LogOutput.bootstrap(format: configuration.logFormat)
     var logger = Logger(label: "flexpost")
     logger.logLevel = .info
-    return try await Runtime.start(configuration: configuration, logger: logger)
+    return try await Runtime.start(configuration: configuration, logger: logger, mail: mail)
 }

@@ -8,7 +8,7 @@ struct Rekey: AsyncParsableCommand {
         abstract: "Re-encrypt stored secrets under the newest FLEXPOST_ENCRYPTION_KEY key.")
 
     func run() async throws {
-        let runtime = try await startRuntime()
+        let runtime = try await startRuntime(mail: false)
         let sealer = runtime.sealer
         let newest = sealer.keyRing.primary.id
         let (rekeyed, failed) = try await runtime.store.rekey(newestKeyId: newest) { orderId, sealed in

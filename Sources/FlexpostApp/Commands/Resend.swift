@@ -60,7 +60,7 @@ struct Purge: AsyncParsableCommand {
     func validate() throws { _ = try parseInstant(now) }
 
     func run() async throws {
-        let runtime = try await startRuntime()
+        let runtime = try await startRuntime(mail: false)
         let at = try parseInstant(now) ?? Date()
         let count = try await RetentionSweep.purge(runtime: runtime, at: at)
         print("purge: secrets of \(count) orders destroyed (retention \(runtime.configuration.retentionDays) days)")

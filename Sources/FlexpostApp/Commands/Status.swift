@@ -10,7 +10,7 @@ struct Status: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let runtime = try await startRuntime()
+        let runtime = try await startRuntime(mail: false)
         let report = try await OrderReport.load(orderId: orderId, store: runtime.store)
         guard let report else {
             FlexpostMain.printError("flexpost: unknown order \(orderId)")
@@ -37,16 +37,29 @@ struct List: AsyncParsableCommand {
             throw ValidationError("--state must be one of "
                 + DeliveryState.allCases.map(\.rawValue).joined(separator: ", "))
         }
+        if limit < 1 { throw ValidationError("--limit must be at least 1") }
     }
 
     func run() async throws {
-        let runtime = try await startRuntime()
-        let deliveries = try await runtime.store.deliveries(state: state.flatMap(DeliveryState.init), limit: limit)
+        let runtime = try await startRuntime(mail: false)
+        let wanted = state.flatMap(DeliveryState.init)
+        let deliveries = try await runtime.store.deliveries(state: wanted, limit: limit)
+        // A full page may not be all: say how many there are, so that a
+        // dead-letter view of 1,000 is not taken for the whole of it.
+        var total = deliveries.count
+        if deliveries.count == limit {
+            let counts = try await runtime.store.countsByState()
+            total = wanted.map { counts[$0] ?? 0 } ?? counts.values.reduce(0, +)
+        }
+        let shown = total > deliveries.count
+            ? "\(deliveries.count) of \(total) deliveries shown (the first by due time; --limit \(limit))"
+            : nil
         if json {
             print(try OrderReport.encode(deliveries.map(DeliveryView.init)))
+            if let shown { FileHandle.standardError.write(Data((shown + "\n").utf8)) }
         } else {
             for delivery in deliveries { print(DeliveryView(delivery).line) }
-            print("\(deliveries.count) deliveries")
+            print(shown ?? "\(deliveries.count) deliveries")
         }
     }
 }
