@@ -85,6 +85,14 @@ struct WebhookIntakeTests {
             #expect(answer.headers["allow"] == allow, "\(method) \(path)")
             #expect(answer.body.contains("\(method) is not allowed here: use \(allow)"), "\(answer.body)")
         }
+        // HEAD is answered wherever GET is (load balancers probe with it), without a body.
+        let head = try await HTTPClient.send("HEAD", serve.base + "/healthz")
+        #expect(head.status == 200)
+        #expect(head.body.isEmpty)
+        #expect(try await HTTPClient.send("HEAD", serve.base + "/metrics").status == 200)
+        let headEvents = try await HTTPClient.send("HEAD", serve.base + "/v1/events")
+        #expect(headEvents.status == 405)
+        #expect(headEvents.headers["allow"] == "POST")
         // A path that is no route: 404 with a JSON error naming it (an empty body before).
         let unknown = try await HTTPClient.send("GET", serve.base + "/v2/events?x=1")
         #expect(unknown.status == 404)
