@@ -127,6 +127,15 @@ extension PostgresQueueStore {
             """, logger: logger))
     }
 
+    public func deadDeliveries(endedFrom from: Date, to: Date, limit: Int) async throws -> [Delivery] {
+        let from = from.timeIntervalSince1970, to = to.timeIntervalSince1970
+        return try await deliveries(try await client.query(
+            """
+            SELECT \(unescaped: Self.deliveryColumns) FROM deliveries
+            WHERE state = 'dead' AND finished_at >= \(from) AND finished_at <= \(to) ORDER BY finished_at, id LIMIT \(limit)
+            """, logger: logger))
+    }
+
     public func attempts(orderId: String) async throws -> [AttemptEntry] {
         var result: [AttemptEntry] = []
         for try await r in try await client.query(

@@ -170,6 +170,19 @@ extension SQLiteQueueStore {
         }
     }
 
+    public func deadDeliveries(endedFrom from: Date, to: Date, limit: Int) async throws -> [Delivery] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.deliveryColumns) FROM deliveries
+                    WHERE state = 'dead' AND finished_at >= ? AND finished_at <= ? ORDER BY finished_at, id LIMIT ?
+                    """,
+                arguments: [from.timeIntervalSince1970, to.timeIntervalSince1970, limit]
+            ).map(Self.delivery)
+        }
+    }
+
     public func attempts(orderId: String) async throws -> [AttemptEntry] {
         try await pool.read { db in
             try Row.fetchAll(

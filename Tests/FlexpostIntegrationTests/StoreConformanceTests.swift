@@ -96,6 +96,34 @@ struct StoreConformanceTests {
         #expect(try await store.nextDueDate() == Self.t0)
     }
 
+    @Test("dead deliveries by when they ended, earliest first, the window's ends included", arguments: StoreKind.allCases)
+    func deadByEnd(kind: StoreKind) async throws {
+        let store = try await TestStores.make(kind)
+        let intake = TestStores.intake(store)
+        _ = try await intake.submit(Self.fixture("order-second-site.json"))
+        _ = try await intake.submit(Self.fixture("order-new-customer.json"))
+        let claimed = try await store.claimDue(at: Self.t0, limit: 10, lease: Self.lease("w", Self.t0))
+        #expect(claimed.count == 3)
+        // Each ends a minute after the last: dead, sent, dead.
+        for (index, delivery) in claimed.enumerated() {
+            let end = Self.t0.addingTimeInterval(Double(60 * (index + 1)))
+            let dead = index != 1
+            #expect(try await store.complete(deliveryId: delivery.id, owner: "w", attempt: AttemptRecord(
+                startedAt: end, finishedAt: end, nextState: dead ? .dead : .sent, retryAt: nil,
+                replyCode: dead ? 554 : 250, reply: dead ? "554 refused" : "250 ok")))
+        }
+        let all = try await store.deadDeliveries(endedFrom: Self.t0, to: Self.t0.addingTimeInterval(3600), limit: 10)
+        #expect(all.map(\.id) == [claimed[0].id, claimed[2].id])
+        #expect(all.allSatisfy { $0.state == .dead && $0.lastReply == "554 refused" })
+        let edges = try await store.deadDeliveries(endedFrom: Self.t0.addingTimeInterval(180),
+                                                   to: Self.t0.addingTimeInterval(180), limit: 10)
+        #expect(edges.map(\.id) == [claimed[2].id], "both ends included")
+        #expect(try await store.deadDeliveries(endedFrom: Self.t0.addingTimeInterval(61),
+                                               to: Self.t0.addingTimeInterval(179), limit: 10).isEmpty)
+        #expect(try await store.deadDeliveries(endedFrom: Self.t0, to: Self.t0.addingTimeInterval(3600), limit: 1)
+            .map(\.id) == [claimed[0].id])
+    }
+
     @Test("retry and release: a retry moves the due time; released claims are due again", arguments: StoreKind.allCases)
     func retryAndRelease(kind: StoreKind) async throws {
         let store = try await TestStores.make(kind)

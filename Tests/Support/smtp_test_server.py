@@ -10,6 +10,8 @@ and faults injected by tokens in the recipient's local part:
   droprcpt                connection closed at RCPT
   dropdata                message stored, then the connection closed before the reply
   slowdata                reply to DATA only after --slow seconds
+While a file DIR/refuse exists, every recipient is refused with 554 (a relay
+that refuses everything: an incident).
 
 Every accepted message is written to DIR as N.eml (the bytes as received)
 and N.json: what Python's email package (policy.default) parsed from it,
@@ -88,6 +90,8 @@ class Handler:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@")[0]
+        if os.path.exists(os.path.join(self.directory, "refuse")):
+            return "554 5.7.1 relay access denied"
         if "droprcpt" in local:
             server.transport.close()
             return "421 closing"

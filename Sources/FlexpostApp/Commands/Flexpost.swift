@@ -9,7 +9,7 @@ public struct Flexpost: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "flexpost",
         abstract: "Delivers CompanyFlex access-data e-mails and BSP administrator notices.",
-        subcommands: [Serve.self, Drain.self, Enqueue.self, Resend.self, Status.self, List.self, Purge.self, Preview.self, Migrate.self, Rekey.self])
+        subcommands: [Serve.self, Drain.self, Enqueue.self, Resend.self, ResendDead.self, Status.self, List.self, Purge.self, Preview.self, Migrate.self, Rekey.self])
 
     public init() {}
 }
@@ -84,10 +84,10 @@ func readInput(_ file: String) throws -> Data {
 }
 
 /// Parses `--now` values.
-func parseInstant(_ text: String?) throws -> Date? {
+func parseInstant(_ text: String?, option: String = "--now") throws -> Date? {
     guard let text else { return nil }
     guard let date = RFC3339.parse(text) else {
-        throw ValidationError("--now must be an RFC 3339 date-time, e.g. 2026-12-01T07:00:30Z")
+        throw ValidationError("\(option) must be an RFC 3339 date-time, e.g. 2026-12-01T07:00:30Z")
     }
     return date
 }

@@ -86,6 +86,16 @@ final class SMTPTestServer: @unchecked Sendable {
         self.port = port
     }
 
+    /// While on, every recipient is refused with 554 (a relay that refuses everything).
+    func refuseEverything(_ on: Bool) throws {
+        let flag = directory.appendingPathComponent("refuse")
+        if on {
+            try Data().write(to: flag)
+        } else if FileManager.default.fileExists(atPath: flag.path) {
+            try FileManager.default.removeItem(at: flag)
+        }
+    }
+
     /// Messages received so far, in order of arrival.
     func messages() throws -> [ReceivedMessage] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)

@@ -1,0 +1,113 @@
+import ArgumentParser
+import FlexpostCore
+import FlexpostServer
+import Foundation
+
+/// `flexpost resend-dead --since T --reason ... --actor ...`: after an
+/// incident that killed deliveries (a relay that refused every message with
+/// 5xx, a broken template), resends each affected order's mail of that kind
+/// once, by R7 — as Sidekiq's "retry all" on its dead set or Postfix's
+/// requeue, but through the resend path, so that every resend is recorded
+/// with actor and reason, gets a new Message-ID and decides R2 again.
+struct ResendDead: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resend-dead",
+        abstract: "Resend (R7) every order's mail that went dead between --since and --until.",
+        discussion: """
+            Each order and kind is resent once, to every recipient it had; one that was resent \
+            already (a later delivery sent or on its way) or whose order was cancelled is skipped, \
+            so running it again is safe. Try --dry-run first. Exit status 1 when a resend was \
+            refused (access data whose secrets were purged, the resend limit).
+            """)
+
+    @Option(help: "Deliveries that went dead from T on (RFC 3339).") var since: String
+    @Option(help: "… up to T (RFC 3339; default: now).") var until: String?
+    @Option(help: "access-data or admin-notice (default: both).") var kind: String?
+    @Option(help: "Why the mail is resent (recorded).") var reason: String
+    @Option(help: "Who asks for it (recorded).") var actor: String
+    @Flag(help: "Print what would be resent; change nothing.") var dryRun = false
+
+    /// At most this many dead deliveries per run; a further run goes on from there.
+    static let limit = 100_000
+
+    func validate() throws {
+        guard let from = try parseInstant(since, option: "--since") else { throw ValidationError("--since is required") }
+        if let to = try parseInstant(until, option: "--until"), to < from { throw ValidationError("--until must not be before --since") }
+        if let kind, DeliveryKind(rawValue: kind) == nil {
+            throw ValidationError("--kind must be access-data or admin-notice")
+        }
+        do {
+            _ = try ResendBody.text(reason, "--reason")
+            _ = try ResendBody.text(actor, "--actor")
+        } catch {
+            throw ValidationError("\(error.field) \(error.rule)")
+        }
+    }
+
+    func run() async throws {
+        let runtime = try await startRuntime()
+        let store = runtime.store, planner = runtime.planner
+        let now = SystemClock().now()
+        let from = try parseInstant(since)!, to = try parseInstant(until) ?? now
+        let dead = try await store.deadDeliveries(endedFrom: from, to: to, limit: Self.limit)
+        var orders: [String: DeadLetterResend.OrderState] = [:]
+        for orderId in Set(dead.map(\.orderId)) {
+            guard let stored = try await store.storedOrder(orderId) else { continue }
+            orders[orderId] = DeadLetterResend.OrderState(
+                deliveries: try await store.deliveries(orderId: orderId),
+                cancelled: stored.cancelled, secretsPurged: stored.secretsPurged)
+        }
+        let items = DeadLetterResend.plan(dead: dead, kind: kind.flatMap(DeliveryKind.init), orders: orders)
+        var resent = 0, skipped = 0, refused = 0
+        for item in items {
+            let what = "\(item.orderId) \(item.kind.rawValue)"
+            let last = "last reply: " + (item.dead.last?.lastReply ?? item.dead.last?.lastCode.map(String.init) ?? "none")
+            switch item.verdict {
+            case .resentAlready(let later):
+                skipped += 1
+                print("skipped \(what): resent already (delivery \(later.id) \(later.state.rawValue))")
+                continue
+            case .cancelled:
+                skipped += 1
+                print("skipped \(what): the order was cancelled")
+                continue
+            case .secretsGone:
+                refused += 1
+                print("refused \(what): its secrets were purged (retention); the customer needs new access data")
+                continue
+            case .resend:
+                break
+            }
+            if dryRun {
+                resent += 1
+                print("would resend \(what): \(item.dead.count) dead, \(last)")
+                continue
+            }
+            let outcome = try await store.resend(
+                ResendRequest(orderId: item.orderId, kind: item.kind, actor: actor, reason: reason),
+                at: now, limitPerDay: runtime.configuration.resendLimit, messageID: { planner.newMessageID() })
+            switch outcome {
+            case .scheduled(let deliveries):
+                resent += 1
+                print("scheduled \(what): \(deliveries.count) deliveries (\(item.dead.count) dead, \(last))")
+            case .secretsGone:
+                refused += 1
+                print("refused \(what): its secrets were purged (retention) or the order was cancelled")
+            case .limitReached(let limit):
+                refused += 1
+                print("refused \(what): resend limit of \(limit) a day reached (FLEXPOST_RESEND_LIMIT)")
+            case .unknownOrder, .nothingToResend:
+                refused += 1
+                print("refused \(what): nothing to resend")
+            }
+        }
+        let window = "\(dead.count) dead deliveries ended \(RFC3339.format(from)) to \(RFC3339.format(to))"
+        print(dryRun
+            ? "resend-dead (dry run): \(resent) would be resent, \(skipped) skipped, \(refused) refused; \(window)"
+            : "resend-dead: \(resent) resent, \(skipped) skipped, \(refused) refused; \(window)")
+        if dead.count == Self.limit {
+            FlexpostMain.printError("flexpost: more than \(Self.limit) dead deliveries in the window: run it again for the rest")
+        }
+        if refused > 0 { throw CommandExit(code: 1) }
+    }
+}

@@ -1,0 +1,145 @@
+import FlexpostCore
+import Foundation
+import Testing
+
+/// `flexpost resend-dead`: after a relay refused everything, each killed
+/// order's mail is resent once, by R7, and only once.
+@Suite("resend of dead deliveries")
+struct DeadLetterResendTests {
+    static let since = "2026-12-01T06:00:00Z"
+    static let until = "2026-12-01T09:00:00Z"
+
+    @Test("a relay that refused everything: resend-dead resends each killed order's mail once, skips what was resent, refuses purged secrets")
+    func afterAnIncident() async throws {
+        let server = try await SMTPTestServer()
+        let dir = try TestEnvironment.temporaryDirectory("resend-dead")
+        let env = TestEnvironment.baseEnvironment(smtpPort: server.port)
+        func run(_ arguments: [String]) async throws -> ProcessResult {
+            try await flexpost(arguments, environment: env, directory: dir)
+        }
+        // A fourth order, confirmed a day earlier: its mail dies a day earlier, and its
+        // secrets are purged before the resend.
+        let earlier = try String(contentsOfFile: TestEnvironment.fixture("order-second-site.json"), encoding: .utf8)
+            .replacingOccurrences(of: "ORD-2026-004711", with: "ORD-2026-004699")
+            .replacingOccurrences(of: "2026-11-30T15:12:00+01:00", with: "2026-11-29T15:12:00+01:00")
+        let earlierFile = dir.appendingPathComponent("earlier.json")
+        try earlier.write(to: earlierFile, atomically: true, encoding: .utf8)
+        #expect(try await run(["enqueue", TestEnvironment.fixture("order-second-site.json"),
+                               TestEnvironment.fixture("order-new-customer.json"),
+                               TestEnvironment.fixture("order-second-base-package.json"), earlierFile.path]).status == 0)
+
+        // The incident: every message refused with 554, so every delivery is dead at once.
+        try server.refuseEverything(true)
+        #expect(try await run(["drain", "--now", "2026-11-30T08:00:00+01:00"]).status == 1)
+        let incident = try await run(["drain", "--now", "2026-12-01T08:00:00+01:00"])
+        #expect(incident.status == 1)
+        // Thirty days on, the earlier order's secrets are purged (R8); the others' are not yet.
+        let purge = try await run(["purge", "--now", "2026-12-30T08:00:00Z"])
+        #expect(purge.stdout.contains("secrets of 1 orders destroyed"), "\(purge.stdout)")
+        let deadList = try await run(["list", "--state", "dead"]).stdout
+        let deadCount = deadList.split(separator: "\n").count - 1
+        #expect(deadCount >= 7, "\(deadList)")
+        #expect(deadList.hasSuffix("\(deadCount) deliveries\n"))
+        try server.refuseEverything(false)
+
+        // Support already resent one notice by hand; one order was cancelled meanwhile.
+        #expect(try await run(["resend", "ORD-2026-004711", "--kind", "admin-notice", "--reason", "customer called",
+                               "--actor", "anna"]).status == 0)
+        #expect(try await run(["enqueue", TestEnvironment.fixture("order-cancelled.json")]).status == 0)
+        #expect(try await run(["drain"]).status == 0)
+        let byHand = try server.messages().count
+        #expect(byHand >= 1)
+
+        // Dry run: says what it would do, changes nothing.
+        let common = ["resend-dead", "--since", "2026-11-30T06:00:00Z", "--until", Self.until,
+                      "--reason", "relay fixed (INC-42)", "--actor", "ops"]
+        let dry = try await run(common + ["--dry-run"])
+        #expect(dry.status == 1, "\(dry.stderr)")
+        #expect(dry.stdout.contains("would resend ORD-2026-004711 access-data: 1 dead, last reply: 554 5.7.1 relay access denied"),
+                "\(dry.stdout)")
+        #expect(dry.stdout.contains("skipped ORD-2026-004711 admin-notice: resent already"), "\(dry.stdout)")
+        let waiting = try await run(["list", "--state", "scheduled"]).stdout
+        #expect(waiting == "0 deliveries\n", "\(waiting)")
+
+        // The run: one resend per order and kind, none for the cancelled order, the
+        // purged access data refused (exit 1).
+        let resend = try await run(common)
+        #expect(resend.status == 1, "\(resend.stdout)\(resend.stderr)")
+        #expect(resend.stdout.hasPrefix("refused ORD-2026-004699 access-data: its secrets were purged"), "\(resend.stdout)")
+        #expect(resend.stdout.contains("scheduled ORD-2026-004699 admin-notice"), "\(resend.stdout)")
+        #expect(resend.stdout.contains("scheduled ORD-2026-004711 access-data: 1 deliveries"), "\(resend.stdout)")
+        #expect(resend.stdout.contains("scheduled ORD-2026-004800 access-data"), "\(resend.stdout)")
+        #expect(resend.stdout.contains("skipped ORD-2026-004711 admin-notice: resent already"), "\(resend.stdout)")
+        #expect(resend.stdout.contains("skipped ORD-2026-004712 access-data: the order was cancelled"), "\(resend.stdout)")
+        #expect(resend.stdout.contains("skipped ORD-2026-004712 admin-notice: the order was cancelled"), "\(resend.stdout)")
+        #expect(resend.stdout.contains("1 refused; \(deadCount) dead deliveries ended 2026-11-30T06:00:00Z to 2026-12-01T09:00:00Z"),
+                "\(resend.stdout)")
+        let scheduled = resend.stdout.split(separator: "\n").filter { $0.hasPrefix("scheduled ") }.count
+        #expect(try await run(["drain"]).status == 0)
+        let arrived = try server.messages()
+        let resentMail = arrived.dropFirst(byHand)
+        #expect(resentMail.count >= scheduled)
+        #expect(resentMail.allSatisfy { !$0.rcptTos.isEmpty })
+        // New Message-IDs, and the resend is on record with actor and reason.
+        #expect(Set(arrived.map(\.messageId)).count == arrived.count)
+        let status = try await run(["status", "ORD-2026-004711"]).stdout
+        #expect(status.contains("ops"), "\(status)")
+        #expect(status.contains("relay fixed (INC-42)"), "\(status)")
+
+        // Again: everything is resent already or skipped; only the refusal stays.
+        let again = try await run(common)
+        #expect(again.stdout.contains("resend-dead: 0 resent"), "\(again.stdout)")
+        #expect(!again.stdout.contains("\nscheduled "), "\(again.stdout)")
+        #expect(try server.messages().count == arrived.count)
+    }
+
+    @Test("resend-dead checks its options before any work (exit 2)")
+    func options() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("resend-dead-options")
+        let env = TestEnvironment.baseEnvironment()
+        for (arguments, message) in [
+            (["resend-dead", "--reason", "r", "--actor", "a"], "--since"),
+            (["resend-dead", "--since", "yesterday", "--reason", "r", "--actor", "a"], "--since must be an RFC 3339"),
+            (["resend-dead", "--since", Self.until, "--until", Self.since, "--reason", "r", "--actor", "a"],
+             "--until must not be before --since"),
+            (["resend-dead", "--since", Self.since, "--kind", "sms", "--reason", "r", "--actor", "a"], "--kind"),
+            (["resend-dead", "--since", Self.since, "--reason", "r\u{1B}[31m", "--actor", "a"], "control characters"),
+        ] {
+            let result = try await flexpost(arguments, environment: env, directory: dir)
+            #expect(result.status == 2, "\(arguments)")
+            #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+        }
+    }
+
+    @Test("the plan: one item per order and kind; resent already, cancelled and purged are told apart")
+    func plan() {
+        func delivery(_ id: Int64, _ order: String, _ kind: DeliveryKind, _ state: DeliveryState) -> Delivery {
+            Delivery(id: id, orderId: order, kind: kind,
+                     recipient: Contact(name: "R", email: try! EmailAddress(validating: "r\(id)@example.com")),
+                     language: .de, state: state, dueAt: Date(timeIntervalSince1970: 0),
+                     firstDueAt: Date(timeIntervalSince1970: 0), messageID: "m\(id)", attempts: 1,
+                     createdAt: Date(timeIntervalSince1970: 0))
+        }
+        let dead = [delivery(1, "A", .adminNotice, .dead), delivery(2, "A", .adminNotice, .dead),
+                    delivery(3, "A", .accessData, .dead), delivery(4, "B", .accessData, .dead),
+                    delivery(5, "C", .accessData, .dead), delivery(6, "D", .adminNotice, .dead),
+                    delivery(7, "E", .accessData, .dead)]
+        func state(_ deliveries: [Delivery], cancelled: Bool = false, purged: Bool = false) -> DeadLetterResend.OrderState {
+            DeadLetterResend.OrderState(deliveries: deliveries, cancelled: cancelled, secretsPurged: purged)
+        }
+        let orders = [
+            "A": state(dead.filter { $0.orderId == "A" } + [delivery(9, "A", .adminNotice, .scheduled)], purged: true),
+            "B": state([dead[3], delivery(8, "B", .accessData, .cancelled)]),
+            "C": state([delivery(0, "C", .accessData, .sent), dead[4]]),
+            "D": state([dead[5]], cancelled: true),
+        ]
+        let items = DeadLetterResend.plan(dead: dead, kind: nil, orders: orders)
+        #expect(items.map { "\($0.orderId) \($0.kind.rawValue) \($0.dead.count)" }
+            == ["A admin-notice 2", "A access-data 1", "B access-data 1", "C access-data 1", "D admin-notice 1",
+                "E access-data 1"])
+        #expect(items.map(\.verdict) == [.resentAlready(orders["A"]!.deliveries[3]), .secretsGone, .resend, .resend,
+                                          .cancelled, .cancelled],
+                "a later live delivery counts, a cancelled or earlier sent one does not; purged secrets stop access data only; an order cancelled or gone is skipped")
+        #expect(DeadLetterResend.plan(dead: dead, kind: .accessData, orders: orders).map(\.orderId) == ["A", "B", "C", "E"])
+    }
+}
