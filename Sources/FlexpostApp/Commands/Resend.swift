@@ -14,7 +14,15 @@ struct Resend: AsyncParsableCommand {
     @Option(help: "Who asks for it (recorded).") var actor: String
 
     func validate() throws {
-        guard DeliveryKind(rawValue: kind) != nil else { throw ValidationError("--kind must be access-data or admin-notice") }
+        try Self.check(kind: kind, reason: reason, actor: actor)
+    }
+
+    /// The checks every resend command makes of its options (R7 records actor
+    /// and reason, so they are held to the HTTP resend's rules).
+    static func check(kind: String?, reason: String, actor: String) throws {
+        if let kind, DeliveryKind(rawValue: kind) == nil {
+            throw ValidationError("--kind must be access-data or admin-notice")
+        }
         do {
             _ = try ResendBody.text(reason, "--reason")
             _ = try ResendBody.text(actor, "--actor")

@@ -1,6 +1,5 @@
 import ArgumentParser
 import FlexpostCore
-import FlexpostServer
 import Foundation
 
 /// `flexpost resend-dead --since T --reason ... --actor ...`: after an
@@ -33,15 +32,7 @@ struct ResendDead: AsyncParsableCommand {
     func validate() throws {
         guard let from = try parseInstant(since, option: "--since") else { throw ValidationError("--since is required") }
         if let to = try parseInstant(until, option: "--until"), to < from { throw ValidationError("--until must not be before --since") }
-        if let kind, DeliveryKind(rawValue: kind) == nil {
-            throw ValidationError("--kind must be access-data or admin-notice")
-        }
-        do {
-            _ = try ResendBody.text(reason, "--reason")
-            _ = try ResendBody.text(actor, "--actor")
-        } catch {
-            throw ValidationError("\(error.field) \(error.rule)")
-        }
+        try Resend.check(kind: kind, reason: reason, actor: actor)
     }
 
     func run() async throws {
