@@ -45,9 +45,13 @@ public struct SupportConsole: Sendable {
     }
 
     public func register(on router: Router<BasicRequestContext>) {
-        router.get("/support/") { request, _ in
+        router.get("/support/") { request, context in
             guard signedIn(request) else { return page("login", [:], status: .ok) }
-            return page("lookup", ["signedIn": true])
+            do {
+                return try await home(logger: context.logger)
+            } catch is StoreUnavailable {
+                return outage("The queue store is unavailable: the list of undelivered mail cannot be shown now.")
+            }
         }
         router.post("/support/login") { request, _ in
             let form = try await Self.form(request)
@@ -95,6 +99,29 @@ public struct SupportConsole: Sendable {
                               + "whether the resend was scheduled before trying again.")
             }
         }
+    }
+
+    /// How far back the home page looks for mail that could not be delivered, and how much it lists.
+    static let deadDays = 7, deadShown = 50
+
+    /// The look-up form, and the mail of the last week that went dead (its
+    /// recipients need a call or a resend): newest first, linked to its order.
+    func home(logger: Logger) async throws -> Response {
+        let (shown, count) = try await support.recentDead(days: Self.deadDays, showing: Self.deadShown, logger: logger)
+        let rows: [[String: Any]] = shown.map { delivery in
+            [
+                "orderId": delivery.orderId, "kind": delivery.kind.rawValue,
+                "recipient": delivery.recipient.email.value, "due": RFC3339.format(delivery.dueAt),
+                "reply": delivery.lastReply ?? "", "attempts": delivery.attempts,
+            ]
+        }
+        var view: [String: Any] = ["signedIn": true, "deadDays": Self.deadDays, "deadCount": count]
+        if !rows.isEmpty {
+            view["dead"] = rows
+            view["hasDead"] = true
+        }
+        if count > shown.count { view["deadMore"] = "the newest \(shown.count) of \(count) are listed" }
+        return page("lookup", view)
     }
 
     /// R7 from the console, answered with the order's page.

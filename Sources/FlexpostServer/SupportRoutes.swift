@@ -66,6 +66,17 @@ public struct SupportRoutes: Sendable {
         }
     }
 
+    /// The newest dead deliveries of the last `days` days, newest first, and how
+    /// many there were in all (for the console's home page).
+    func recentDead(days: Int, showing: Int, logger: Logger) async throws -> (shown: [Delivery], count: Int) {
+        let (store, now) = (self.store, clock.now())
+        let dead = try await StoreUnavailable.guarding("a dead-letter read", logger: logger) {
+            try await store.deadDeliveries(endedFrom: now.addingTimeInterval(-86_400 * Double(days)), to: now,
+                                           limit: 100_000)
+        }
+        return (Array(dead.suffix(showing).reversed()), dead.count)
+    }
+
     /// R7 for the API and the console: stored, then the delivery loop is told.
     func resend(_ request: ResendRequest, logger: Logger) async throws -> ResendOutcome {
         let (store, now, limit, messageID) = (self.store, clock.now(), resendLimit, self.messageID)

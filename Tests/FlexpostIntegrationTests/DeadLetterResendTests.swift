@@ -1,4 +1,5 @@
 import FlexpostCore
+@testable import FlexpostServer
 import Foundation
 import Testing
 
@@ -91,6 +92,42 @@ struct DeadLetterResendTests {
         #expect(again.stdout.contains("resend-dead: 0 resent"), "\(again.stdout)")
         #expect(!again.stdout.contains("\nscheduled "), "\(again.stdout)")
         #expect(try server.messages().count == arrived.count)
+    }
+
+    @Test("the support console's home page lists the week's undelivered mail, linked to its order")
+    func consoleHome() async throws {
+        let server = try await SMTPTestServer()
+        let dir = try TestEnvironment.temporaryDirectory("console-dead")
+        var env = TestEnvironment.baseEnvironment(smtpPort: server.port)
+        env["FLEXPOST_SUPPORT_TOKEN"] = "dead-token"
+        let signedIn = ["cookie": "\(SupportConsole.cookieName)=\(SupportConsole.session(for: "dead-token"))"]
+        let serve = try await ServeProcess(environment: env, directory: dir)
+        let empty = try await HTTPClient.send("GET", serve.base + "/support/", headers: signedIn)
+        #expect(empty.status == 200)
+        #expect(empty.body.contains("No e-mail went undelivered in the last 7 days."), "\(empty.body)")
+
+        // 52 notices due now, refused by the relay: dead at once under serve.
+        try server.refuseEverything(true)
+        let past = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-60))
+        let orders = try ConcurrencyAndCrashTests.orders(52, confirmedAt: past, adminNoticeOnly: true)
+        #expect(try await flexpost(["enqueue", "-"], environment: env, directory: dir, stdin: orders).status == 0)
+        var page = empty
+        for _ in 0..<200 where !page.body.contains("52 e-mail(s)") {
+            try await Task.sleep(for: .milliseconds(50))
+            page = try await HTTPClient.send("GET", serve.base + "/support/", headers: signedIn)
+        }
+        // Signed out: the login page, nothing of the queue.
+        let anonymous = try await HTTPClient.send("GET", serve.base + "/support/")
+        _ = await serve.terminate()
+        #expect(!anonymous.body.contains("ORD-LOAD"))
+        #expect(page.status == 200)
+        #expect(page.body.contains("52 e-mail(s) could not be delivered in the last 7 days (the newest 50 of 52 are listed)"),
+                "\(page.body)")
+        let linked = try #require(page.body.firstMatch(of: #/<a href="/support/orders\?id=(ORD-LOAD-\d{5})">(ORD-LOAD-\d{5})</a>/#))
+        #expect(linked.output.1 == linked.output.2, "each row links to its own order")
+        #expect(page.body.contains("554 5.7.1 relay access denied"))
+        let rows = page.body.components(separatedBy: "<tr><td><a href=").count - 1
+        #expect(rows == 50)
     }
 
     @Test("resend-dead checks its options before any work (exit 2)")
