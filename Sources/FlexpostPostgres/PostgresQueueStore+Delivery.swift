@@ -127,12 +127,13 @@ extension PostgresQueueStore {
             """, logger: logger))
     }
 
-    public func deadDeliveries(endedFrom from: Date, to: Date, limit: Int) async throws -> [Delivery] {
+    public func deadDeliveries(endedFrom from: Date, to: Date, limit: Int, newestFirst: Bool) async throws -> [Delivery] {
         let from = from.timeIntervalSince1970, to = to.timeIntervalSince1970
+        let order = newestFirst ? "finished_at DESC, id DESC" : "finished_at, id"
         return try await deliveries(try await client.query(
             """
             SELECT \(unescaped: Self.deliveryColumns) FROM deliveries
-            WHERE state = 'dead' AND finished_at >= \(from) AND finished_at <= \(to) ORDER BY finished_at, id LIMIT \(limit)
+            WHERE state = 'dead' AND finished_at >= \(from) AND finished_at <= \(to) ORDER BY \(unescaped: order) LIMIT \(limit)
             """, logger: logger))
     }
 

@@ -107,7 +107,7 @@ public struct SupportConsole: Sendable {
     /// The look-up form, and the mail of the last week that went dead (its
     /// recipients need a call or a resend): newest first, linked to its order.
     func home(logger: Logger) async throws -> Response {
-        let (shown, count) = try await support.recentDead(days: Self.deadDays, showing: Self.deadShown, logger: logger)
+        let (shown, more) = try await support.recentDead(days: Self.deadDays, showing: Self.deadShown, logger: logger)
         let rows: [[String: Any]] = shown.map { delivery in
             [
                 "orderId": delivery.orderId, "kind": delivery.kind.rawValue,
@@ -115,12 +115,12 @@ public struct SupportConsole: Sendable {
                 "reply": delivery.lastReply ?? "", "attempts": delivery.attempts,
             ]
         }
-        var view: [String: Any] = ["signedIn": true, "deadDays": Self.deadDays, "deadCount": count]
+        var view: [String: Any] = ["signedIn": true, "deadDays": Self.deadDays, "deadCount": more ? "More than \(shown.count)" : "\(shown.count)"]
         if !rows.isEmpty {
             view["dead"] = rows
             view["hasDead"] = true
         }
-        if count > shown.count { view["deadMore"] = "the newest \(shown.count) of \(count) are listed" }
+        if more { view["deadMore"] = "the newest \(shown.count) are listed; `flexpost list --state dead` shows all" }
         return page("lookup", view)
     }
 

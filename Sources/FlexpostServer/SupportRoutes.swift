@@ -66,15 +66,15 @@ public struct SupportRoutes: Sendable {
         }
     }
 
-    /// The newest dead deliveries of the last `days` days, newest first, and how
-    /// many there were in all (for the console's home page).
-    func recentDead(days: Int, showing: Int, logger: Logger) async throws -> (shown: [Delivery], count: Int) {
+    /// The newest `showing` dead deliveries of the last `days` days, newest
+    /// first, and whether there were more (for the console's first page).
+    func recentDead(days: Int, showing: Int, logger: Logger) async throws -> (shown: [Delivery], more: Bool) {
         let (store, now) = (self.store, clock.now())
         let dead = try await StoreUnavailable.guarding("a dead-letter read", logger: logger) {
             try await store.deadDeliveries(endedFrom: now.addingTimeInterval(-86_400 * Double(days)), to: now,
-                                           limit: 100_000)
+                                           limit: showing + 1, newestFirst: true)
         }
-        return (Array(dead.suffix(showing).reversed()), dead.count)
+        return (Array(dead.prefix(showing)), dead.count > showing)
     }
 
     /// R7 for the API and the console: stored, then the delivery loop is told.

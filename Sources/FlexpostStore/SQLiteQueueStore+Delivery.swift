@@ -170,13 +170,14 @@ extension SQLiteQueueStore {
         }
     }
 
-    public func deadDeliveries(endedFrom from: Date, to: Date, limit: Int) async throws -> [Delivery] {
-        try await pool.read { db in
+    public func deadDeliveries(endedFrom from: Date, to: Date, limit: Int, newestFirst: Bool) async throws -> [Delivery] {
+        let order = newestFirst ? "finished_at DESC, id DESC" : "finished_at, id"
+        return try await pool.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
                     SELECT \(Self.deliveryColumns) FROM deliveries
-                    WHERE state = 'dead' AND finished_at >= ? AND finished_at <= ? ORDER BY finished_at, id LIMIT ?
+                    WHERE state = 'dead' AND finished_at >= ? AND finished_at <= ? ORDER BY \(order) LIMIT ?
                     """,
                 arguments: [from.timeIntervalSince1970, to.timeIntervalSince1970, limit]
             ).map(Self.delivery)

@@ -112,16 +112,20 @@ struct StoreConformanceTests {
                 startedAt: end, finishedAt: end, nextState: dead ? .dead : .sent, retryAt: nil,
                 replyCode: dead ? 554 : 250, reply: dead ? "554 refused" : "250 ok")))
         }
-        let all = try await store.deadDeliveries(endedFrom: Self.t0, to: Self.t0.addingTimeInterval(3600), limit: 10)
+        let all = try await store.deadDeliveries(endedFrom: Self.t0, to: Self.t0.addingTimeInterval(3600), limit: 10, newestFirst: false)
         #expect(all.map(\.id) == [claimed[0].id, claimed[2].id])
         #expect(all.allSatisfy { $0.state == .dead && $0.lastReply == "554 refused" })
         let edges = try await store.deadDeliveries(endedFrom: Self.t0.addingTimeInterval(180),
-                                                   to: Self.t0.addingTimeInterval(180), limit: 10)
+                                                   to: Self.t0.addingTimeInterval(180), limit: 10, newestFirst: false)
         #expect(edges.map(\.id) == [claimed[2].id], "both ends included")
         #expect(try await store.deadDeliveries(endedFrom: Self.t0.addingTimeInterval(61),
-                                               to: Self.t0.addingTimeInterval(179), limit: 10).isEmpty)
-        #expect(try await store.deadDeliveries(endedFrom: Self.t0, to: Self.t0.addingTimeInterval(3600), limit: 1)
+                                               to: Self.t0.addingTimeInterval(179), limit: 10, newestFirst: false).isEmpty)
+        #expect(try await store.deadDeliveries(endedFrom: Self.t0, to: Self.t0.addingTimeInterval(3600), limit: 1, newestFirst: false)
             .map(\.id) == [claimed[0].id])
+        #expect(try await store.deadDeliveries(endedFrom: Self.t0, to: Self.t0.addingTimeInterval(3600), limit: 10, newestFirst: true)
+            .map(\.id) == [claimed[2].id, claimed[0].id])
+        #expect(try await store.deadDeliveries(endedFrom: Self.t0, to: Self.t0.addingTimeInterval(3600), limit: 1, newestFirst: true)
+            .map(\.id) == [claimed[2].id])
     }
 
     @Test("retry and release: a retry moves the due time; released claims are due again", arguments: StoreKind.allCases)

@@ -40,7 +40,7 @@ struct ResendDead: AsyncParsableCommand {
         let store = runtime.store, planner = runtime.planner
         let now = SystemClock().now()
         let from = try parseInstant(since)!, to = try parseInstant(until) ?? now
-        let dead = try await store.deadDeliveries(endedFrom: from, to: to, limit: Self.limit)
+        let dead = try await store.deadDeliveries(endedFrom: from, to: to, limit: Self.limit, newestFirst: false)
         var orders: [String: DeadLetterResend.OrderState] = [:]
         for orderId in Set(dead.map(\.orderId)) {
             guard let stored = try await store.storedOrder(orderId) else { continue }

@@ -192,8 +192,9 @@ public protocol QueueStore: Sendable {
     func deliveries(orderId: String) async throws -> [Delivery]
     func deliveries(state: DeliveryState?, limit: Int) async throws -> [Delivery]
     /// Dead deliveries whose end was recorded from `from` to `to` (both
-    /// included), the earliest end first: what an incident killed.
-    func deadDeliveries(endedFrom from: Date, to: Date, limit: Int) async throws -> [Delivery]
+    /// included), the earliest end first (what an incident killed), or the
+    /// latest first (what the support console lists).
+    func deadDeliveries(endedFrom from: Date, to: Date, limit: Int, newestFirst: Bool) async throws -> [Delivery]
     func attempts(orderId: String) async throws -> [AttemptEntry]
     func history(orderId: String) async throws -> [HistoryEntry]
     /// How many deliveries are in each state (for metrics and `list`).

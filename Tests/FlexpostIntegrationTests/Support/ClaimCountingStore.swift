@@ -68,8 +68,8 @@ final class ClaimCountingStore: QueueStore {
     func deliveries(state: DeliveryState?, limit: Int) async throws -> [Delivery] {
         try await base.deliveries(state: state, limit: limit)
     }
-    func deadDeliveries(endedFrom from: Date, to: Date, limit: Int) async throws -> [Delivery] {
-        try await base.deadDeliveries(endedFrom: from, to: to, limit: limit)
+    func deadDeliveries(endedFrom from: Date, to: Date, limit: Int, newestFirst: Bool) async throws -> [Delivery] {
+        try await base.deadDeliveries(endedFrom: from, to: to, limit: limit, newestFirst: newestFirst)
     }
     func attempts(orderId: String) async throws -> [AttemptEntry] { try await base.attempts(orderId: orderId) }
     func history(orderId: String) async throws -> [HistoryEntry] { try await base.history(orderId: orderId) }
