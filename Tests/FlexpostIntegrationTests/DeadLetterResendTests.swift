@@ -109,23 +109,24 @@ struct DeadLetterResendTests {
         try server.refuseEverything(true)
         let past = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-60))
         let two = try ConcurrencyAndCrashTests.orders(2, confirmedAt: past, adminNoticeOnly: true)
-        #expect(try await flexpost(["enqueue", "-"], environment: env, directory: dir, stdin: two).status == 0)
-        var few = empty
-        for _ in 0..<200 where !few.body.contains("2 e-mail(s) could not be delivered in the last 7 days.") {
-            try await Task.sleep(for: .milliseconds(50))
-            few = try await HTTPClient.send("GET", serve.base + "/support/", headers: signedIn)
+        /// Enqueues notices (serve sends them to the refusing relay) and reads the
+        /// first page until it says `text` (the deliveries are dead by then).
+        func enqueue(_ orders: Data, thenPageSaying text: String) async throws -> HTTPClient.Answer {
+            #expect(try await flexpost(["enqueue", "-"], environment: env, directory: dir, stdin: orders).status == 0)
+            var page = empty
+            for _ in 0..<200 where !page.body.contains(text) {
+                try await Task.sleep(for: .milliseconds(50))
+                page = try await HTTPClient.send("GET", serve.base + "/support/", headers: signedIn)
+            }
+            return page
         }
+        let few = try await enqueue(two, thenPageSaying: "2 e-mail(s) could not be delivered in the last 7 days.")
         #expect(few.body.contains("2 e-mail(s) could not be delivered in the last 7 days."), "\(few.body)")
         #expect(!few.body.contains("newest"))
 
         // 50 more (the first two again are duplicates): 52 dead.
         let orders = try ConcurrencyAndCrashTests.orders(52, confirmedAt: past, adminNoticeOnly: true)
-        #expect(try await flexpost(["enqueue", "-"], environment: env, directory: dir, stdin: orders).status == 0)
-        var page = empty
-        for _ in 0..<200 where !page.body.contains("More than 50") {
-            try await Task.sleep(for: .milliseconds(50))
-            page = try await HTTPClient.send("GET", serve.base + "/support/", headers: signedIn)
-        }
+        let page = try await enqueue(orders, thenPageSaying: "More than 50")
         // Signed out: the login page, nothing of the queue.
         let anonymous = try await HTTPClient.send("GET", serve.base + "/support/")
         _ = await serve.terminate()
