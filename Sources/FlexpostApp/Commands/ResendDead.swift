@@ -42,8 +42,8 @@ struct ResendDead: AsyncParsableCommand {
         let from = try parseInstant(since)!, to = try parseInstant(until) ?? now
         let dead = try await store.deadDeliveries(endedFrom: from, to: to, limit: Self.limit, newestFirst: false)
         var orders: [String: DeadLetterResend.OrderState] = [:]
-        for orderId in Set(dead.map(\.orderId)) {
-            guard let stored = try await store.storedOrder(orderId) else { continue }
+        // The orders' flags in one read (the batch read the delivery passes use).
+        for (orderId, stored) in try await store.storedOrders(Set(dead.map(\.orderId))) {
             orders[orderId] = DeadLetterResend.OrderState(
                 deliveries: try await store.deliveries(orderId: orderId),
                 cancelled: stored.cancelled, secretsPurged: stored.secretsPurged)
