@@ -14,6 +14,14 @@ public struct Configuration: Sendable {
     public enum Database: Sendable, Equatable {
         case sqlite(path: String)
         case postgres(url: String)
+
+        /// "SQLite" or "PostgreSQL", for messages.
+        public var storeName: String {
+            switch self {
+            case .sqlite: "SQLite"
+            case .postgres: "PostgreSQL"
+            }
+        }
     }
 
     public var database: Database

@@ -31,8 +31,7 @@ struct RetentionSweep: Service {
     }
 
     static func purge(store: any QueueStore, retentionDays: Int, at: Date) async throws -> Int {
-        let cutoff = at.addingTimeInterval(-Double(retentionDays) * 86_400)
-        return try await store.purgeSecrets(finishedBefore: cutoff, at: at)
+        try await store.purgeSecrets(SecretRetention(days: retentionDays), at: at)
     }
 
     func run() async throws {

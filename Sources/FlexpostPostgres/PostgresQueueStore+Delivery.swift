@@ -5,21 +5,26 @@ import PostgresNIO
 extension PostgresQueueStore {
     static let deliveryColumns = """
         id, order_id, kind, recipient_name, recipient_email, language, state, due_at, first_due_at, message_id,
-        attempts, created_at, sent_at, last_code, last_reply
+        attempts, created_at, sent_at, last_code, last_reply, finished_at, resend_of_kind IS NOT NULL
         """
 
     typealias DeliveryRow = (Int64, String, String, String, String, String, String, Double, Double, String, Int64, Double,
-                             Double?, Int64?, String?)
+                             Double?, Int64?, String?, Double?, Bool)
 
     static func delivery(_ r: DeliveryRow) throws -> Delivery {
         Delivery(
-            id: r.0, orderId: r.1, kind: DeliveryKind(rawValue: r.2) ?? .accessData,
+            id: r.0, orderId: r.1, kind: try DeliveryKind(stored: r.2, column: "deliveries.kind"),
             recipient: Contact(name: r.3, email: try EmailAddress(validating: r.4)),
-            language: Language(rawValue: r.5) ?? .de, state: DeliveryState(rawValue: r.6) ?? .dead,
+            language: try Language(stored: r.5, column: "deliveries.language"),
+            state: try DeliveryState(stored: r.6, column: "deliveries.state"),
             dueAt: Date(timeIntervalSince1970: r.7), firstDueAt: Date(timeIntervalSince1970: r.8), messageID: r.9,
             attempts: Int(r.10), createdAt: Date(timeIntervalSince1970: r.11),
-            sentAt: r.12.map(Date.init(timeIntervalSince1970:)), lastCode: r.13.map(Int.init), lastReply: r.14)
+            sentAt: r.12.map(Date.init(timeIntervalSince1970:)), lastCode: r.13.map(Int.init), lastReply: r.14,
+            finishedAt: r.15.map(Date.init(timeIntervalSince1970:)), isResend: r.16)
     }
+
+    static let scheduled = DeliveryState.scheduled.sqlLiteral, retrying = DeliveryState.retrying.sqlLiteral,
+        sending = DeliveryState.sending.sqlLiteral, waiting = DeliveryState.waiting.sqlList
 
     func deliveries(_ rows: PostgresRowSequence) async throws -> [Delivery] {
         var result: [Delivery] = []
@@ -49,7 +54,7 @@ extension PostgresQueueStore {
         for try await id in try await client.query(
             """
             UPDATE deliveries SET lease_expires_at = \(until.timeIntervalSince1970)
-            WHERE state = 'sending' AND lease_owner = \(owner) RETURNING id
+            WHERE state = \(unescaped: Self.sending) AND lease_owner = \(owner) RETURNING id
             """, logger: logger
         ).decode(Int64.self) {
             ids.insert(id)
@@ -74,9 +79,9 @@ extension PostgresQueueStore {
     public func releaseClaims(owner: String) async throws {
         try await client.query(
             """
-            UPDATE deliveries SET state = CASE WHEN attempts > 1 THEN 'retrying' ELSE 'scheduled' END,
+            UPDATE deliveries SET state = CASE WHEN attempts > 1 THEN \(unescaped: Self.retrying) ELSE \(unescaped: Self.scheduled) END,
                 attempts = attempts - 1, lease_owner = NULL, lease_expires_at = NULL
-            WHERE state = 'sending' AND lease_owner = \(owner)
+            WHERE state = \(unescaped: Self.sending) AND lease_owner = \(owner)
             """, logger: logger
         ).consume()
     }
@@ -133,7 +138,7 @@ extension PostgresQueueStore {
         return try await deliveries(try await client.query(
             """
             SELECT \(unescaped: Self.deliveryColumns) FROM deliveries
-            WHERE state = 'dead' AND finished_at >= \(from) AND finished_at <= \(to) ORDER BY \(unescaped: order) LIMIT \(limit)
+            WHERE state = \(unescaped: DeliveryState.dead.sqlLiteral) AND finished_at >= \(from) AND finished_at <= \(to) ORDER BY \(unescaped: order) LIMIT \(limit)
             """, logger: logger))
     }
 
@@ -147,7 +152,7 @@ extension PostgresQueueStore {
         ).decode((Int64, Double, Double, String, Int64?, String).self) {
             result.append(AttemptEntry(
                 deliveryId: r.0, startedAt: Date(timeIntervalSince1970: r.1), finishedAt: Date(timeIntervalSince1970: r.2),
-                outcome: DeliveryState(rawValue: r.3) ?? .dead, replyCode: r.4.map(Int.init), reply: r.5))
+                outcome: try DeliveryState(stored: r.3, column: "attempts.outcome"), replyCode: r.4.map(Int.init), reply: r.5))
         }
         return result
     }
@@ -157,7 +162,8 @@ extension PostgresQueueStore {
         for try await r in try await client.query(
             "SELECT at, actor, action, detail FROM history WHERE order_id = \(orderId) ORDER BY id", logger: logger
         ).decode((Double, String, String, String).self) {
-            result.append(HistoryEntry(at: Date(timeIntervalSince1970: r.0), actor: r.1, action: r.2, detail: r.3))
+            result.append(HistoryEntry(at: Date(timeIntervalSince1970: r.0), actor: r.1,
+                                       action: try HistoryAction(stored: r.2, column: "history.action"), detail: r.3))
         }
         return result
     }
@@ -167,7 +173,7 @@ extension PostgresQueueStore {
         for try await (state, n) in try await client.query(
             "SELECT state, COUNT(*) FROM deliveries GROUP BY state", logger: logger
         ).decode((String, Int64).self) {
-            if let s = DeliveryState(rawValue: state) { counts[s] = Int(n) }
+            counts[try DeliveryState(stored: state, column: "deliveries.state")] = Int(n)
         }
         return counts
     }
@@ -178,7 +184,8 @@ extension PostgresQueueStore {
         for try await n in try await client.query(
             """
             SELECT COUNT(*) FROM deliveries
-            WHERE (state IN ('scheduled', 'retrying') AND due_at <= \(t)) OR (state = 'sending' AND lease_expires_at <= \(t))
+            WHERE (state IN (\(unescaped: Self.waiting)) AND due_at <= \(t))
+                OR (state = \(unescaped: Self.sending) AND lease_expires_at <= \(t))
             """, logger: logger
         ).decode(Int64.self) {
             count = Int(n)
@@ -194,16 +201,16 @@ extension PostgresQueueStore {
 
     public func oldestWaitingDue(at now: Date) async throws -> Date? {
         try await singleDate(
-            "SELECT MIN(due_at) FROM deliveries WHERE state IN ('scheduled', 'retrying') AND due_at <= \(now.timeIntervalSince1970)")
+            "SELECT MIN(due_at) FROM deliveries WHERE state IN (\(unescaped: Self.waiting)) AND due_at <= \(now.timeIntervalSince1970)")
     }
 
     public func nextDueDate() async throws -> Date? {
         try await singleDate(
             """
             SELECT MIN(t) FROM (
-                SELECT MIN(due_at) AS t FROM deliveries WHERE state IN ('scheduled', 'retrying')
+                SELECT MIN(due_at) AS t FROM deliveries WHERE state IN (\(unescaped: Self.waiting))
                 UNION ALL
-                SELECT MIN(lease_expires_at) FROM deliveries WHERE state = 'sending') AS waiting
+                SELECT MIN(lease_expires_at) FROM deliveries WHERE state = \(unescaped: Self.sending)) AS waiting
             """)
     }
 }

@@ -63,11 +63,6 @@ public final class PostgresQueueStore: QueueStore {
         }
     }
 
-    /// Applies the migrations; returns the versions applied now.
-    public func migrate() async throws -> [Int] {
-        try await PostgresSchema.migrate(client, logger: logger)
-    }
-
     public func close() async {
         runTask.cancel()
         _ = await runTask.value
@@ -107,12 +102,11 @@ public final class PostgresQueueStore: QueueStore {
         return .conflict
     }
 
-    func addHistory(_ connection: PostgresConnection, orderId: String, at: Date, actor: String, action: String,
-                    detail: String) async throws {
+    func addHistory(_ connection: PostgresConnection, orderId: String, _ entry: HistoryEntry) async throws {
         try await connection.query(
             """
             INSERT INTO history (order_id, at, actor, action, detail)
-            VALUES (\(orderId), \(at.timeIntervalSince1970), \(actor), \(action), \(detail))
+            VALUES (\(orderId), \(entry.at.timeIntervalSince1970), \(entry.actor), \(entry.action.rawValue), \(entry.detail))
             """, logger: logger
         ).consume()
     }
@@ -156,12 +150,11 @@ public final class PostgresQueueStore: QueueStore {
         guard let fingerprint = identity.fingerprint(nil) else { return .conflict }
         let received = receivedAt.timeIntervalSince1970
         let rows = { (prepared: PreparedOrder) throws -> PostgresStatements.OrderRows in
-            let summary = prepared.plan.deliveries.map { "\($0.kind.rawValue) to \($0.recipient.email)" }
-            return PostgresStatements.OrderRows(
+            PostgresStatements.OrderRows(
                 order: prepared.plan.order, customerNumber: customerNumber,
                 document: try StoredDocument.encode(prepared.plan.order), receivedAt: received,
                 secrets: prepared.sealedSecrets, deliveries: prepared.plan.deliveries,
-                detail: prepared.plan.note ?? "scheduled: " + summary.joined(separator: ", "))
+                history: prepared.plan.confirmation(at: receivedAt))
         }
         for try await stored in try await client.execute(
             PostgresStatements.OrderIntake(
@@ -214,8 +207,8 @@ public final class PostgresQueueStore: QueueStore {
                 "SELECT 1 FROM orders WHERE order_id = \(cancellation.orderId) FOR UPDATE", logger: self.logger
             ).collect()
             if known.isEmpty {
-                try await self.addHistory(connection, orderId: cancellation.orderId, at: receivedAt, actor: "order-system",
-                                          action: "cancelled", detail: "cancellation received before the order")
+                try await self.addHistory(connection, orderId: cancellation.orderId,
+                                          OrderLifecycle.cancellationBeforeOrder(at: receivedAt))
             } else {
                 try await self.cancel(connection, orderId: cancellation.orderId, at: receivedAt, cancelledAt: cancellation.cancelledAt)
             }
@@ -237,39 +230,12 @@ public final class PostgresQueueStore: QueueStore {
         ).consume()
     }
 
-    /// R5: unsent deliveries become `cancelled` and the secrets are destroyed.
-    /// When nothing is left unsent, the cancellation is recorded and changes nothing.
+    /// R5, decided by ``OrderLifecycle/cancel(_:at:cancelledAt:)`` inside the intake's transaction.
     func cancel(_ connection: PostgresConnection, orderId: String, at: Date, cancelledAt: Date) async throws {
-        var unsent = 0, sent = 0
-        for try await (u, s) in try await connection.query(
-            """
-            SELECT COUNT(*) FILTER (WHERE state IN ('scheduled', 'retrying', 'sending')), COUNT(*) FILTER (WHERE state = 'sent')
-            FROM deliveries WHERE order_id = \(orderId)
-            """, logger: logger
-        ).decode((Int64, Int64).self) {
-            unsent = Int(u)
-            sent = Int(s)
+        _ = try await decide(connection, orderIds: [orderId]) { facts in
+            guard let order = facts[orderId] else { return Decision(()) }
+            return OrderLifecycle.cancel(order, at: at, cancelledAt: cancelledAt)
         }
-        if unsent == 0 && sent > 0 {
-            try await addHistory(connection, orderId: orderId, at: at, actor: "order-system", action: "cancellation-recorded",
-                                 detail: "cancelled after sending: nothing changed (R5)")
-            return
-        }
-        let cancelled = try await connection.query(
-            """
-            UPDATE deliveries SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, finished_at = \(at.timeIntervalSince1970)
-            WHERE order_id = \(orderId) AND state IN ('scheduled', 'retrying', 'sending') RETURNING id
-            """, logger: logger
-        ).collect().count
-        try await connection.query("DELETE FROM secrets WHERE order_id = \(orderId)", logger: logger).consume()
-        try await connection.query(
-            """
-            UPDATE orders SET cancelled_at = \(cancelledAt.timeIntervalSince1970),
-                secrets_purged_at = COALESCE(secrets_purged_at, \(at.timeIntervalSince1970)) WHERE order_id = \(orderId)
-            """, logger: logger
-        ).consume()
-        try await addHistory(connection, orderId: orderId, at: at, actor: "order-system", action: "cancelled",
-                             detail: "\(cancelled) unsent deliveries cancelled, secrets destroyed")
     }
 
     public func recordActivation(_ identity: EventIdentity, _ activation: PortalActivation, receivedAt: Date)

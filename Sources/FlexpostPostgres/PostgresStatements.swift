@@ -41,7 +41,7 @@ enum PostgresStatements {
 
     /// The rows of an order after its `stored` row: the customer's active mark
     /// when the order says so, the sealed secrets, the deliveries (ids in plan
-    /// order) and the history line. Parameters $1-$16 as in ``OrderInsertion``.
+    /// order) and the history line. Parameters $1-$18 as in ``OrderInsertion``.
     static let orderRows = """
         active AS (
             INSERT INTO customers (customer_number, portal_active, activated_at)
@@ -55,16 +55,17 @@ enum PostgresStatements {
         planned AS (
             INSERT INTO deliveries (order_id, kind, recipient_name, recipient_email, language, state,
                 due_at, first_due_at, message_id, created_at)
-            SELECT order_id, kind, name, email, language, 'scheduled', due_at, due_at, message_id, $5::DOUBLE PRECISION
+            SELECT order_id, kind, name, email, language, \(DeliveryState.scheduled.sqlLiteral), due_at, due_at, message_id,
+                $5::DOUBLE PRECISION
             FROM stored, unnest($10::TEXT[], $11::TEXT[], $12::TEXT[], $13::TEXT[], $14::DOUBLE PRECISION[], $15::TEXT[])
                 WITH ORDINALITY AS p(kind, name, email, language, due_at, message_id, position)
             ORDER BY position),
         noted AS (
             INSERT INTO history (order_id, at, actor, action, detail)
-            SELECT order_id, $5::DOUBLE PRECISION, 'order-system', 'confirmed', $16::TEXT FROM stored)
+            SELECT order_id, $5::DOUBLE PRECISION, $17::TEXT, $18::TEXT, $16::TEXT FROM stored)
         """
 
-    /// What an order's rows are made of, bound as $1-$16.
+    /// What an order's rows are made of, bound as $1-$18.
     struct OrderRows: Sendable {
         let order: OrderConfirmation
         let customerNumber: String
@@ -72,7 +73,7 @@ enum PostgresStatements {
         let receivedAt: Double
         let secrets: [SealedSecret]
         let deliveries: [PlannedDelivery]
-        let detail: String
+        let history: HistoryEntry
 
         func bind(into bindings: inout PostgresBindings) {
             bindings.append(order.orderId)
@@ -90,7 +91,9 @@ enum PostgresStatements {
             bindings.append(deliveries.map(\.language.rawValue))
             bindings.append(deliveries.map(\.dueAt.timeIntervalSince1970))
             bindings.append(deliveries.map(\.messageID))
-            bindings.append(detail)
+            bindings.append(history.detail)
+            bindings.append(history.actor)
+            bindings.append(history.action.rawValue)
         }
     }
 
@@ -104,14 +107,14 @@ enum PostgresStatements {
                 RETURNING order_id),
             """ + orderRows + """
 
-            SELECT EXISTS (SELECT 1 FROM events WHERE type = 'order.cancelled' AND natural_key = $1::TEXT)
+            SELECT EXISTS (SELECT 1 FROM events WHERE type = \(EventType.orderCancelled.sqlLiteral) AND natural_key = $1::TEXT)
             """
         typealias Row = Bool
 
         let rows: OrderRows
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 16)
+            var bindings = PostgresBindings(capacity: 18)
             rows.bind(into: &bindings)
             return bindings
         }
@@ -136,10 +139,10 @@ enum PostgresStatements {
                 INSERT INTO order_guards (order_id) VALUES ($1::TEXT) ON CONFLICT DO NOTHING RETURNING order_id),
             event AS (
                 INSERT INTO events (type, natural_key, fingerprint_key, fingerprint, received_at)
-                SELECT $17::TEXT, $18::TEXT, $19::TEXT, $20::BYTEA, $5::DOUBLE PRECISION FROM guard
+                SELECT $19::TEXT, $20::TEXT, $21::TEXT, $22::BYTEA, $5::DOUBLE PRECISION FROM guard
                 WHERE ($6::BOOLEAN OR NOT EXISTS (
                         SELECT 1 FROM customers WHERE customer_number = $2::TEXT AND portal_active))
-                    AND NOT EXISTS (SELECT 1 FROM events WHERE type = 'order.cancelled' AND natural_key = $1::TEXT)
+                    AND NOT EXISTS (SELECT 1 FROM events WHERE type = \(EventType.orderCancelled.sqlLiteral) AND natural_key = $1::TEXT)
                 ON CONFLICT (type, natural_key) DO NOTHING RETURNING id),
             stored AS (
                 INSERT INTO orders (order_id, customer_number, document, confirmed_at, received_at)
@@ -155,7 +158,7 @@ enum PostgresStatements {
         let type: String, key: String, fingerprintKey: String, fingerprint: [UInt8]
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 20)
+            var bindings = PostgresBindings(capacity: 22)
             rows.bind(into: &bindings)
             bindings.append(type)
             bindings.append(key)
@@ -171,19 +174,19 @@ enum PostgresStatements {
     struct Claim: PostgresPreparedStatement {
         static let sql = """
             WITH scheduled AS (
-                SELECT id, due_at FROM deliveries WHERE state = 'scheduled' AND due_at <= $1::DOUBLE PRECISION
+                SELECT id, due_at FROM deliveries WHERE state = \(DeliveryState.scheduled.sqlLiteral) AND due_at <= $1::DOUBLE PRECISION
                 ORDER BY due_at, id LIMIT $2::BIGINT FOR UPDATE SKIP LOCKED),
             retrying AS (
-                SELECT id, due_at FROM deliveries WHERE state = 'retrying' AND due_at <= $1::DOUBLE PRECISION
+                SELECT id, due_at FROM deliveries WHERE state = \(DeliveryState.retrying.sqlLiteral) AND due_at <= $1::DOUBLE PRECISION
                 ORDER BY due_at, id LIMIT $2::BIGINT FOR UPDATE SKIP LOCKED),
             expired AS (
-                SELECT id, due_at FROM deliveries WHERE state = 'sending' AND lease_expires_at <= $1::DOUBLE PRECISION
+                SELECT id, due_at FROM deliveries WHERE state = \(DeliveryState.sending.sqlLiteral) AND lease_expires_at <= $1::DOUBLE PRECISION
                 ORDER BY due_at, id LIMIT $2::BIGINT FOR UPDATE SKIP LOCKED),
             chosen AS (
                 SELECT id FROM (SELECT * FROM scheduled UNION ALL SELECT * FROM retrying UNION ALL SELECT * FROM expired) c
                 ORDER BY due_at, id LIMIT $2::BIGINT)
             UPDATE deliveries
-            SET state = 'sending', lease_owner = $3::TEXT, lease_expires_at = $4::DOUBLE PRECISION, attempts = attempts + 1
+            SET state = \(DeliveryState.sending.sqlLiteral), lease_owner = $3::TEXT, lease_expires_at = $4::DOUBLE PRECISION, attempts = attempts + 1
             WHERE id IN (SELECT id FROM chosen)
             RETURNING
             """ + " " + PostgresQueueStore.deliveryColumns
@@ -221,7 +224,7 @@ enum PostgresStatements {
                 sent_at = NULLIF(r.sent_at, 'NaN'), last_code = NULLIF(r.reply_code, -1), last_reply = r.reply,
                 lease_owner = NULL, lease_expires_at = NULL, finished_at = NULLIF(r.final_at, 'NaN')
             FROM result r
-            WHERE d.id = r.delivery_id AND d.state = 'sending' AND d.lease_owner = $10::TEXT
+            WHERE d.id = r.delivery_id AND d.state = \(DeliveryState.sending.sqlLiteral) AND d.lease_owner = $10::TEXT
             RETURNING d.id
             """
         typealias Row = Int64

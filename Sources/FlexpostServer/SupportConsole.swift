@@ -134,13 +134,13 @@ public struct SupportConsole: Sendable {
         switch outcome {
         case .scheduled(let deliveries):
             return try await answer("Resend scheduled: \(deliveries.count) e-mail(s) to the same recipients.", nil)
-        case .unknownOrder:
+        case .refused(.unknownOrder):
             return try await answer(nil, nil)
-        case .secretsGone:
+        case .refused(.secretsGone):
             return try await answer(nil, "Not resent: the order's secrets were purged or the order was cancelled.", .conflict)
-        case .nothingToResend:
+        case .refused(.nothingToResend):
             return try await answer(nil, "Not resent: the order has no e-mail of this kind.", .conflict)
-        case .limitReached(let limit):
+        case .refused(.limitReached(let limit)):
             return try await answer(nil, "Not resent: at most \(limit) resends per order per day.", .tooManyRequests)
         }
     }

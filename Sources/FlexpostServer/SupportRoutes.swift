@@ -91,11 +91,11 @@ public struct SupportRoutes: Sendable {
         switch outcome {
         case .scheduled(let deliveries):
             return JSONResponse.make(.accepted, ResendAnswer(result: "scheduled", deliveries: deliveries.map(DeliveryView.init)))
-        case .unknownOrder: return JSONResponse.error(.notFound, "unknown order")
-        case .secretsGone:
+        case .refused(.unknownOrder): return JSONResponse.error(.notFound, "unknown order")
+        case .refused(.secretsGone):
             return JSONResponse.error(.conflict, "the order's secrets were purged or the order was cancelled: access data cannot be resent")
-        case .nothingToResend: return JSONResponse.error(.conflict, "the order has no e-mail of this kind to resend")
-        case .limitReached(let limit):
+        case .refused(.nothingToResend): return JSONResponse.error(.conflict, "the order has no e-mail of this kind to resend")
+        case .refused(.limitReached(let limit)):
             return JSONResponse.error(.tooManyRequests, "resend limit of \(limit) per order per day reached")
         }
     }
@@ -136,17 +136,7 @@ public struct ResendBody: Sendable {
         guard let kindText = object["kind"] as? String, let kind = DeliveryKind(rawValue: kindText) else {
             throw EventRejection(field: "kind", rule: "must be \"access-data\" or \"admin-notice\"")
         }
-        return ResendBody(kind: kind, reason: try text(object["reason"], "reason"), actor: try text(object["actor"], "actor"))
-    }
-
-    public static func text(_ value: Any?, _ field: String) throws(EventRejection) -> String {
-        guard let text = value as? String, !text.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw EventRejection(field: field, rule: "is required")
-        }
-        guard text.count <= 500 else { throw EventRejection(field: field, rule: "must be at most 500 characters") }
-        guard !text.unicodeScalars.contains(where: { $0.value < 0x20 || ($0.value >= 0x7F && $0.value <= 0x9F) }) else {
-            throw EventRejection(field: field, rule: "must not contain control characters")
-        }
-        return text
+        return ResendBody(kind: kind, reason: try ResendRequest.recordedText(object["reason"] as? String, field: "reason"),
+                          actor: try ResendRequest.recordedText(object["actor"] as? String, field: "actor"))
     }
 }

@@ -5,7 +5,7 @@ import GRDB
 extension SQLiteQueueStore {
     static let deliveryColumns = """
         id, order_id, kind, recipient_name, recipient_email, language, state, due_at, first_due_at, message_id,
-        attempts, created_at, sent_at, last_code, last_reply
+        attempts, created_at, sent_at, last_code, last_reply, finished_at, resend_of_kind IS NOT NULL
         """
 
     /// A row of ``deliveryColumns``, read by position (GRDB matches column
@@ -14,16 +14,17 @@ extension SQLiteQueueStore {
         let email: String = row[4]
         return Delivery(
             id: row[0], orderId: row[1],
-            kind: DeliveryKind(rawValue: row[2]) ?? .accessData,
+            kind: try DeliveryKind(stored: row[2], column: "deliveries.kind"),
             recipient: Contact(name: row[3], email: try EmailAddress(validating: email)),
-            language: Language(rawValue: row[5]) ?? .de,
-            state: DeliveryState(rawValue: row[6]) ?? .dead,
+            language: try Language(stored: row[5], column: "deliveries.language"),
+            state: try DeliveryState(stored: row[6], column: "deliveries.state"),
             dueAt: Date(timeIntervalSince1970: row[7]),
             firstDueAt: Date(timeIntervalSince1970: row[8]),
             messageID: row[9], attempts: row[10],
             createdAt: Date(timeIntervalSince1970: row[11]),
             sentAt: (row[12] as Double?).map(Date.init(timeIntervalSince1970:)),
-            lastCode: row[13], lastReply: row[14])
+            lastCode: row[13], lastReply: row[14],
+            finishedAt: (row[15] as Double?).map(Date.init(timeIntervalSince1970:)), isResend: row[16])
     }
 
     /// The first `limit` due deliveries by due time: scheduled and retrying ones
@@ -34,16 +35,18 @@ extension SQLiteQueueStore {
     /// Parameters: `?3` now, `?4` limit.
     static let claimCandidates = """
         SELECT id FROM (
-            SELECT id, due_at FROM (SELECT id, due_at FROM deliveries WHERE state = 'scheduled' AND due_at <= ?3
+            SELECT id, due_at FROM (SELECT id, due_at FROM deliveries WHERE state = \(scheduled) AND due_at <= ?3
                                     ORDER BY due_at, id LIMIT ?4)
             UNION ALL
-            SELECT id, due_at FROM (SELECT id, due_at FROM deliveries WHERE state = 'retrying' AND due_at <= ?3
+            SELECT id, due_at FROM (SELECT id, due_at FROM deliveries WHERE state = \(retrying) AND due_at <= ?3
                                     ORDER BY due_at, id LIMIT ?4)
             UNION ALL
-            SELECT id, due_at FROM (SELECT id, due_at FROM deliveries WHERE state = 'sending' AND lease_expires_at <= ?3
+            SELECT id, due_at FROM (SELECT id, due_at FROM deliveries WHERE state = \(sending) AND lease_expires_at <= ?3
                                     ORDER BY due_at, id LIMIT ?4))
         ORDER BY due_at, id LIMIT ?4
         """
+    static let scheduled = DeliveryState.scheduled.sqlLiteral, retrying = DeliveryState.retrying.sqlLiteral,
+        sending = DeliveryState.sending.sqlLiteral, waiting = DeliveryState.waiting.sqlList
 
     public func claimDue(at now: Date, limit: Int, lease: Lease) async throws -> [Delivery] {
         try await immediate { db in
@@ -51,7 +54,7 @@ extension SQLiteQueueStore {
                 db,
                 sql: """
                     UPDATE deliveries
-                    SET state = 'sending', lease_owner = ?1, lease_expires_at = ?2, attempts = attempts + 1
+                    SET state = \(Self.sending), lease_owner = ?1, lease_expires_at = ?2, attempts = attempts + 1
                     WHERE id IN (\(Self.claimCandidates))
                     RETURNING \(Self.deliveryColumns)
                     """,
@@ -70,7 +73,7 @@ extension SQLiteQueueStore {
                 UPDATE deliveries
                 SET state = ?, due_at = COALESCE(?, due_at), sent_at = ?, last_code = ?, last_reply = ?,
                     lease_owner = NULL, lease_expires_at = NULL, finished_at = ?
-                WHERE id = ? AND state = 'sending' AND lease_owner = ?
+                WHERE id = ? AND state = \(Self.sending) AND lease_owner = ?
                 """)
             // The attempt is history even when the claim was taken over meanwhile: it happened.
             return try attempts.map { completed in
@@ -96,7 +99,7 @@ extension SQLiteQueueStore {
                 db,
                 sql: """
                     UPDATE deliveries SET lease_expires_at = ?
-                    WHERE state = 'sending' AND lease_owner = ? RETURNING id
+                    WHERE state = \(Self.sending) AND lease_owner = ? RETURNING id
                     """,
                 arguments: [until.timeIntervalSince1970, owner]))
         }
@@ -106,9 +109,9 @@ extension SQLiteQueueStore {
         try await immediate { db in
             try db.execute(
                 sql: """
-                    UPDATE deliveries SET state = CASE WHEN attempts > 1 THEN 'retrying' ELSE 'scheduled' END,
+                    UPDATE deliveries SET state = CASE WHEN attempts > 1 THEN \(Self.retrying) ELSE \(Self.scheduled) END,
                         attempts = attempts - 1, lease_owner = NULL, lease_expires_at = NULL
-                    WHERE state = 'sending' AND lease_owner = ?
+                    WHERE state = \(Self.sending) AND lease_owner = ?
                     """,
                 arguments: [owner])
         }
@@ -177,7 +180,7 @@ extension SQLiteQueueStore {
                 db,
                 sql: """
                     SELECT \(Self.deliveryColumns) FROM deliveries
-                    WHERE state = 'dead' AND finished_at >= ? AND finished_at <= ? ORDER BY \(order) LIMIT ?
+                    WHERE state = \(DeliveryState.dead.sqlLiteral) AND finished_at >= ? AND finished_at <= ? ORDER BY \(order) LIMIT ?
                     """,
                 arguments: [from.timeIntervalSince1970, to.timeIntervalSince1970, limit]
             ).map(Self.delivery)
@@ -198,7 +201,7 @@ extension SQLiteQueueStore {
                 AttemptEntry(
                     deliveryId: $0["delivery_id"], startedAt: Date(timeIntervalSince1970: $0["started_at"]),
                     finishedAt: Date(timeIntervalSince1970: $0["finished_at"]),
-                    outcome: DeliveryState(rawValue: $0["outcome"]) ?? .dead, replyCode: $0["reply_code"],
+                    outcome: try DeliveryState(stored: $0["outcome"], column: "attempts.outcome"), replyCode: $0["reply_code"],
                     reply: $0["reply"])
             }
         }
@@ -210,8 +213,8 @@ extension SQLiteQueueStore {
                 db, sql: "SELECT at, actor, action, detail FROM history WHERE order_id = ? ORDER BY id",
                 arguments: [orderId]
             ).map {
-                HistoryEntry(at: Date(timeIntervalSince1970: $0["at"]), actor: $0["actor"], action: $0["action"],
-                             detail: $0["detail"])
+                HistoryEntry(at: Date(timeIntervalSince1970: $0["at"]), actor: $0["actor"],
+                             action: try HistoryAction(stored: $0["action"], column: "history.action"), detail: $0["detail"])
             }
         }
     }
@@ -220,7 +223,7 @@ extension SQLiteQueueStore {
         try await pool.read { db in
             var counts: [DeliveryState: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state") {
-                if let state = DeliveryState(rawValue: row["state"]) { counts[state] = row["n"] }
+                counts[try DeliveryState(stored: row["state"], column: "deliveries.state")] = row["n"]
             }
             return counts
         }
@@ -232,7 +235,7 @@ extension SQLiteQueueStore {
                 db,
                 sql: """
                     SELECT COUNT(*) FROM deliveries
-                    WHERE (state IN ('scheduled', 'retrying') AND due_at <= ?) OR (state = 'sending' AND lease_expires_at <= ?)
+                    WHERE (state IN (\(Self.waiting)) AND due_at <= ?) OR (state = \(Self.sending) AND lease_expires_at <= ?)
                     """,
                 arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970]) ?? 0
         }
@@ -242,7 +245,7 @@ extension SQLiteQueueStore {
     public func oldestWaitingDue(at now: Date) async throws -> Date? {
         try await pool.read { db in
             try Double.fetchOne(
-                db, sql: "SELECT MIN(due_at) FROM deliveries WHERE state IN ('scheduled', 'retrying') AND due_at <= ?",
+                db, sql: "SELECT MIN(due_at) FROM deliveries WHERE state IN (\(Self.waiting)) AND due_at <= ?",
                 arguments: [now.timeIntervalSince1970]
             ).map(Date.init(timeIntervalSince1970:))
         }
@@ -254,9 +257,9 @@ extension SQLiteQueueStore {
                 db,
                 sql: """
                     SELECT MIN(t) FROM (
-                        SELECT MIN(due_at) AS t FROM deliveries WHERE state IN ('scheduled', 'retrying')
+                        SELECT MIN(due_at) AS t FROM deliveries WHERE state IN (\(Self.waiting))
                         UNION ALL
-                        SELECT MIN(lease_expires_at) FROM deliveries WHERE state = 'sending')
+                        SELECT MIN(lease_expires_at) FROM deliveries WHERE state = \(Self.sending))
                     """
             ).map(Date.init(timeIntervalSince1970:))
         }

@@ -79,10 +79,10 @@ public final class SQLiteQueueStore: QueueStore {
         return nil
     }
 
-    static func addHistory(_ db: Database, orderId: String, at: Date, actor: String, action: String, detail: String) throws {
+    static func addHistory(_ db: Database, orderId: String, _ entry: HistoryEntry) throws {
         try db.run(
             sql: "INSERT INTO history (order_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
-            arguments: [orderId, at.timeIntervalSince1970, actor, action, detail])
+            arguments: [orderId, entry.at.timeIntervalSince1970, entry.actor, entry.action.rawValue, entry.detail])
     }
 
     public func recordOrder(
@@ -118,21 +118,18 @@ public final class SQLiteQueueStore: QueueStore {
                     sql: """
                         INSERT INTO deliveries (order_id, kind, recipient_name, recipient_email, language, state,
                             due_at, first_due_at, message_id, created_at)
-                        VALUES (?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [order.orderId, planned.kind.rawValue, planned.recipient.name,
                                 planned.recipient.email.value, planned.language.rawValue,
-                                planned.dueAt.timeIntervalSince1970, planned.dueAt.timeIntervalSince1970,
+                                DeliveryState.scheduled.rawValue, planned.dueAt.timeIntervalSince1970, planned.dueAt.timeIntervalSince1970,
                                 planned.messageID, receivedAt.timeIntervalSince1970])
             }
-            let summary = prepared.plan.deliveries.map { "\($0.kind.rawValue) to \($0.recipient.email)" }
-            try Self.addHistory(
-                db, orderId: order.orderId, at: receivedAt, actor: "order-system", action: "confirmed",
-                detail: prepared.plan.note ?? "scheduled: " + summary.joined(separator: ", "))
+            try Self.addHistory(db, orderId: order.orderId, prepared.plan.confirmation(at: receivedAt))
             // An order whose cancellation arrived first is stored cancelled at once.
             if try Bool.fetchOne(
-                db.cachedStatement(sql: "SELECT 1 FROM events WHERE type = 'order.cancelled' AND natural_key = ?"),
-                arguments: [order.orderId]) != nil
+                db.cachedStatement(sql: "SELECT 1 FROM events WHERE type = ? AND natural_key = ?"),
+                arguments: [EventType.orderCancelled.rawValue, order.orderId]) != nil
             {
                 try Self.cancel(db, orderId: order.orderId, at: receivedAt, cancelledAt: receivedAt)
             }
@@ -149,8 +146,7 @@ public final class SQLiteQueueStore: QueueStore {
             let orderId = cancellation.orderId
             guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM orders WHERE order_id = ?"), arguments: [orderId]) != nil else {
                 // Remembered: a confirmation that arrives later is stored cancelled.
-                try Self.addHistory(db, orderId: orderId, at: receivedAt, actor: "order-system", action: "cancelled",
-                                    detail: "cancellation received before the order")
+                try Self.addHistory(db, orderId: orderId, OrderLifecycle.cancellationBeforeOrder(at: receivedAt))
                 return .accepted
             }
             try Self.cancel(db, orderId: orderId, at: receivedAt, cancelledAt: cancellation.cancelledAt)
@@ -158,31 +154,12 @@ public final class SQLiteQueueStore: QueueStore {
         }
     }
 
-    /// R5: unsent deliveries become `cancelled` and the secrets are destroyed.
-    /// When nothing is left unsent, the cancellation is recorded and changes nothing.
+    /// R5, decided by ``OrderLifecycle/cancel(_:at:cancelledAt:)`` inside the intake's transaction.
     static func cancel(_ db: Database, orderId: String, at: Date, cancelledAt: Date) throws {
-        let unsent = try Int.fetchOne(
-            db.cachedStatement(sql: "SELECT COUNT(*) FROM deliveries WHERE order_id = ? AND state IN ('scheduled', 'retrying', 'sending')"),
-            arguments: [orderId]) ?? 0
-        let sent = try Int.fetchOne(
-            db.cachedStatement(sql: "SELECT COUNT(*) FROM deliveries WHERE order_id = ? AND state = 'sent'"), arguments: [orderId]) ?? 0
-        if unsent == 0 && sent > 0 {
-            try addHistory(db, orderId: orderId, at: at, actor: "order-system", action: "cancellation-recorded",
-                           detail: "cancelled after sending: nothing changed (R5)")
-            return
+        _ = try decide(db, orderIds: [orderId]) { facts in
+            guard let order = facts[orderId] else { return Decision(()) }
+            return OrderLifecycle.cancel(order, at: at, cancelledAt: cancelledAt)
         }
-        try db.run(
-            sql: """
-                UPDATE deliveries SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, finished_at = ?
-                WHERE order_id = ? AND state IN ('scheduled', 'retrying', 'sending')
-                """,
-            arguments: [at.timeIntervalSince1970, orderId])
-        try db.run(sql: "DELETE FROM secrets WHERE order_id = ?", arguments: [orderId])
-        try db.run(
-            sql: "UPDATE orders SET cancelled_at = ?, secrets_purged_at = COALESCE(secrets_purged_at, ?) WHERE order_id = ?",
-            arguments: [cancelledAt.timeIntervalSince1970, at.timeIntervalSince1970, orderId])
-        try addHistory(db, orderId: orderId, at: at, actor: "order-system", action: "cancelled",
-                       detail: "\(unsent) unsent deliveries cancelled, secrets destroyed")
     }
 
     public func recordActivation(_ identity: EventIdentity, _ activation: PortalActivation, receivedAt: Date)

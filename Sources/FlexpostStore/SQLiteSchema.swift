@@ -94,6 +94,14 @@ enum SQLiteSchema {
             // too; the second index only cost a page write per history row.
             try db.execute(sql: "DROP INDEX IF EXISTS history_order")
         }
+        migrator.registerMigration("v4-index-names") { db in
+            // The index of v2 under the name it has on PostgreSQL: both stores
+            // share one schema vocabulary (tables, columns, index names).
+            try db.execute(sql: """
+                CREATE INDEX history_order ON history (order_id, action, at);
+                DROP INDEX history_resend;
+                """)
+        }
         return migrator
     }
 }

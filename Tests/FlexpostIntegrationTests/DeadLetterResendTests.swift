@@ -147,7 +147,7 @@ struct DeadLetterResendTests {
         let env = TestEnvironment.baseEnvironment()
         for (arguments, message) in [
             (["resend-dead", "--reason", "r", "--actor", "a"], "--since"),
-            (["resend-dead", "--since", "yesterday", "--reason", "r", "--actor", "a"], "--since must be an RFC 3339"),
+            (["resend-dead", "--since", "yesterday", "--reason", "r", "--actor", "a"], "The value 'yesterday' is invalid for '--since <since>'"),
             (["resend-dead", "--since", Self.until, "--until", Self.since, "--reason", "r", "--actor", "a"],
              "--until must not be before --since"),
             (["resend-dead", "--since", Self.since, "--kind", "sms", "--reason", "r", "--actor", "a"], "--kind"),

@@ -1,6 +1,8 @@
 import FlexpostApp
 import FlexpostCore
+import FlexpostStore
 import Foundation
+import GRDB
 import Testing
 
 /// The queue store contract, one suite run against every implementation:
@@ -33,7 +35,7 @@ struct StoreConformanceTests {
         let deliveries = try await store.deliveries(orderId: "ORD-2026-004711")
         #expect(deliveries.map(\.kind) == [.accessData, .adminNotice])
         #expect(deliveries.allSatisfy { $0.state == .scheduled && $0.attempts == 0 })
-        #expect(try await store.history(orderId: "ORD-2026-004711").map(\.action) == ["confirmed"])
+        #expect(try await store.history(orderId: "ORD-2026-004711").map(\.action) == [.confirmed])
         #expect(try await store.storedOrder("NOPE") == nil)
     }
 
@@ -179,7 +181,7 @@ struct StoreConformanceTests {
         let after = try #require(try await store.storedOrder("ORD-2026-004800"))
         #expect(!after.cancelled && !after.secretsPurged && !after.sealedSecrets.isEmpty)
         #expect(try await store.deliveries(orderId: "ORD-2026-004800").map(\.state) == [.sent])
-        #expect(try await store.history(orderId: "ORD-2026-004800").map(\.action) == ["confirmed", "cancellation-recorded"])
+        #expect(try await store.history(orderId: "ORD-2026-004800").map(\.action) == [.confirmed, .cancellationRecorded])
     }
 
     @Test("R5 under concurrency: a confirmation and a cancellation of the same order arriving together always end cancelled",
@@ -237,9 +239,9 @@ struct StoreConformanceTests {
         }
         #expect(resent.map(\.recipient.email.value) == ["bsp-admin@mueller-logistik.example", "it@mueller-logistik.example"])
         _ = try await store.resend(request, at: Self.t0, limitPerDay: 2, messageID: { "<\(UUID())@x.example>" })
-        #expect(try await store.resend(request, at: Self.t0, limitPerDay: 2, messageID: { "<\(UUID())@x.example>" }) == .limitReached(2))
+        #expect(try await store.resend(request, at: Self.t0, limitPerDay: 2, messageID: { "<\(UUID())@x.example>" }) == .refused(.limitReached(2)))
         #expect(try await store.resend(ResendRequest(orderId: "NOPE", kind: .adminNotice, actor: "a", reason: "r"),
-                                       at: Self.t0, limitPerDay: 2, messageID: { "<n@x.example>" }) == .unknownOrder)
+                                       at: Self.t0, limitPerDay: 2, messageID: { "<n@x.example>" }) == .refused(.unknownOrder))
 
         // Send the access data, then purge 31 days later.
         let claimed = try await store.claimDue(at: Self.t0, limit: 20, lease: Self.lease("w", Self.t0))
@@ -247,13 +249,15 @@ struct StoreConformanceTests {
             _ = try await store.complete(deliveryId: delivery.id, owner: "w", attempt: AttemptRecord(
                 startedAt: Self.t0, finishedAt: Self.t0, nextState: .sent, retryAt: nil, replyCode: 250, reply: "ok"))
         }
-        #expect(try await store.purgeSecrets(finishedBefore: Self.t0, at: Self.t0) == 0)
+        let retention = SecretRetention(days: 30)
+        #expect(try await store.purgeSecrets(retention, at: Self.t0.addingTimeInterval(30 * 86_400)) == 0)
         let later = Self.t0.addingTimeInterval(31 * 86_400)
-        #expect(try await store.purgeSecrets(finishedBefore: later.addingTimeInterval(-30 * 86_400), at: later) == 1)
+        #expect(try await store.purgeSecrets(retention, at: later) == 1)
+        #expect(try await store.purgeSecrets(retention, at: later) == 0, "purged once")
         let purged = try #require(try await store.storedOrder("ORD-2026-004712"))
         #expect(purged.secretsPurged && purged.sealedSecrets.isEmpty)
         let access = ResendRequest(orderId: "ORD-2026-004712", kind: .accessData, actor: "a", reason: "r")
-        #expect(try await store.resend(access, at: later, limitPerDay: 5, messageID: { "<m@x.example>" }) == .secretsGone)
+        #expect(try await store.resend(access, at: later, limitPerDay: 5, messageID: { "<m@x.example>" }) == .refused(.secretsGone))
     }
 
     @Test("concurrent claimers never share a delivery; concurrent duplicate intake stores one", arguments: StoreKind.allCases)
@@ -285,6 +289,25 @@ struct StoreConformanceTests {
         #expect(results.filter { $0.hasPrefix("accepted") }.count == 1)
         #expect(results.filter { $0.hasPrefix("duplicate") }.count == 5)
         #expect(try await store.deliveries(orderId: "ORD-RACE").count == 2)
+    }
+
+    @Test("a state or history action the code does not know, read back, is an error naming it, never a default")
+    func unknownValuesRefused() async throws {
+        let path = try TestEnvironment.temporaryDirectory("unknown-state").appendingPathComponent("queue.sqlite").path
+        let store = try SQLiteQueueStore(path: path)
+        _ = try await TestStores.intake(store).submit(Self.fixture("order-second-site.json"))
+        let other = try DatabaseQueue(path: path)
+        try await other.write { db in
+            try db.execute(sql: "UPDATE deliveries SET state = 'frozen' WHERE kind = 'admin-notice'")
+            try db.execute(sql: "UPDATE history SET action = 'teleported'")
+        }
+        await #expect(throws: UnknownStoredValue(column: "deliveries.state", value: "frozen")) {
+            try await store.deliveries(orderId: "ORD-2026-004711")
+        }
+        await #expect(throws: UnknownStoredValue(column: "history.action", value: "teleported")) {
+            try await store.history(orderId: "ORD-2026-004711")
+        }
+        await #expect(throws: UnknownStoredValue.self) { try await store.countsByState() }
     }
 }
 

@@ -114,7 +114,8 @@ struct ThroughputMechanicsTests {
         try await Task.sleep(for: .milliseconds(100))
         func history(_ orderId: String) -> IntakeCommitter.Work {
             { db in
-                try SQLiteQueueStore.addHistory(db, orderId: orderId, at: Self.t0, actor: "test", action: "note", detail: "")
+                try SQLiteQueueStore.addHistory(
+                    db, orderId: orderId, HistoryEntry(at: Self.t0, actor: "test", action: .confirmed, detail: ""))
                 if orderId == "BAD" { throw TestFailure("refused after writing") }
                 return .accepted
             }

@@ -6,17 +6,16 @@ import Foundation
 struct Drain: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Deliver everything due at T (default: now), then exit.")
 
-    @Option(help: "Act as if the time were T (RFC 3339).") var now: String?
+    @Option(help: "Act as if the time were T (RFC 3339, e.g. 2026-12-01T07:00:30Z).") var now: Instant?
     @Option(help: "Deliver at most N deliveries.") var limit: Int?
 
     func validate() throws {
-        _ = try parseInstant(now)
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
     }
 
     func run() async throws {
         let runtime = try await startRuntime()
-        let clock: any WallClock = try parseInstant(now).map { FixedClock($0) } ?? SystemClock()
+        let clock: any WallClock = now.map { FixedClock($0.date) } ?? SystemClock()
         let worker = runtime.worker(transport: try runtime.makeTransport())
         let progress = isatty(STDOUT_FILENO) == 1
             ? ProgressLine(total: try await runtime.store.dueCount(at: clock.now(), limit: limit)) : nil

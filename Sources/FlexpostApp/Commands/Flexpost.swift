@@ -83,15 +83,6 @@ func readInput(_ file: String) throws -> Data {
     return data
 }
 
-/// Parses `--now` values.
-func parseInstant(_ text: String?, option: String = "--now") throws -> Date? {
-    guard let text else { return nil }
-    guard let date = RFC3339.parse(text) else {
-        throw ValidationError("\(option) must be an RFC 3339 date-time, e.g. 2026-12-01T07:00:30Z")
-    }
-    return date
-}
-
 /// Loads configuration, sets up logging, builds the runtime.
 func startRuntime(mail: Bool = true) async throws -> Runtime {
     let configuration = try Configuration.fromEnvironment()

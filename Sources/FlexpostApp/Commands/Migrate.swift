@@ -1,6 +1,5 @@
 import ArgumentParser
 import FlexpostCore
-import FlexpostPostgres
 
 /// `flexpost migrate`: applies the store's schema migrations (they also run
 /// at every start; safe when several processes start at once).
@@ -9,11 +8,8 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try await startRuntime(mail: false)
-        if let postgres = runtime.store as? PostgresQueueStore {
-            let applied = try await postgres.migrate()
-            print("migrate: PostgreSQL schema up to date" + (applied.isEmpty ? "" : " (applied \(applied.map(String.init).joined(separator: ", ")))"))
-        } else {
-            print("migrate: SQLite schema up to date")
-        }
+        let applied = try await runtime.store.migrate()
+        print("migrate: \(runtime.configuration.database.storeName) schema up to date"
+            + (applied.isEmpty ? "" : " (applied \(applied.joined(separator: ", ")))"))
     }
 }

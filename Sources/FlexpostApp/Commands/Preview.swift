@@ -8,11 +8,7 @@ struct Preview: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Render an order's e-mail to stdout; send nothing.")
 
     @Argument(help: "An order.confirmed event file (- = stdin).") var file: String
-    @Option(help: "access-data or admin-notice.") var kind: String
-
-    func validate() throws {
-        if DeliveryKind(rawValue: kind) == nil { throw ValidationError("--kind must be access-data or admin-notice") }
-    }
+    @Option(help: "Which mail.") var kind: DeliveryKind
 
     func run() async throws {
         let data = try readInput(file)
@@ -34,9 +30,9 @@ struct Preview: AsyncParsableCommand {
             throw CommandExit(code: 1)
         }
         let plan = planner.plan(order, portalKnownActive: false)
-        let wanted = plan.deliveries.filter { $0.kind.rawValue == kind }
+        let wanted = plan.deliveries.filter { $0.kind == kind }
         if wanted.isEmpty {
-            print("(no \(kind) e-mail for this order)")
+            print("(no \(kind.rawValue) e-mail for this order)")
             return
         }
         for delivery in wanted {

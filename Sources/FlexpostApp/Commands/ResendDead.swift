@@ -19,27 +19,24 @@ struct ResendDead: AsyncParsableCommand {
             refused (access data whose secrets were purged, the resend limit).
             """)
 
-    @Option(help: "Deliveries that went dead from T on (RFC 3339).") var since: String
-    @Option(help: "… up to T (RFC 3339; default: now).") var until: String?
-    @Option(help: "access-data or admin-notice (default: both).") var kind: String?
-    @Option(help: "Why the mail is resent (recorded).") var reason: String
-    @Option(help: "Who asks for it (recorded).") var actor: String
+    @Option(help: "Deliveries that went dead from T on (RFC 3339).") var since: Instant
+    @Option(help: "… up to T (RFC 3339; default: now).") var until: Instant?
+    @Option(help: "Only this mail (default: both).") var kind: DeliveryKind?
+    @OptionGroup var record: ResendRecord
     @Flag(help: "Print what would be resent; change nothing.") var dryRun = false
 
     /// At most this many dead deliveries per run; a further run goes on from there.
     static let limit = 100_000
 
     func validate() throws {
-        guard let from = try parseInstant(since, option: "--since") else { throw ValidationError("--since is required") }
-        if let to = try parseInstant(until, option: "--until"), to < from { throw ValidationError("--until must not be before --since") }
-        try Resend.check(kind: kind, reason: reason, actor: actor)
+        if let until, until.date < since.date { throw ValidationError("--until must not be before --since") }
     }
 
     func run() async throws {
         let runtime = try await startRuntime()
         let store = runtime.store, planner = runtime.planner
         let now = SystemClock().now()
-        let from = try parseInstant(since)!, to = try parseInstant(until) ?? now
+        let from = since.date, to = until?.date ?? now
         let dead = try await store.deadDeliveries(endedFrom: from, to: to, limit: Self.limit, newestFirst: false)
         var orders: [String: DeadLetterResend.OrderState] = [:]
         // The orders' flags in one read (the batch read the delivery passes use).
@@ -48,7 +45,7 @@ struct ResendDead: AsyncParsableCommand {
                 deliveries: try await store.deliveries(orderId: orderId),
                 cancelled: stored.cancelled, secretsPurged: stored.secretsPurged)
         }
-        let items = DeadLetterResend.plan(dead: dead, kind: kind.flatMap(DeliveryKind.init), orders: orders)
+        let items = DeadLetterResend.plan(dead: dead, kind: kind, orders: orders)
         var resent = 0, skipped = 0, refused = 0
         for item in items {
             let what = "\(item.orderId) \(item.kind.rawValue)"
@@ -75,19 +72,19 @@ struct ResendDead: AsyncParsableCommand {
                 continue
             }
             let outcome = try await store.resend(
-                ResendRequest(orderId: item.orderId, kind: item.kind, actor: actor, reason: reason),
+                ResendRequest(orderId: item.orderId, kind: item.kind, actor: record.actor, reason: record.reason),
                 at: now, limitPerDay: runtime.configuration.resendLimit, messageID: { planner.newMessageID() })
             switch outcome {
             case .scheduled(let deliveries):
                 resent += 1
                 print("scheduled \(what): \(deliveries.count) deliveries (\(item.dead.count) dead, \(last))")
-            case .secretsGone:
+            case .refused(.secretsGone):
                 refused += 1
                 print("refused \(what): its secrets were purged (retention) or the order was cancelled")
-            case .limitReached(let limit):
+            case .refused(.limitReached(let limit)):
                 refused += 1
                 print("refused \(what): resend limit of \(limit) a day reached (FLEXPOST_RESEND_LIMIT)")
-            case .unknownOrder, .nothingToResend:
+            case .refused(.unknownOrder), .refused(.nothingToResend):
                 refused += 1
                 print("refused \(what): nothing to resend")
             }

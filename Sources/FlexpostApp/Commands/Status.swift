@@ -28,21 +28,17 @@ struct Status: AsyncParsableCommand {
 struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List deliveries, optionally by state.")
 
-    @Option(help: "scheduled, sending, retrying, sent, cancelled or dead.") var state: String?
+    @Option(help: "Only deliveries in this state.") var state: DeliveryState?
     @Option(help: "At most N deliveries.") var limit: Int = 1000
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
-        if let state, DeliveryState(rawValue: state) == nil {
-            throw ValidationError("--state must be one of "
-                + DeliveryState.allCases.map(\.rawValue).joined(separator: ", "))
-        }
         if limit < 1 { throw ValidationError("--limit must be at least 1") }
     }
 
     func run() async throws {
         let runtime = try await startRuntime(mail: false)
-        let wanted = state.flatMap(DeliveryState.init)
+        let wanted = state
         let deliveries = try await runtime.store.deliveries(state: wanted, limit: limit)
         // A full page may not be all: say how many there are, so that a
         // dead-letter view of 1,000 is not taken for the whole of it.

@@ -13,6 +13,9 @@ public enum DeliveryState: String, Codable, Sendable, CaseIterable {
     case scheduled, sending, retrying, sent, cancelled, dead
 
     public var isFinal: Bool { self == .sent || self == .cancelled || self == .dead }
+
+    /// The states of a delivery that waits for its due time to be claimed.
+    public static let waiting: [DeliveryState] = [.scheduled, .retrying]
 }
 
 /// One e-mail to one recipient, as the queue stores it. Holds no secret.
@@ -32,10 +35,15 @@ public struct Delivery: Sendable, Equatable, Codable {
     public var sentAt: Date?
     public var lastCode: Int?
     public var lastReply: String?
+    /// When it reached a final state (R8 counts from the access data's).
+    public var finishedAt: Date?
+    /// Whether support's resend (R7) created it.
+    public var isResend: Bool
 
     public init(id: Int64, orderId: String, kind: DeliveryKind, recipient: Contact, language: Language,
                 state: DeliveryState, dueAt: Date, firstDueAt: Date, messageID: String, attempts: Int, createdAt: Date,
-                sentAt: Date? = nil, lastCode: Int? = nil, lastReply: String? = nil) {
+                sentAt: Date? = nil, lastCode: Int? = nil, lastReply: String? = nil, finishedAt: Date? = nil,
+                isResend: Bool = false) {
         self.id = id
         self.orderId = orderId
         self.kind = kind
@@ -50,6 +58,8 @@ public struct Delivery: Sendable, Equatable, Codable {
         self.sentAt = sentAt
         self.lastCode = lastCode
         self.lastReply = lastReply
+        self.finishedAt = finishedAt
+        self.isResend = isResend
     }
 }
 
@@ -60,6 +70,14 @@ public struct PlannedDelivery: Sendable, Equatable {
     public var language: Language
     public var dueAt: Date
     public var messageID: String
+
+    public init(kind: DeliveryKind, recipient: Contact, language: Language, dueAt: Date, messageID: String) {
+        self.kind = kind
+        self.recipient = recipient
+        self.language = language
+        self.dueAt = dueAt
+        self.messageID = messageID
+    }
 }
 
 /// A worker's claim on deliveries: who holds them, and until when.

@@ -77,7 +77,7 @@ public struct OrderReport: Codable, Sendable {
                         replyCode: $0.replyCode, reply: $0.reply)
             },
             history: try await store.history(orderId: orderId).map {
-                Event(at: RFC3339.format($0.at), actor: $0.actor, action: $0.action, detail: $0.detail)
+                Event(at: RFC3339.format($0.at), actor: $0.actor, action: $0.action.rawValue, detail: $0.detail)
             })
     }
 

@@ -70,10 +70,10 @@ public struct StoredOrder: Sendable {
 public struct HistoryEntry: Sendable, Equatable, Codable {
     public var at: Date
     public var actor: String
-    public var action: String
+    public var action: HistoryAction
     public var detail: String
 
-    public init(at: Date, actor: String, action: String, detail: String) {
+    public init(at: Date, actor: String, action: HistoryAction, detail: String) {
         self.at = at
         self.actor = actor
         self.action = action
@@ -105,28 +105,9 @@ public struct AttemptEntry: Sendable, Equatable, Codable {
 public enum ResendOutcome: Sendable, Equatable {
     /// New deliveries, due now, to the same recipients as before.
     case scheduled([Delivery])
-    case unknownOrder
-    /// The access data cannot be sent again: its secrets were purged or the order cancelled.
-    case secretsGone
-    /// The order never had a delivery of this kind (nobody to resend to).
-    case nothingToResend
-    /// `FLEXPOST_RESEND_LIMIT` reached for this order in the last 24 hours.
-    case limitReached(Int)
+    case refused(ResendRefusal)
 }
 
-/// A support agent's request to send an order's mail again (R7).
-public struct ResendRequest: Sendable, Equatable {
-    public var orderId: String
-    public var kind: DeliveryKind
-    public var actor: String
-    public var reason: String
-    public init(orderId: String, kind: DeliveryKind, actor: String, reason: String) {
-        self.orderId = orderId
-        self.kind = kind
-        self.actor = actor
-        self.reason = reason
-    }
-}
 
 /// How one attempt at a claimed delivery ended, ready to be recorded.
 public struct CompletedAttempt: Sendable {
@@ -138,90 +119,9 @@ public struct CompletedAttempt: Sendable {
     }
 }
 
-/// The durable queue: intake is atomic and idempotent, claims are leased and
-/// exclusive, and every attempt is recorded. Implemented on SQLite (and, for
-/// scale-out, PostgreSQL); one conformance suite tests them all.
-public protocol QueueStore: Sendable {
-    /// Stores an `order.confirmed` with its deliveries in one transaction.
-    /// `prepare` runs inside it with whether the customer's portal is known active.
-    func recordOrder(
-        _ identity: EventIdentity, customerNumber: String, receivedAt: Date,
-        prepare: @escaping @Sendable (_ portalKnownActive: Bool) -> PreparedOrder
-    ) async throws -> IntakeOutcome
-
-    /// R5: cancels unsent deliveries and destroys the order's secrets.
-    func recordCancellation(_ identity: EventIdentity, _ cancellation: OrderCancellation, receivedAt: Date) async throws
-        -> IntakeOutcome
-
-    /// Marks the customer's portal account active (R2).
-    func recordActivation(_ identity: EventIdentity, _ activation: PortalActivation, receivedAt: Date) async throws
-        -> IntakeOutcome
-
-    /// Claims up to `limit` deliveries due at `now` (or whose lease expired).
-    func claimDue(at now: Date, limit: Int, lease: Lease) async throws -> [Delivery]
-
-    /// Extends the lease of every claim `owner` still holds; returns their ids.
-    /// A claim missing from the answer was taken over and must not be sent.
-    func renewClaims(owner: String, until: Date) async throws -> Set<Int64>
-
-    /// Records attempts and moves their deliveries on, all in one transaction
-    /// (group commit). Answers, in order, whether `owner` still held each claim;
-    /// a claim taken over meanwhile is left as it is.
-    func complete(_ attempts: [CompletedAttempt], owner: String) async throws -> [Bool]
-
-    /// Gives claims back (graceful shutdown): they become due again at once.
-    func releaseClaims(owner: String) async throws
-
-    /// R7: schedules the order's mail of one kind again, due `at`, to the
-    /// recipients it had, each with a new Message-ID; records actor and reason.
-    func resend(_ request: ResendRequest, at: Date, limitPerDay: Int,
-                messageID: @escaping @Sendable () -> String) async throws -> ResendOutcome
-
-    /// R8: destroys the secrets of orders whose access-data mail ended (or
-    /// that were cancelled) before `cutoff`. Returns how many orders.
-    func purgeSecrets(finishedBefore cutoff: Date, at: Date) async throws -> Int
-
-    /// Re-encrypts every stored secret not sealed under `newestKeyId`, a few
-    /// at a time. `reseal` returns nil for a secret it cannot open (counted as failed).
-    func rekey(newestKeyId: String, reseal: @escaping @Sendable (_ orderId: String, SealedSecret) -> SealedSecret?)
-        async throws -> (rekeyed: Int, failed: Int)
-
-    func storedOrder(_ orderId: String) async throws -> StoredOrder?
-    /// Several orders in one read (a claimed batch's); unknown ids are left out.
-    func storedOrders(_ orderIds: Set<String>) async throws -> [String: StoredOrder]
-    func deliveries(orderId: String) async throws -> [Delivery]
-    func deliveries(state: DeliveryState?, limit: Int) async throws -> [Delivery]
-    /// Dead deliveries whose end was recorded from `from` to `to` (both
-    /// included), the earliest end first (what an incident killed), or the
-    /// latest first (what the support console lists).
-    func deadDeliveries(endedFrom from: Date, to: Date, limit: Int, newestFirst: Bool) async throws -> [Delivery]
-    func attempts(orderId: String) async throws -> [AttemptEntry]
-    func history(orderId: String) async throws -> [HistoryEntry]
-    /// How many deliveries are in each state (for metrics and `list`).
-    func countsByState() async throws -> [DeliveryState: Int]
-
-    /// How many deliveries are due at `now` (capped at `limit`): `drain`'s total.
-    func dueCount(at now: Date, limit: Int?) async throws -> Int
-
-    /// The earliest due time among deliveries that are due and waiting at `now`.
-    func oldestWaitingDue(at now: Date) async throws -> Date?
-
-    /// The earliest due time of a delivery waiting to be sent.
-    func nextDueDate() async throws -> Date?
-}
-
-extension QueueStore {
-    public func storedOrders(_ orderIds: Set<String>) async throws -> [String: StoredOrder] {
-        var orders: [String: StoredOrder] = [:]
-        for orderId in orderIds {
-            orders[orderId] = try await storedOrder(orderId)
-        }
-        return orders
-    }
-
-    /// Records one attempt; see ``complete(_:owner:)``.
-    @discardableResult
-    public func complete(deliveryId: Int64, owner: String, attempt: AttemptRecord) async throws -> Bool {
-        try await complete([CompletedAttempt(deliveryId: deliveryId, attempt: attempt)], owner: owner).first ?? false
-    }
-}
+/// The durable queue, as its users see it: intake is atomic and idempotent,
+/// claims are leased and exclusive, every attempt is recorded, and the rules'
+/// decisions are recorded in the transaction that read their facts.
+/// Implemented on SQLite and, for scale-out, PostgreSQL; one conformance
+/// suite runs every role against both.
+public typealias QueueStore = IntakeStore & DeliveryQueue & LifecycleStore & SupportReads & StoreMaintenance

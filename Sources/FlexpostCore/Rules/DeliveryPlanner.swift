@@ -7,6 +7,13 @@ public struct OrderIntakePlan: Sendable {
     public var deliveries: [PlannedDelivery]
     /// Set when the order sends nothing (R4), for its history.
     public var note: String?
+
+    /// The order's first history line: what was scheduled, or why nothing was.
+    public func confirmation(at: Date) -> HistoryEntry {
+        let summary = deliveries.map { "\($0.kind.rawValue) to \($0.recipient.email)" }
+        return HistoryEntry(at: at, actor: SystemActor.orderSystem, action: .confirmed,
+                            detail: note ?? "scheduled: " + summary.joined(separator: ", "))
+    }
 }
 
 /// The rules R1 (access data next day), R2 (OTP only while pending, decided

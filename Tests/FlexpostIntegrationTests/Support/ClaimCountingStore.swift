@@ -46,19 +46,19 @@ final class ClaimCountingStore: QueueStore {
         try await base.complete(attempts, owner: owner)
     }
     func releaseClaims(owner: String) async throws { try await base.releaseClaims(owner: owner) }
-    func resend(_ request: ResendRequest, at: Date, limitPerDay: Int,
-                messageID: @escaping @Sendable () -> String) async throws -> ResendOutcome {
-        try await base.resend(request, at: at, limitPerDay: limitPerDay, messageID: messageID)
-    }
-    /// Purges asked for, refused ones (while down) included.
+    func decide<Outcome: Sendable>(
+        orderIds: [String], _ decide: @escaping @Sendable ([String: OrderFacts]) -> Decision<Outcome>
+    ) async throws -> Recorded<Outcome> { try await base.decide(orderIds: orderIds, decide) }
+    func migrate() async throws -> [String] { try await base.migrate() }
+    /// Purges asked for (a purge starts by reading its first candidates), refused ones (while down) included.
     var purges: Int { counts.withLock { $0.purges } }
-    func purgeSecrets(finishedBefore cutoff: Date, at: Date) async throws -> Int {
+    func ordersHoldingSecrets(after afterOrderId: String?, limit: Int) async throws -> [String] {
         let down = counts.withLock { counts in
-            counts.purges += 1
+            if afterOrderId == nil { counts.purges += 1 }
             return counts.down
         }
         if down { throw TestFailure("the database is down") }
-        return try await base.purgeSecrets(finishedBefore: cutoff, at: at)
+        return try await base.ordersHoldingSecrets(after: afterOrderId, limit: limit)
     }
     func rekey(newestKeyId: String, reseal: @escaping @Sendable (String, SealedSecret) -> SealedSecret?) async throws
         -> (rekeyed: Int, failed: Int) { try await base.rekey(newestKeyId: newestKeyId, reseal: reseal) }

@@ -1,0 +1,33 @@
+import Foundation
+
+/// One write a rule's decision asks of the queue store. This is the whole
+/// vocabulary between the rules and the stores: each store persists every
+/// case in its own SQL, and decides nothing. A new rule is a new function in
+/// the core over ``OrderFacts``; only a new kind of write touches the stores.
+public enum QueueChange: Sendable, Equatable {
+    /// The deliveries end in `state` at `at`; a worker's claim on them is
+    /// dropped (its result, if it comes, is then not recorded over this).
+    case finish(deliveryIds: [Int64], state: DeliveryState, at: Date)
+    /// The order's sealed secrets are deleted, and the order records when
+    /// (kept if it already was).
+    case destroySecrets(orderId: String, at: Date)
+    /// The order records that the order system cancelled it at `at`.
+    case markCancelled(orderId: String, at: Date)
+    /// New deliveries of the order, due as planned, created at `at`.
+    case schedule(orderId: String, deliveries: [NewDelivery], at: Date)
+    /// A line of the order's history.
+    case note(orderId: String, HistoryEntry)
+}
+
+/// A delivery a decision creates: the plan, and whether it is support's
+/// resend (R7 resends go to the recipients of the original deliveries, never
+/// to those of an earlier resend).
+public struct NewDelivery: Sendable, Equatable {
+    public var planned: PlannedDelivery
+    public var isResend: Bool
+
+    public init(_ planned: PlannedDelivery, isResend: Bool) {
+        self.planned = planned
+        self.isResend = isResend
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+
+/// The operator's side of the store: schema migrations, the retention purge
+/// (R8) and re-encryption under a new key.
+public protocol StoreMaintenance: LifecycleStore {
+    /// Applies the schema migrations not yet applied (every process does at
+    /// start; safe when several start at once); returns the ones applied now.
+    func migrate() async throws -> [String]
+
+    /// Up to `limit` orders that still hold sealed secrets, by order id, after
+    /// `afterOrderId`: the orders R8 may have to purge (each is decided by
+    /// ``SecretRetention``).
+    func ordersHoldingSecrets(after afterOrderId: String?, limit: Int) async throws -> [String]
+
+    /// Re-encrypts every stored secret not sealed under `newestKeyId`, a few
+    /// at a time. `reseal` returns nil for a secret it cannot open (counted as failed).
+    func rekey(newestKeyId: String, reseal: @escaping @Sendable (_ orderId: String, SealedSecret) -> SealedSecret?)
+        async throws -> (rekeyed: Int, failed: Int)
+}
+
+extension StoreMaintenance {
+    /// R8: destroys the secrets of every order whose retention ran out at
+    /// `now`, a batch of orders per transaction. Returns how many orders.
+    public func purgeSecrets(_ retention: SecretRetention, at now: Date, batch: Int = 200) async throws -> Int {
+        var purged = 0
+        var after: String?
+        while true {
+            let orderIds = try await ordersHoldingSecrets(after: after, limit: batch)
+            guard let last = orderIds.last else { return purged }
+            purged += try await decide(orderIds: orderIds) { facts in
+                retention.purge(orderIds.compactMap { facts[$0] }, at: now)
+            }.outcome
+            if orderIds.count < batch { return purged }
+            after = last
+        }
+    }
+}

@@ -1,0 +1,17 @@
+import Foundation
+
+/// What support, `status`, `list` and the console read; never a secret
+/// beyond the sealed ones a ``StoredOrder`` carries for composing mail.
+public protocol SupportReads: Sendable {
+    func storedOrder(_ orderId: String) async throws -> StoredOrder?
+    func deliveries(orderId: String) async throws -> [Delivery]
+    func deliveries(state: DeliveryState?, limit: Int) async throws -> [Delivery]
+    /// Dead deliveries whose end was recorded from `from` to `to` (both
+    /// included), the earliest end first (what an incident killed), or the
+    /// latest first (what the support console lists).
+    func deadDeliveries(endedFrom from: Date, to: Date, limit: Int, newestFirst: Bool) async throws -> [Delivery]
+    func attempts(orderId: String) async throws -> [AttemptEntry]
+    func history(orderId: String) async throws -> [HistoryEntry]
+    /// How many deliveries are in each state (for metrics and `list`).
+    func countsByState() async throws -> [DeliveryState: Int]
+}

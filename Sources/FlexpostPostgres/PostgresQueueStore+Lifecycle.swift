@@ -1,0 +1,100 @@
+import FlexpostCore
+import Foundation
+import PostgresNIO
+
+/// The rules' decisions on PostgreSQL: the facts read with the orders' rows
+/// locked (in id order, so that two decisions never wait on each other in a
+/// circle) and the changes written in the same transaction.
+extension PostgresQueueStore {
+    public func decide<Outcome: Sendable>(
+        orderIds: [String], _ decide: @escaping @Sendable ([String: OrderFacts]) -> Decision<Outcome>
+    ) async throws -> Recorded<Outcome> {
+        try await transaction { connection in try await self.decide(connection, orderIds: orderIds, decide) }
+    }
+
+    func decide<Outcome: Sendable>(
+        _ connection: PostgresConnection, orderIds: [String], _ decide: ([String: OrderFacts]) -> Decision<Outcome>
+    ) async throws -> Recorded<Outcome> {
+        let decision = decide(try await orderFacts(connection, orderIds))
+        return Recorded(outcome: decision.outcome, scheduled: try await record(connection, decision.changes))
+    }
+
+    func orderFacts(_ connection: PostgresConnection, _ orderIds: [String]) async throws -> [String: OrderFacts] {
+        var facts: [String: OrderFacts] = [:]
+        for try await (orderId, customer, cancelledAt, purgedAt, holdsSecrets) in try await connection.query(
+            """
+            SELECT o.order_id, o.customer_number, o.cancelled_at, o.secrets_purged_at,
+                EXISTS (SELECT 1 FROM secrets s WHERE s.order_id = o.order_id)
+            FROM orders o WHERE o.order_id = ANY(\(orderIds)) ORDER BY o.order_id FOR UPDATE OF o
+            """, logger: logger
+        ).decode((String, String, Double?, Double?, Bool).self) {
+            facts[orderId] = OrderFacts(
+                orderId: orderId, customerNumber: customer, cancelledAt: cancelledAt.map(Date.init(timeIntervalSince1970:)),
+                secretsPurgedAt: purgedAt.map(Date.init(timeIntervalSince1970:)), holdsSecrets: holdsSecrets,
+                deliveries: [], resendTimes: [])
+        }
+        guard !facts.isEmpty else { return facts }
+        let known = Array(facts.keys)
+        for delivery in try await deliveries(try await connection.query(
+            "SELECT \(unescaped: Self.deliveryColumns) FROM deliveries WHERE order_id = ANY(\(known)) ORDER BY id",
+            logger: logger))
+        {
+            facts[delivery.orderId]?.deliveries.append(delivery)
+        }
+        for try await (orderId, at) in try await connection.query(
+            "SELECT order_id, at FROM history WHERE order_id = ANY(\(known)) AND action = \(HistoryAction.resend.rawValue)",
+            logger: logger
+        ).decode((String, Double).self) {
+            facts[orderId]?.resendTimes.append(Date(timeIntervalSince1970: at))
+        }
+        return facts
+    }
+
+    /// Persists a decision's changes; returns the deliveries it scheduled.
+    func record(_ connection: PostgresConnection, _ changes: [QueueChange]) async throws -> [Delivery] {
+        var scheduled: [Delivery] = []
+        for change in changes {
+            switch change {
+            case .finish(let deliveryIds, let state, let at):
+                guard !deliveryIds.isEmpty else { continue }
+                try await connection.query(
+                    """
+                    UPDATE deliveries SET state = \(state.rawValue), lease_owner = NULL, lease_expires_at = NULL,
+                        finished_at = \(at.timeIntervalSince1970)
+                    WHERE id = ANY(\(deliveryIds))
+                    """, logger: logger
+                ).consume()
+            case .destroySecrets(let orderId, let at):
+                try await connection.query("DELETE FROM secrets WHERE order_id = \(orderId)", logger: logger).consume()
+                try await connection.query(
+                    """
+                    UPDATE orders SET secrets_purged_at = COALESCE(secrets_purged_at, \(at.timeIntervalSince1970))
+                    WHERE order_id = \(orderId)
+                    """, logger: logger
+                ).consume()
+            case .markCancelled(let orderId, let at):
+                try await connection.query(
+                    "UPDATE orders SET cancelled_at = \(at.timeIntervalSince1970) WHERE order_id = \(orderId)", logger: logger
+                ).consume()
+            case .schedule(let orderId, let deliveries, let at):
+                for new in deliveries {
+                    let planned = new.planned
+                    let resendOf: String? = new.isResend ? planned.kind.rawValue : nil
+                    scheduled += try await self.deliveries(try await connection.query(
+                        """
+                        INSERT INTO deliveries (order_id, kind, recipient_name, recipient_email, language, state,
+                            due_at, first_due_at, message_id, created_at, resend_of_kind)
+                        VALUES (\(orderId), \(planned.kind.rawValue), \(planned.recipient.name),
+                            \(planned.recipient.email.value), \(planned.language.rawValue), \(DeliveryState.scheduled.rawValue),
+                            \(planned.dueAt.timeIntervalSince1970), \(planned.dueAt.timeIntervalSince1970), \(planned.messageID),
+                            \(at.timeIntervalSince1970), \(resendOf))
+                        RETURNING \(unescaped: Self.deliveryColumns)
+                        """, logger: logger))
+                }
+            case .note(let orderId, let entry):
+                try await addHistory(connection, orderId: orderId, entry)
+            }
+        }
+        return scheduled
+    }
+}

@@ -1,0 +1,95 @@
+import FlexpostCore
+import Foundation
+import GRDB
+
+/// The rules' decisions on SQLite: the facts read and the changes written in
+/// one `BEGIN IMMEDIATE` transaction (or inside the intake's, for R5).
+extension SQLiteQueueStore {
+    public func decide<Outcome: Sendable>(
+        orderIds: [String], _ decide: @escaping @Sendable ([String: OrderFacts]) -> Decision<Outcome>
+    ) async throws -> Recorded<Outcome> {
+        try await immediate { db in try Self.decide(db, orderIds: orderIds, decide) }
+    }
+
+    static func decide<Outcome: Sendable>(
+        _ db: Database, orderIds: [String], _ decide: ([String: OrderFacts]) -> Decision<Outcome>
+    ) throws -> Recorded<Outcome> {
+        var facts: [String: OrderFacts] = [:]
+        for orderId in orderIds {
+            facts[orderId] = try orderFacts(db, orderId)
+        }
+        let decision = decide(facts)
+        return Recorded(outcome: decision.outcome, scheduled: try record(db, decision.changes))
+    }
+
+    static func orderFacts(_ db: Database, _ orderId: String) throws -> OrderFacts? {
+        guard let row = try Row.fetchOne(
+            db.cachedStatement(sql: """
+                SELECT customer_number, cancelled_at, secrets_purged_at,
+                    EXISTS (SELECT 1 FROM secrets s WHERE s.order_id = o.order_id)
+                FROM orders o WHERE order_id = ?
+                """),
+            arguments: [orderId])
+        else { return nil }
+        let deliveries = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT \(deliveryColumns) FROM deliveries WHERE order_id = ? ORDER BY id"),
+            arguments: [orderId]
+        ).map(delivery)
+        let resends = try Double.fetchAll(
+            db.cachedStatement(sql: "SELECT at FROM history WHERE order_id = ? AND action = ?"),
+            arguments: [orderId, HistoryAction.resend.rawValue])
+        return OrderFacts(
+            orderId: orderId, customerNumber: row[0], cancelledAt: (row[1] as Double?).map(Date.init(timeIntervalSince1970:)),
+            secretsPurgedAt: (row[2] as Double?).map(Date.init(timeIntervalSince1970:)), holdsSecrets: row[3],
+            deliveries: deliveries, resendTimes: resends.map(Date.init(timeIntervalSince1970:)))
+    }
+
+    /// Persists a decision's changes; returns the deliveries it scheduled.
+    static func record(_ db: Database, _ changes: [QueueChange]) throws -> [Delivery] {
+        var scheduled: [Int64] = []
+        for change in changes {
+            switch change {
+            case .finish(let deliveryIds, let state, let at):
+                for id in deliveryIds {
+                    try db.run(
+                        sql: """
+                            UPDATE deliveries SET state = ?, lease_owner = NULL, lease_expires_at = NULL, finished_at = ?
+                            WHERE id = ?
+                            """,
+                        arguments: [state.rawValue, at.timeIntervalSince1970, id])
+                }
+            case .destroySecrets(let orderId, let at):
+                try db.run(sql: "DELETE FROM secrets WHERE order_id = ?", arguments: [orderId])
+                try db.run(sql: "UPDATE orders SET secrets_purged_at = COALESCE(secrets_purged_at, ?) WHERE order_id = ?",
+                           arguments: [at.timeIntervalSince1970, orderId])
+            case .markCancelled(let orderId, let at):
+                try db.run(sql: "UPDATE orders SET cancelled_at = ? WHERE order_id = ?",
+                           arguments: [at.timeIntervalSince1970, orderId])
+            case .schedule(let orderId, let deliveries, let at):
+                for new in deliveries {
+                    let planned = new.planned
+                    try db.run(
+                        sql: """
+                            INSERT INTO deliveries (order_id, kind, recipient_name, recipient_email, language, state,
+                                due_at, first_due_at, message_id, created_at, resend_of_kind)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            """,
+                        arguments: [orderId, planned.kind.rawValue, planned.recipient.name, planned.recipient.email.value,
+                                    planned.language.rawValue, DeliveryState.scheduled.rawValue,
+                                    planned.dueAt.timeIntervalSince1970, planned.dueAt.timeIntervalSince1970,
+                                    planned.messageID, at.timeIntervalSince1970,
+                                    new.isResend ? planned.kind.rawValue : nil])
+                    scheduled.append(db.lastInsertedRowID)
+                }
+            case .note(let orderId, let entry):
+                try addHistory(db, orderId: orderId, entry)
+            }
+        }
+        guard !scheduled.isEmpty else { return [] }
+        let placeholders = scheduled.map { _ in "?" }.joined(separator: ",")
+        return try Row.fetchAll(
+            db, sql: "SELECT \(deliveryColumns) FROM deliveries WHERE id IN (\(placeholders)) ORDER BY id",
+            arguments: StatementArguments(scheduled)
+        ).map(delivery)
+    }
+}
