@@ -61,10 +61,6 @@ public struct Intake: EventIntake {
             type: event.type, key: event.naturalKey,
             fingerprint: { keyId in
                 sealer.fingerprint(canonical, keyId: keyId).map { EventFingerprint(keyId: $0.keyId, digest: $0.digest) }
-            },
-            legacyFingerprint: { keyId in
-                EventDecoder.legacyCanonicalData(body).flatMap { sealer.fingerprint($0, keyId: keyId) }
-                    .map { EventFingerprint(keyId: $0.keyId, digest: $0.digest) }
             })
         let now = clock.now()
         let outcome: IntakeOutcome

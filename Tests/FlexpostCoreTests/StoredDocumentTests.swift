@@ -33,15 +33,6 @@ struct StoredDocumentTests {
         #expect(try StoredDocument.decode(StoredDocument.encode(order)) == order)
     }
 
-    @Test("JSON documents written by earlier builds are still read")
-    func legacyJSON() throws {
-        for order in try Self.orders() {
-            let legacy = try StoredDocument.encodeJSON(order)
-            #expect(legacy.first == UInt8(ascii: "{"))
-            #expect(try StoredDocument.decode(legacy) == order)
-        }
-    }
-
     @Test("a truncated or damaged record is refused with an error")
     func damage() throws {
         let order = try #require(try Self.orders().first)

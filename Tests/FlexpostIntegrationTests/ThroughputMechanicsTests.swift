@@ -344,7 +344,7 @@ struct ThroughputMechanicsTests {
         #expect(try await store.writerSynchronousMode() == 2)
     }
 
-    @Test("fingerprints: key order and spacing do not matter; an event stored with the old canonical form is still a duplicate",
+    @Test("fingerprints: key order and spacing do not matter",
           arguments: StoreKind.allCases)
     func fingerprints(kind: StoreKind) async throws {
         let store = try await TestStores.make(kind)
@@ -356,29 +356,6 @@ struct ThroughputMechanicsTests {
         let reordered = Array(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted]))
         #expect(reordered != original)
         #expect(try await intake.submit(reordered).line.hasPrefix("duplicate"))
-
-        // An event fingerprinted by an earlier build (Foundation's sorted-keys JSON).
-        // A "/" is where the two forms differ: Foundation writes it as "\/".
-        let legacyEvent = Array(EventEditing.data("order-second-site.json", [("data.orderId", "ORD-LEGACY"),
-                                                                             ("data.customer.company", "Müller/Söhne GmbH")]))
-        let decoded = try EventDecoder().decode(legacyEvent)
-        let legacy = try #require(EventDecoder.legacyCanonicalData(legacyEvent))
-        #expect(legacy != decoded.canonicalData)
-        let sealer = TestStores.sealer
-        let oldIdentity = EventIdentity(type: .orderConfirmed, key: "ORD-LEGACY") { keyId in
-            sealer.fingerprint(legacy, keyId: keyId).map { EventFingerprint(keyId: $0.keyId, digest: $0.digest) }
-        }
-        guard case .orderConfirmed(let order) = decoded.event else { Issue.record("not an order"); return }
-        let planner = TestStores.planner
-        let outcome = try await store.recordOrder(oldIdentity, customerNumber: order.customer.customerNumber,
-                                                  receivedAt: Self.t0) { active in
-            PreparedOrder(plan: planner.plan(order, portalKnownActive: active), sealedSecrets: [])
-        }
-        #expect(outcome == .accepted)
-        #expect(try await intake.submit(legacyEvent).line == "duplicate order.confirmed ORD-LEGACY")
-        let changed = Array(EventEditing.data("order-second-site.json", [("data.orderId", "ORD-LEGACY"),
-                                                                         ("data.customer.company", "Other GmbH")]))
-        #expect(try await intake.submit(changed).line == "conflict order.confirmed ORD-LEGACY")
     }
 }
 

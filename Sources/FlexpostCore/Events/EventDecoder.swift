@@ -45,16 +45,6 @@ public struct EventDecoder: Sendable {
         return DecodedEvent(event: event, canonicalData: data.value!.canonicalBytes)
     }
 
-    /// The canonical bytes earlier builds fingerprinted (Foundation's
-    /// sorted-keys JSON of `data`): still recognised, so that an event stored by an
-    /// earlier version and sent again is a duplicate, not a conflict.
-    public static func legacyCanonicalData(_ body: [UInt8]) -> [UInt8]? {
-        guard let root = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-            let data = root["data"], let bytes = try? JSONSerialization.data(withJSONObject: data, options: [.sortedKeys])
-        else { return nil }
-        return Array(bytes)
-    }
-
     private func orderConfirmation(_ data: JSONField) throws(EventRejection) -> OrderConfirmation {
         let orderId = try data.member("orderId").identifier()
         let confirmedAt = try data.member("confirmedAt").timestamp()

@@ -18,22 +18,16 @@ public struct EventIdentity: Sendable {
     public var key: String
     /// nil key id: the newest key.
     public var fingerprint: @Sendable (_ keyId: String?) -> EventFingerprint?
-    /// The fingerprint an earlier flexpost stored for the same content (an
-    /// older canonical form); only computed when the current one differs.
-    public var legacyFingerprint: @Sendable (_ keyId: String) -> EventFingerprint?
 
-    public init(type: EventType, key: String, fingerprint: @escaping @Sendable (String?) -> EventFingerprint?,
-                legacyFingerprint: @escaping @Sendable (String) -> EventFingerprint? = { _ in nil }) {
+    public init(type: EventType, key: String, fingerprint: @escaping @Sendable (String?) -> EventFingerprint?) {
         self.type = type
         self.key = key
         self.fingerprint = fingerprint
-        self.legacyFingerprint = legacyFingerprint
     }
 
     /// Whether `stored` fingerprints this event's content (a duplicate, not a conflict).
     public func sameContent(as stored: EventFingerprint) -> Bool {
-        guard let current = fingerprint(stored.keyId) else { return false }
-        return current == stored || legacyFingerprint(stored.keyId) == stored
+        fingerprint(stored.keyId) == stored
     }
 }
 
