@@ -76,11 +76,23 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
-        // Composition root: configuration, intake, delivery, commands.
+        // The delivery engine: intake, the delivery pass and loop, attempt
+        // recording, the retention sweep. Talks to the store and the mail
+        // transport through the core's protocols only.
+        .target(
+            name: "FlexpostEngine",
+            dependencies: [
+                "FlexpostCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Composition root: configuration, logging, the commands that wire the parts.
         .target(
             name: "FlexpostApp",
             dependencies: [
-                "FlexpostCore", "FlexpostSMTP", "FlexpostStore", "FlexpostPostgres", "FlexpostServer",
+                "FlexpostCore", "FlexpostEngine", "FlexpostSMTP", "FlexpostStore", "FlexpostPostgres", "FlexpostServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -98,7 +110,7 @@ let package = Package(
         .testTarget(
             name: "FlexpostIntegrationTests",
             dependencies: [
-                "FlexpostCore", "FlexpostSMTP", "FlexpostStore", "FlexpostPostgres", "FlexpostApp",
+                "FlexpostCore", "FlexpostEngine", "FlexpostSMTP", "FlexpostStore", "FlexpostPostgres", "FlexpostApp",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

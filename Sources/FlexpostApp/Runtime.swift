@@ -1,4 +1,5 @@
 import FlexpostCore
+import FlexpostEngine
 import FlexpostPostgres
 import FlexpostSMTP
 import FlexpostStore

@@ -1,5 +1,6 @@
 import FlexpostApp
 import FlexpostCore
+import FlexpostEngine
 import FlexpostStore
 import Foundation
 import GRDB

@@ -7,6 +7,7 @@ import Synchronization
 import Testing
 
 @testable import FlexpostApp
+@testable import FlexpostEngine
 
 /// The mechanisms `make bench` measures, checked for correctness: group
 /// commit of attempt results, batched store calls on both stores, the

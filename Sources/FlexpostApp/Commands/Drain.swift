@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlexpostCore
+import FlexpostEngine
 import Foundation
 
 /// `flexpost drain`: one delivery pass for cron; stops gracefully on SIGTERM or SIGINT.

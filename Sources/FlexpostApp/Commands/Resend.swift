@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlexpostCore
+import FlexpostEngine
 import Foundation
 
 /// `flexpost resend ORDER_ID --kind ... --reason ... --actor ...` (R7).
@@ -48,7 +49,7 @@ struct Purge: AsyncParsableCommand {
     func run() async throws {
         let runtime = try await startRuntime(mail: false)
         let at = now?.date ?? Date()
-        let count = try await RetentionSweep.purge(runtime: runtime, at: at)
+        let count = try await RetentionSweep.purge(store: runtime.store, retentionDays: runtime.configuration.retentionDays, at: at)
         print("purge: secrets of \(count) orders destroyed (retention \(runtime.configuration.retentionDays) days)")
     }
 }

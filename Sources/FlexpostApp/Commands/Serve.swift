@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlexpostCore
+import FlexpostEngine
 import FlexpostServer
 import Foundation
 import Hummingbird
@@ -61,7 +62,7 @@ struct Serve: AsyncParsableCommand {
         // dependency can never keep the process from exiting.
         var group = ServiceGroupConfiguration(
             services: [
-                .init(service: loop), .init(service: RetentionSweep(runtime: runtime, clock: clock)), .init(service: app),
+                .init(service: loop), .init(service: RetentionSweep(store: runtime.store, retentionDays: runtime.configuration.retentionDays, clock: clock, logger: runtime.logger)), .init(service: app),
             ],
             logger: runtime.logger)
         group.gracefulShutdownSignals = [.sigterm, .sigint]

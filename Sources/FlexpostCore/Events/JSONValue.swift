@@ -4,15 +4,16 @@ import Foundation
 /// the idempotency fingerprint is computed over.
 ///
 /// Parsed by ``JSONValue/parse(_:)`` straight from the UTF-8 bytes of a
-/// request body. It accepts and refuses what Foundation's `JSONSerialization`
-/// (the parser of earlier builds) accepts and refuses for UTF-8 input, and
-/// gives every value the canonical form that parser's value would have had, so
-/// that fingerprints stored by earlier builds still match: a later duplicate
-/// key wins (keeping the first key's spelling), a trailing comma after the last
-/// element is allowed, nesting is limited to 512 levels, integers become
-/// `Int64`, then `UInt64`, then `Double` (or `Decimal`), and a number too
-/// large for a `Double` is refused unless a duplicate key replaced it. (Foundation also guesses UTF-16 and UTF-32 bodies;
-/// flexpost reads UTF-8 only, as the contract says.)
+/// request body: hand-written because Foundation's `JSONSerialization` into
+/// `[String: Any]` and its sorted-keys writer cost a third of intake's CPU
+/// (docs/benchmarks.md). It accepts and refuses what `JSONSerialization`
+/// accepts and refuses for UTF-8 input, which the tests hold it to as their
+/// reference: a later duplicate key wins (keeping the first key's spelling),
+/// a trailing comma after the last element is allowed, nesting is limited to
+/// 512 levels, integers become `Int64`, then `UInt64`, then `Double` (or
+/// `Decimal`), and a number too large for a `Double` is refused unless a
+/// duplicate key replaced it. (Foundation also guesses UTF-16 and UTF-32
+/// bodies; flexpost reads UTF-8 only, as the contract says.)
 public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)

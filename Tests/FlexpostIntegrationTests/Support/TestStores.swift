@@ -1,4 +1,5 @@
 @testable import FlexpostApp
+@testable import FlexpostEngine
 import FlexpostCore
 import FlexpostPostgres
 import FlexpostStore

@@ -7,7 +7,7 @@ import ServiceLifecycle
 /// fails (the store down at that moment) is tried again after 5 minutes,
 /// doubling up to an hour, not a day later: secrets must not outlive their
 /// retention by a day because of a short outage.
-struct RetentionSweep: Service {
+public struct RetentionSweep: Service {
     let store: any QueueStore
     let retentionDays: Int
     let clock: any WallClock
@@ -15,26 +15,19 @@ struct RetentionSweep: Service {
     var interval: Duration = .seconds(86_400)
     var retryAfterFailure: (first: Duration, longest: Duration) = (.seconds(300), .seconds(3_600))
 
-    init(runtime: Runtime, clock: any WallClock) {
-        self.init(store: runtime.store, retentionDays: runtime.configuration.retentionDays, clock: clock, logger: runtime.logger)
-    }
-
-    init(store: any QueueStore, retentionDays: Int, clock: any WallClock, logger: Logger) {
+    public init(store: any QueueStore, retentionDays: Int, clock: any WallClock, logger: Logger) {
         self.store = store
         self.retentionDays = retentionDays
         self.clock = clock
         self.logger = logger
     }
 
-    static func purge(runtime: Runtime, at: Date) async throws -> Int {
-        try await purge(store: runtime.store, retentionDays: runtime.configuration.retentionDays, at: at)
-    }
-
-    static func purge(store: any QueueStore, retentionDays: Int, at: Date) async throws -> Int {
+    /// One purge at `at` (`flexpost purge`); returns how many orders' secrets were destroyed.
+    public static func purge(store: any QueueStore, retentionDays: Int, at: Date) async throws -> Int {
         try await store.purgeSecrets(SecretRetention(days: retentionDays), at: at)
     }
 
-    func run() async throws {
+    public func run() async throws {
         var failures = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             var wait = interval
