@@ -36,9 +36,8 @@ struct Preview: AsyncParsableCommand {
             return
         }
         for delivery in wanted {
-            let content: any MailContent = delivery.kind == .accessData
-                ? AccessDataMail(order: order, portalActive: order.portal.accountStatus == .active)
-                : AdministratorNotice(order: order, administrator: delivery.recipient)
+            let content = DeliveryContent.make(
+                delivery.kind, order: order, portalActive: order.portal.accountStatus == .active, recipient: delivery.recipient)
             let message = try composer.compose(
                 content, to: delivery.recipient, language: delivery.language, messageID: delivery.messageID,
                 date: delivery.dueAt)
