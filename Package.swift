@@ -111,6 +111,8 @@ let package = Package(
             name: "FlexpostIntegrationTests",
             dependencies: [
                 "FlexpostCore", "FlexpostEngine", "FlexpostSMTP", "FlexpostStore", "FlexpostPostgres", "FlexpostApp",
+                // The end-to-end tests run the binary: a bare `swift test` builds it too.
+                "flexpost",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
