@@ -136,12 +136,9 @@ public struct SupportConsole: Sendable {
             return try await answer("Resend scheduled: \(deliveries.count) e-mail(s) to the same recipients.", nil)
         case .refused(.unknownOrder):
             return try await answer(nil, nil)
-        case .refused(.secretsGone):
-            return try await answer(nil, "Not resent: the order's secrets were purged or the order was cancelled.", .conflict)
-        case .refused(.nothingToResend):
-            return try await answer(nil, "Not resent: the order has no e-mail of this kind.", .conflict)
-        case .refused(.limitReached(let limit)):
-            return try await answer(nil, "Not resent: at most \(limit) resends per order per day.", .tooManyRequests)
+        case .refused(let refusal):
+            let status: HTTPResponse.Status = if case .limitReached = refusal { .tooManyRequests } else { .conflict }
+            return try await answer(nil, "Not resent: \(refusal.explanation).", status)
         }
     }
 

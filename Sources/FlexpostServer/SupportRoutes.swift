@@ -91,12 +91,13 @@ public struct SupportRoutes: Sendable {
         switch outcome {
         case .scheduled(let deliveries):
             return JSONResponse.make(.accepted, ResendAnswer(result: "scheduled", deliveries: deliveries.map(DeliveryView.init)))
-        case .refused(.unknownOrder): return JSONResponse.error(.notFound, "unknown order")
-        case .refused(.secretsGone):
-            return JSONResponse.error(.conflict, "the order's secrets were purged or the order was cancelled: access data cannot be resent")
-        case .refused(.nothingToResend): return JSONResponse.error(.conflict, "the order has no e-mail of this kind to resend")
-        case .refused(.limitReached(let limit)):
-            return JSONResponse.error(.tooManyRequests, "resend limit of \(limit) per order per day reached")
+        case .refused(let refusal):
+            switch refusal {
+            case .unknownOrder: return JSONResponse.error(.notFound, refusal.explanation)
+            case .limitReached: return JSONResponse.error(.tooManyRequests, refusal.explanation)
+            case .secretsGone, .orderCancelled, .stillScheduled, .nothingToResend:
+                return JSONResponse.error(.conflict, refusal.explanation)
+            }
         }
     }
 

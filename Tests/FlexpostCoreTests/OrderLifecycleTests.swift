@@ -106,6 +106,28 @@ import Testing
         #expect(decide(Self.facts(deliveries), notice).outcome == .nothingToResend)
     }
 
+    @Test("R7 with R1 and R5: access data still scheduled, and any mail of a cancelled order, are refused")
+    func resendBeforeSendingOrAfterCancel() throws {
+        let due = Self.t0.addingTimeInterval(3_600)
+        var scheduled = try Self.delivery(1, .accessData, .scheduled)
+        scheduled.dueAt = due
+        let order = Self.facts([scheduled, try Self.delivery(2, .adminNotice, .sent)])
+        func decide(_ kind: DeliveryKind, _ facts: OrderFacts) -> ResendRefusal? {
+            OrderLifecycle.resend(ResendRequest(orderId: "O", kind: kind, actor: "a", reason: "r"), facts: facts, at: Self.t0,
+                                  limitPerDay: 5) { "<m@x>" }.outcome
+        }
+        #expect(decide(.accessData, order) == .stillScheduled(due))
+        #expect(decide(.adminNotice, order) == nil, "a notice can be resent while the access data waits")
+        var retrying = try Self.delivery(1, .accessData, .retrying)
+        retrying.dueAt = due
+        #expect(decide(.accessData, Self.facts([retrying])) == nil, "past its due time, failing: a resend may go")
+
+        let cancelled = Self.facts([try Self.delivery(2, .adminNotice, .sent)], cancelledAt: Self.t0)
+        #expect(decide(.adminNotice, cancelled) == .orderCancelled)
+        #expect(decide(.accessData, cancelled) == .secretsGone)
+        #expect(ResendRefusal.stillScheduled(due).explanation.contains("still scheduled for " + RFC3339.format(due)))
+    }
+
     @Test("R8: secrets expire the retention period after the access data ended, or after a cancellation")
     func retention() throws {
         let retention = SecretRetention(days: 30)

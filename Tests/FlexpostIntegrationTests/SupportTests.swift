@@ -43,6 +43,27 @@ struct SupportTests {
         #expect(after.stdout.contains("\"state\" : \"sent\""))
     }
 
+    @Test("R1/R5 and R7: access data not sent yet, and any mail of a cancelled order, are refused with the reason (exit 1)")
+    func resendRefusedBeforeSendingAndAfterCancel() async throws {
+        let s = try await BusinessRulesTests.Setup("resend-refused")
+        #expect(try await s.enqueue(fixture: "order-new-customer.json").status == 0)
+        // Still scheduled for the next morning: a resend would send the credentials early, and twice.
+        let early = try await s.run(["resend", "ORD-2026-004800", "--kind", "access-data", "--reason", "r", "--actor", "a"])
+        #expect(early.status == 1)
+        #expect(early.stderr.contains("still scheduled for 2026-12-01T07:00:00Z"), "\(early.stderr)")
+        #expect(try await s.run(["list", "--state", "scheduled"]).stdout.contains("1 deliveries"), "nothing new scheduled")
+
+        // Administrator notices of a cancelled order would announce products that will not come.
+        #expect(try await s.enqueue(fixture: "order-second-base-package.json").status == 0)
+        _ = try await s.drain("2026-11-30T19:00:00+01:00")
+        #expect(try await s.enqueue(fixture: "order-cancelled.json").status == 0)
+        let notice = try await s.run(["resend", "ORD-2026-004712", "--kind", "admin-notice", "--reason", "r", "--actor", "a"])
+        #expect(notice.status == 1)
+        #expect(notice.stderr.contains("the order was cancelled"), "\(notice.stderr)")
+        let status = try await s.run(["status", "ORD-2026-004712"])
+        #expect(status.stdout.contains("resend-refused\torder cancelled; admin-notice by a: r"), "\(status.stdout)")
+    }
+
     @Test("resend of administrator notices goes to the same administrators; unknown orders and bad kinds fail")
     func resendNotices() async throws {
         let s = try await BusinessRulesTests.Setup("resend-notice")
@@ -100,6 +121,8 @@ struct SupportTests {
         let access = Data(#"{"kind":"access-data","reason":"r","actor":"a"}"#.utf8)
         let refused = try await HTTPClient.send("POST", resendURL, headers: auth, body: access)
         #expect(refused.status == 409)
+        let notice = try await HTTPClient.send("POST", resendURL, headers: auth, body: body)
+        #expect(notice.status == 409 && notice.body.contains("the order was cancelled"), "\(notice.body)")
         _ = await serve.terminate()
     }
 

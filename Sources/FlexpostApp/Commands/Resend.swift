@@ -23,17 +23,8 @@ struct Resend: AsyncParsableCommand {
         case .scheduled(let deliveries):
             for delivery in deliveries { print("scheduled " + DeliveryView(delivery).line) }
             print("resend: \(deliveries.count) deliveries scheduled; `flexpost drain` or serve sends them")
-        case .refused(.unknownOrder):
-            FlexpostMain.printError("flexpost: unknown order \(orderId)")
-            throw CommandExit(code: 1)
-        case .refused(.secretsGone):
-            FlexpostMain.printError("flexpost: cannot resend the access data of \(orderId): its secrets were purged (retention) or the order was cancelled")
-            throw CommandExit(code: 1)
-        case .refused(.nothingToResend):
-            FlexpostMain.printError("flexpost: order \(orderId) has no \(kind.rawValue) e-mail to resend")
-            throw CommandExit(code: 1)
-        case .refused(.limitReached(let limit)):
-            FlexpostMain.printError("flexpost: resend limit reached: at most \(limit) resends per order per day (FLEXPOST_RESEND_LIMIT)")
+        case .refused(let refusal):
+            FlexpostMain.printError("flexpost: not resent: order \(orderId) \(kind.rawValue): \(refusal.explanation)")
             throw CommandExit(code: 1)
         }
     }

@@ -78,15 +78,9 @@ struct ResendDead: AsyncParsableCommand {
             case .scheduled(let deliveries):
                 resent += 1
                 print("scheduled \(what): \(deliveries.count) deliveries (\(item.dead.count) dead, \(last))")
-            case .refused(.secretsGone):
+            case .refused(let refusal):
                 refused += 1
-                print("refused \(what): its secrets were purged (retention) or the order was cancelled")
-            case .refused(.limitReached(let limit)):
-                refused += 1
-                print("refused \(what): resend limit of \(limit) a day reached (FLEXPOST_RESEND_LIMIT)")
-            case .refused(.unknownOrder), .refused(.nothingToResend):
-                refused += 1
-                print("refused \(what): nothing to resend")
+                print("refused \(what): \(refusal.explanation)")
             }
         }
         let window = "\(dead.count) dead deliveries ended \(RFC3339.format(from)) to \(RFC3339.format(to))"

@@ -37,7 +37,8 @@ public enum OrderLifecycle {
     /// R7: support asks for an order's mail of one kind again. Refused when
     /// the order is unknown, when `limitPerDay` resends were scheduled in the
     /// last 24 hours, or for access data whose secrets are gone (purged or
-    /// cancelled); otherwise a new delivery, due `at` with a new Message-ID,
+    /// cancelled) or still scheduled, and for any mail of a cancelled order;
+    /// otherwise a new delivery, due `at` with a new Message-ID,
     /// for each recipient of the original deliveries of that kind (support
     /// never gives an address). Actor and reason go into the history; R2 is
     /// decided again when the mail is composed.
@@ -60,6 +61,15 @@ public enum OrderLifecycle {
         if request.kind == .accessData && (facts.secretsPurged || facts.cancelled) {
             return refused(.secretsGone, "secrets purged or order cancelled")
         }
+        // R5: nothing more is said about products that will not come.
+        if facts.cancelled { return refused(.orderCancelled, "order cancelled") }
+        // R1: access data not sent yet would leave before the next-day rule, and
+        // the original would still go at its time.
+        if request.kind == .accessData,
+            let waiting = facts.deliveries.first(where: { $0.kind == .accessData && $0.state == .scheduled })
+        {
+            return refused(.stillScheduled(waiting.dueAt), "still scheduled for \(RFC3339.format(waiting.dueAt))")
+        }
         var seen = Set<String>()
         let recipients = facts.deliveries.filter {
             $0.kind == request.kind && !$0.isResend && seen.insert($0.recipient.email.value).inserted
@@ -81,8 +91,26 @@ public enum ResendRefusal: Sendable, Equatable {
     case unknownOrder
     /// The access data cannot be sent again: its secrets were purged or the order cancelled.
     case secretsGone
+    /// The order was cancelled (R5): its administrator notices would announce what will not come.
+    case orderCancelled
+    /// The access data has not been sent yet; it is due at the given time (R1).
+    case stillScheduled(Date)
     /// The order never had a delivery of this kind (nobody to resend to).
     case nothingToResend
     /// `FLEXPOST_RESEND_LIMIT` reached for this order in the last 24 hours.
     case limitReached(Int)
+}
+
+extension ResendRefusal {
+    /// Why, in words for support (CLI, API, console).
+    public var explanation: String {
+        switch self {
+        case .unknownOrder: "unknown order"
+        case .secretsGone: "its secrets were purged (retention) or the order was cancelled: access data cannot be resent"
+        case .orderCancelled: "the order was cancelled: nothing more is sent for it (R5)"
+        case .stillScheduled(let due): "the mail has not been sent yet: it is still scheduled for \(RFC3339.format(due))"
+        case .nothingToResend: "the order has no e-mail of this kind to resend"
+        case .limitReached(let limit): "resend limit reached: at most \(limit) resends per order per day (FLEXPOST_RESEND_LIMIT)"
+        }
+    }
 }
