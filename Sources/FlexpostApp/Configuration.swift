@@ -119,8 +119,11 @@ public struct Configuration: Sendable {
         var host = String(address[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
 
-        guard let lifetime = Self.parseDuration(value("FLEXPOST_RETRY_LIFETIME") ?? "3d"), lifetime > 0 else {
-            throw ConfigurationError("FLEXPOST_RETRY_LIFETIME must be a duration like 3d, 12h, 30m or 90s")
+        guard let lifetime = Self.parseDuration(value("FLEXPOST_RETRY_LIFETIME") ?? "3d"),
+            Self.retryLifetimes.contains(lifetime)
+        else {
+            throw ConfigurationError(
+                "FLEXPOST_RETRY_LIFETIME must be a duration from 1m to 30d, in whole days, hours, minutes or seconds: 3d, 12h, 30m, 90s")
         }
 
         return Configuration(
@@ -190,10 +193,7 @@ public struct Configuration: Sendable {
             caFile: caFile, heloName: Self.heloName())
     }
 
-    static func isLoopback(_ host: String) -> Bool {
-        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return h == "localhost" || h == "::1" || h.hasPrefix("127.")
-    }
+    static func isLoopback(_ host: String) -> Bool { Loopback.contains(host: host) }
 
     static func heloName() -> String {
         let name = ProcessInfo.processInfo.hostName
@@ -203,12 +203,38 @@ public struct Configuration: Sendable {
         return valid ? name : "localhost"
     }
 
-    /// `3d`, `12h`, `30m`, `90s` or plain seconds.
+    /// How long deliveries may keep failing before they are `dead`: a minute
+    /// at least, 30 days at most (Postfix's `maximal_queue_lifetime` is 5 days).
+    static let retryLifetimes: ClosedRange<TimeInterval> = 60...(30 * 86_400)
+
+    /// `3d`, `12h`, `30m`, `90s` or plain seconds: whole numbers only (no
+    /// `inf`, no `1e308d`), at most six digits.
     static func parseDuration(_ text: String) -> TimeInterval? {
         let units: [Character: Double] = ["d": 86_400, "h": 3600, "m": 60, "s": 1]
-        if let last = text.last, let unit = units[last] {
-            return Double(text.dropLast()).map { $0 * unit }
+        var digits = Substring(text)
+        var unit = 1.0
+        if let last = text.last, let factor = units[last] {
+            digits = text.dropLast()
+            unit = factor
         }
-        return Double(text)
+        guard (1...6).contains(digits.count), digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+            let value = Double(digits)
+        else { return nil }
+        return value * unit
+    }
+
+    /// Every environment variable flexpost reads: any other `FLEXPOST_…` is
+    /// most likely a typo, and is warned about at start.
+    public static let settings: Set<String> = [
+        "FLEXPOST_DATABASE_URL", "FLEXPOST_ENCRYPTION_KEY", "FLEXPOST_HTTP_ADDRESS", "FLEXPOST_LEASE_SECONDS",
+        "FLEXPOST_LOG_FORMAT", "FLEXPOST_MAIL_FROM", "FLEXPOST_RESEND_LIMIT", "FLEXPOST_RETENTION_DAYS",
+        "FLEXPOST_RETRY_LIFETIME", "FLEXPOST_SEND_AT", "FLEXPOST_SMTP_CA_FILE", "FLEXPOST_SMTP_CONNECTIONS",
+        "FLEXPOST_SMTP_PASSWORD", "FLEXPOST_SMTP_TLS_VERIFY", "FLEXPOST_SMTP_URL", "FLEXPOST_SMTP_USER",
+        "FLEXPOST_SUPPORT_TOKEN", "FLEXPOST_TEMPLATES", "FLEXPOST_TIMEZONE", "FLEXPOST_WEBHOOK_SECRET",
+    ]
+
+    /// The `FLEXPOST_…` variables in `env` that flexpost does not read, sorted.
+    public static func unknownSettings(in env: [String: String]) -> [String] {
+        env.keys.filter { $0.hasPrefix("FLEXPOST_") && !settings.contains($0) }.sorted()
     }
 }

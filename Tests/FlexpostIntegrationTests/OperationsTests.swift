@@ -1,5 +1,6 @@
 import FlexpostCore
 import FlexpostSMTP
+import FlexpostApp
 import Foundation
 import Testing
 
@@ -134,6 +135,40 @@ struct OperationsTests {
         #expect(try server.messages().first?.authenticated == true)
     }
 
+    @Test("loopback is 127.0.0.0/8, ::1 or localhost, never a name starting with 127.: STARTTLS is required for it, as the configuration reads it")
+    func loopbackDecidedByAddress() throws {
+        func security(_ url: String) throws -> SMTPConfiguration.Security? {
+            var env = TestEnvironment.baseEnvironment()
+            env["FLEXPOST_SMTP_URL"] = url
+            return try Configuration.fromEnvironment(env).smtp?.security
+        }
+        #expect(try security("smtp://127.relay.example:2525") == .requireSTARTTLS)
+        #expect(try security("smtp://127.0.0.1.nip.example:2525") == .requireSTARTTLS)
+        #expect(try security("smtp://relay.example:587") == .requireSTARTTLS)
+        #expect(try security("smtp://127.0.0.1:2525") == .opportunistic)
+        #expect(try security("smtp://127.8.9.10:2525") == .opportunistic)
+        #expect(try security("smtp://localhost:2525") == .opportunistic)
+        #expect(try security("smtp://[::1]:2525") == .opportunistic)
+        #expect(try security("smtps://relay.example:465") == .implicitTLS)
+        // Certificate checks may be switched off on loopback only.
+        var env = TestEnvironment.baseEnvironment()
+        env["FLEXPOST_SMTP_URL"] = "smtp://127.relay.example:2525"
+        env["FLEXPOST_SMTP_TLS_VERIFY"] = "off"
+        #expect(throws: ConfigurationError.self) { try Configuration.fromEnvironment(env) }
+    }
+
+    @Test("an unknown FLEXPOST_ variable (a typo) is warned about at start, naming it")
+    func unknownSettingWarned() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("unknown-setting")
+        var env = TestEnvironment.baseEnvironment()
+        env["FLEXPOST_SMTP_URLL"] = "smtp://relay.example:587"
+        let result = try await flexpost(["list"], environment: env, directory: dir)
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("unknown setting ignored") && result.stderr.contains("FLEXPOST_SMTP_URLL"), "\(result.stderr)")
+        let clean = try await flexpost(["list"], environment: TestEnvironment.baseEnvironment(), directory: dir)
+        #expect(!clean.stderr.contains("unknown setting"), "\(clean.stderr)")
+    }
+
     @Test("configuration: STARTTLS required off loopback, smtps, bad values exit 2")
     func configuration() async throws {
         let dir = try TestEnvironment.temporaryDirectory("config")
@@ -142,7 +177,9 @@ struct OperationsTests {
                               ("FLEXPOST_SMTP_URL", "smtp://user:pw@relay.example:587"), ("FLEXPOST_RETRY_LIFETIME", "soon"),
                               ("FLEXPOST_DATABASE_URL", "mysql://x"), ("FLEXPOST_SMTP_TLS_VERIFY", "maybe"),
                               ("FLEXPOST_DATABASE_URL", "postgres://user:pw@/nodb"), ("FLEXPOST_SMTP_CONNECTIONS", "0"),
-                              ("FLEXPOST_SMTP_CONNECTIONS", "many")] {
+                              ("FLEXPOST_SMTP_CONNECTIONS", "many"), ("FLEXPOST_RETRY_LIFETIME", "infd"),
+                              ("FLEXPOST_RETRY_LIFETIME", "1e308d"), ("FLEXPOST_RETRY_LIFETIME", "400d"),
+                              ("FLEXPOST_RETRY_LIFETIME", "nan"), ("FLEXPOST_RETRY_LIFETIME", "10s")] {
             var env = TestEnvironment.baseEnvironment()
             env[name] = value
             let result = try await flexpost(["drain"], environment: env, directory: dir)

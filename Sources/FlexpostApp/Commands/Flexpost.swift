@@ -89,5 +89,9 @@ func startRuntime(mail: Bool = true) async throws -> Runtime {
     LogOutput.bootstrap(format: configuration.logFormat)
     var logger = Logger(label: "flexpost")
     logger.logLevel = .info
+    for name in Configuration.unknownSettings(in: ProcessInfo.processInfo.environment) {
+        // A misspelled FLEXPOST_SMTP_URL would otherwise send real mail to the outbox without a word.
+        logger.warning("unknown setting ignored: is it misspelled?", metadata: ["setting": "\(name)"])
+    }
     return try await Runtime.start(configuration: configuration, logger: logger, mail: mail)
 }
