@@ -39,10 +39,7 @@ public struct EventRoutes: Sendable {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > EventDecoder.maxBodySize {
             return JSONResponse.error(.contentTooLarge, "body must be at most 1 MiB")
         }
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: EventDecoder.maxBodySize)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        guard let body = try await request.collectBody(within: EventDecoder.maxBodySize) else {
             return JSONResponse.error(.contentTooLarge, "body must be at most 1 MiB")
         }
         let bytes = Array(body.readableBytesView)

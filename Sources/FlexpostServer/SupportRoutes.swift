@@ -40,7 +40,9 @@ public struct SupportRoutes: Sendable {
             guard self.authorized(request) else { return Self.unauthorized() }
             let orderId = try context.parameters.require("orderId")
             var request = request
-            let body = try await request.collectBody(upTo: 64 * 1024)
+            guard let body = try await request.collectBody(within: 64 * 1024) else {
+                return JSONResponse.error(.contentTooLarge, "body must be at most 64 KiB")
+            }
             let parsed: ResendBody
             do {
                 parsed = try ResendBody.parse(Array(body.readableBytesView))
@@ -107,8 +109,12 @@ public struct SupportRoutes: Sendable {
     }
 
     func authorized(_ request: Request) -> Bool {
-        guard let token, let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return false }
-        return Self.constantTimeEqual(String(header.dropFirst(7)), token.exposedValue)
+        // RFC 9110: the scheme is case-insensitive (`bearer`, `BEARER`).
+        guard let token, let header = request.headers[.authorization], let space = header.firstIndex(of: " "),
+            header[..<space].lowercased() == "bearer"
+        else { return false }
+        let credentials = header[header.index(after: space)...].trimmingCharacters(in: .whitespaces)
+        return Self.constantTimeEqual(credentials, token.exposedValue)
     }
 
     /// Compares two strings in constant time (over fixed-length digests), for tokens and session values.

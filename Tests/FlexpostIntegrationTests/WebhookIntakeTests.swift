@@ -53,7 +53,7 @@ struct WebhookIntakeTests {
         #expect(!(finished.stdout + finished.stderr).contains("s7Qp-Lx2r-9vTm"))
     }
 
-    @Test("415 for a non-JSON content type, 413 over 1 MiB, 400 naming the field")
+    @Test("415 for a non-JSON content type, 413 over 1 MiB (declared or chunked) with the JSON error, 400 naming the field")
     func refusals() async throws {
         let dir = try TestEnvironment.temporaryDirectory("serve-refusals")
         let serve = try await ServeProcess(environment: TestEnvironment.baseEnvironment(), directory: dir)
@@ -62,6 +62,11 @@ struct WebhookIntakeTests {
         let huge = Data(repeating: UInt8(ascii: " "), count: 2 << 20)
         let tooLarge = try await serve.post(huge)
         #expect(tooLarge.status == 413)
+        #expect(tooLarge.body.contains(#"{"error":"body must be at most 1 MiB"}"#))
+        let chunked = try await HTTPClient.send("POST", serve.base + "/v1/events", headers: ["content-type": "application/json"],
+                                                body: huge, chunked: true)
+        #expect(chunked.status == 413)
+        #expect(chunked.body.contains(#"{"error":"body must be at most 1 MiB"}"#), "the same JSON error without a length: \(chunked.body)")
         let invalid = try await serve.post(Data(#"{"type":"order.confirmed","timestamp":"2026-11-30T14:12:03Z","data":{"orderId":"X"}}"#.utf8))
         #expect(invalid.status == 400)
         let answer = try JSONSerialization.jsonObject(with: Data(invalid.body.utf8)) as? [String: String]

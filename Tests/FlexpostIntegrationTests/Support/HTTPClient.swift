@@ -12,11 +12,17 @@ enum HTTPClient {
         var headers: [String: String] = [:]
     }
 
+    /// - Parameter chunked: send the body as a stream (`Transfer-Encoding: chunked`, no length).
     static func send(_ method: String, _ url: String, headers: [String: String] = [:], body: Data? = nil,
-                     timeout: Double = 10) async throws -> Answer {
-        var request = URLRequest(url: URL(string: url)!)
+                     chunked: Bool = false, timeout: Double = 10) async throws -> Answer {
+        guard let target = URL(string: url) else { throw TestFailure("not a URL: \(url)") }
+        var request = URLRequest(url: target)
         request.httpMethod = method
-        request.httpBody = body
+        if chunked, let body {
+            request.httpBodyStream = InputStream(data: body)
+        } else {
+            request.httpBody = body
+        }
         request.timeoutInterval = timeout
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         return try await withCheckedThrowingContinuation { continuation in
