@@ -141,7 +141,7 @@ public final class SQLiteQueueStore: QueueStore {
         async throws -> IntakeOutcome
     {
         let fingerprint = identity.fingerprint(nil)
-        return try await intake.submit(deadline: StoreTimeout.requestSeconds) { db in
+        let outcome = try await intake.submit(deadline: StoreTimeout.requestSeconds) { db in
             if let outcome = try Self.checkEvent(db, identity, fingerprint, at: receivedAt) { return outcome }
             let orderId = cancellation.orderId
             guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM orders WHERE order_id = ?"), arguments: [orderId]) != nil else {
@@ -152,6 +152,9 @@ public final class SQLiteQueueStore: QueueStore {
             try Self.cancel(db, orderId: orderId, at: receivedAt, cancelledAt: cancellation.cancelledAt)
             return .accepted
         }
+        // The cancelled order's secrets leave the WAL too (a cancellation is rare).
+        if outcome == .accepted { await checkpoint() }
+        return outcome
     }
 
     /// R5, decided by ``OrderLifecycle/cancel(_:at:cancelledAt:)`` inside the intake's transaction.

@@ -310,6 +310,37 @@ struct StoreConformanceTests {
         }
         await #expect(throws: UnknownStoredValue.self) { try await store.countsByState() }
     }
+
+    @Test("SQLite: secrets destroyed by a cancellation or a purge are gone from the database file and its -wal")
+    func destroyedSecretsLeaveTheFiles() async throws {
+        let path = try TestEnvironment.temporaryDirectory("wal-secrets").appendingPathComponent("queue.sqlite").path
+        let store = try SQLiteQueueStore(path: path)
+        let intake = TestStores.intake(store)
+        _ = try await intake.submit(Self.fixture("order-new-customer.json"))
+        _ = try await intake.submit(Self.fixture("order-second-site.json"))
+        func ciphertexts(_ orderId: String) async throws -> [Data] {
+            try #require(try await store.storedOrder(orderId)).sealedSecrets.map { Data($0.ciphertext) }
+        }
+        let cancelled = try await ciphertexts("ORD-2026-004800"), purged = try await ciphertexts("ORD-2026-004711")
+        #expect(!cancelled.isEmpty && !purged.isEmpty)
+        func onDisk(_ secrets: [Data]) -> Int {
+            let files = [path, path + "-wal"].compactMap { FileManager.default.contents(atPath: $0) }
+            return secrets.filter { secret in files.contains { $0.range(of: secret) != nil } }.count
+        }
+        #expect(onDisk(cancelled) == cancelled.count, "written before (the check can see them)")
+
+        let cancel = Array(EventEditing.data("order-cancelled.json", [("data.orderId", "ORD-2026-004800")]))
+        #expect(try await intake.submit(cancel).line.hasPrefix("accepted"))
+        #expect(onDisk(cancelled) == 0, "a cancellation's secrets stay in the -wal until a checkpoint")
+
+        for delivery in try await store.claimDue(at: Self.t0.addingTimeInterval(86_400), limit: 10, lease: Self.lease("w", Self.t0)) {
+            _ = try await store.complete(deliveryId: delivery.id, owner: "w", attempt: AttemptRecord(
+                startedAt: Self.t0, finishedAt: Self.t0, nextState: .sent, retryAt: nil, replyCode: 250, reply: "ok"))
+        }
+        #expect(onDisk(purged) == purged.count)
+        #expect(try await store.purgeSecrets(SecretRetention(days: 30), at: Self.t0.addingTimeInterval(31 * 86_400)) == 1)
+        #expect(onDisk(purged) == 0, "a purge's secrets too")
+    }
 }
 
 /// Key rotation on every store: new secrets under the newest key, old ones
