@@ -29,6 +29,9 @@ public final class SQLiteQueueStore: QueueStore {
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
+        // Held until the schema is current; other processes starting now wait here.
+        let startup = try StartupLock(path: path + ".lock")
+        defer { withExtendedLifetime(startup) {} }
         self.pool = try DatabasePool(path: path, configuration: configuration)
         // GRDB switches a pool's writer to synchronous=NORMAL when it enables WAL,
         // after prepareDatabase: a commit would then reach the disk only at the
