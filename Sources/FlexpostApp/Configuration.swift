@@ -133,7 +133,7 @@ public struct Configuration: Sendable {
             webhookSecret: value("FLEXPOST_WEBHOOK_SECRET").map(Secret.init),
             supportToken: value("FLEXPOST_SUPPORT_TOKEN").map(Secret.init),
             encryptionKey: value("FLEXPOST_ENCRYPTION_KEY").map(Secret.init),
-            keyFile: "queue/flexpost.key", timeZone: timeZone, sendAt: sendAt,
+            keyFile: Self.keyFile(beside: database), timeZone: timeZone, sendAt: sendAt,
             retentionDays: try integer("FLEXPOST_RETENTION_DAYS", default: 30, range: 0...3650),
             resendLimit: try integer("FLEXPOST_RESEND_LIMIT", default: 5, range: 0...1000),
             logFormat: logFormat, httpHost: host, httpPort: port,
@@ -201,6 +201,20 @@ public struct Configuration: Sendable {
             ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x2E
         }
         return valid ? name : "localhost"
+    }
+
+    /// Where the generated key lives when `FLEXPOST_ENCRYPTION_KEY` is unset:
+    /// beside the SQLite file, so that every process on that file finds the
+    /// same key whatever its working directory (`queue/flexpost.key` on the
+    /// defaults). PostgreSQL: `queue/flexpost.key` of the working directory,
+    /// one per machine; several machines need FLEXPOST_ENCRYPTION_KEY.
+    static func keyFile(beside database: Database) -> String {
+        switch database {
+        case .sqlite(let path):
+            let directory = (path as NSString).deletingLastPathComponent
+            return directory.isEmpty ? "flexpost.key" : directory + "/flexpost.key"
+        case .postgres: return "queue/flexpost.key"
+        }
     }
 
     /// How long deliveries may keep failing before they are `dead`: a minute

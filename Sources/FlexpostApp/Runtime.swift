@@ -38,7 +38,7 @@ public struct Runtime: Sendable {
             } catch {
                 throw ConfigurationError("cannot open the SQLite queue \(path): \(error)")
             }
-            return try Runtime(configuration: configuration, store: store, logger: logger, mail: mail)
+            return try await Runtime(configuration: configuration, store: store, logger: logger, mail: mail)
         case .postgres(let url):
             do {
                 _ = try PostgresQueueStore.configuration(url: url)
@@ -51,25 +51,15 @@ public struct Runtime: Sendable {
             } catch {
                 throw QueueUnreachable(description: "cannot reach the PostgreSQL queue: \(String(describing: error).prefix(300))")
             }
-            return try Runtime(configuration: configuration, store: store, logger: logger, mail: mail)
+            return try await Runtime(configuration: configuration, store: store, logger: logger, mail: mail)
         }
     }
 
-    init(configuration: Configuration, store: any QueueStore, logger: Logger, mail: Bool) throws(ConfigurationError) {
+    init(configuration: Configuration, store: any QueueStore, logger: Logger, mail: Bool) async throws {
         self.store = store
         self.configuration = configuration
         self.logger = logger
-        let keyText: Secret
-        if let configured = configuration.encryptionKey {
-            keyText = configured
-        } else {
-            keyText = try KeyFile.loadOrCreate(path: configuration.keyFile)
-        }
-        do {
-            self.sealer = SecretSealer(keyRing: try EncryptionKeyRing(parsing: keyText))
-        } catch {
-            throw ConfigurationError(error.description)
-        }
+        self.sealer = try await Self.sealer(configuration: configuration, store: store)
         if mail {
             let templates = try TemplateDirectory.load(configuration.templatesDirectory)
             self.loadedComposer = MailComposer(templates: templates, sender: configuration.sender,
@@ -80,6 +70,34 @@ public struct Runtime: Sendable {
         self.planner = DeliveryPlanner(
             schedule: AccessDataSchedule(timeZone: configuration.timeZone, sendAt: configuration.sendAt),
             messageIDDomain: configuration.sender.email.domain)
+    }
+
+    /// The encryption keys and the queue's fingerprint key. Refuses to start
+    /// (exit 2, naming the key ids) when the store holds anything sealed under
+    /// a key that is not configured: every access-data mail would go dead
+    /// and every replayed event would be a conflict.
+    static func sealer(configuration: Configuration, store: any QueueStore) async throws -> SecretSealer {
+        let keyText = try configuration.encryptionKey ?? KeyFile.loadOrCreate(path: configuration.keyFile)
+        let ring: EncryptionKeyRing
+        do {
+            ring = try EncryptionKeyRing(parsing: keyText)
+        } catch {
+            throw ConfigurationError(error.description)
+        }
+        let source = configuration.encryptionKey == nil ? "the key file \(configuration.keyFile)" : "FLEXPOST_ENCRYPTION_KEY"
+        let missing = try await store.sealingKeyIds().subtracting(ring.ids)
+        guard missing.isEmpty else {
+            throw ConfigurationError(
+                "the queue holds secrets sealed under key id \(missing.sorted().joined(separator: ", ")), which \(source) "
+                    + "does not include (it has \(ring.ids.joined(separator: ", "))): configure that key too")
+        }
+        let bare = SecretSealer(keyRing: ring)
+        let sealed = try await store.fingerprintKey(orMake: { bare.sealNewFingerprintKey() })
+        do {
+            return SecretSealer(keyRing: ring, fingerprintKey: try bare.openFingerprintKey(sealed))
+        } catch {
+            throw ConfigurationError("the queue's fingerprint key (key id \(sealed.keyId)) cannot be opened with \(source)")
+        }
     }
 
     public func intake(clock: any WallClock, doorbell: DeliveryDoorbell? = nil) -> Intake {

@@ -23,10 +23,61 @@ extension PostgresQueueStore {
         return orderIds
     }
 
+    public func fingerprintKey(orMake make: @escaping @Sendable () -> SealedSecret) async throws -> SealedSecret {
+        let sealed = make()
+        // The first process's key is kept; every process reads back the one stored.
+        try await client.query(
+            """
+            INSERT INTO queue_keys (name, key_id, ciphertext)
+            VALUES (\(FingerprintKey.purpose), \(sealed.keyId), \(Data(sealed.ciphertext))) ON CONFLICT (name) DO NOTHING
+            """, logger: logger
+        ).consume()
+        for try await (keyId, ciphertext) in try await client.query(
+            "SELECT key_id, ciphertext FROM queue_keys WHERE name = \(FingerprintKey.purpose)", logger: logger
+        ).decode((String, Data).self) {
+            return SealedSecret(purpose: FingerprintKey.purpose, keyId: keyId, ciphertext: Array(ciphertext))
+        }
+        throw QueueKeyLost()
+    }
+
+    public func sealingKeyIds() async throws -> Set<String> {
+        var ids = Set<String>()
+        for try await id in try await client.query(
+            "SELECT DISTINCT key_id FROM secrets UNION SELECT key_id FROM queue_keys", logger: logger
+        ).decode(String.self) {
+            ids.insert(id)
+        }
+        return ids
+    }
+
     public func rekey(newestKeyId: String, reseal: @escaping @Sendable (String, SealedSecret) -> SealedSecret?)
         async throws -> (rekeyed: Int, failed: Int)
     {
         var rekeyed = 0, failed = 0
+        let (keysDone, keysFailed) = try await transaction { connection -> (Int, Int) in
+            var rows: [(String, String, Data)] = []
+            for try await row in try await connection.query(
+                "SELECT name, key_id, ciphertext FROM queue_keys WHERE key_id <> \(newestKeyId) FOR UPDATE",
+                logger: self.logger
+            ).decode((String, String, Data).self) {
+                rows.append(row)
+            }
+            var done = 0, failed = 0
+            for (name, keyId, ciphertext) in rows {
+                guard let fresh = reseal(FingerprintKey.orderId, SealedSecret(purpose: name, keyId: keyId, ciphertext: Array(ciphertext))) else {
+                    failed += 1
+                    continue
+                }
+                try await connection.query(
+                    "UPDATE queue_keys SET key_id = \(fresh.keyId), ciphertext = \(Data(fresh.ciphertext)) WHERE name = \(name)",
+                    logger: self.logger
+                ).consume()
+                done += 1
+            }
+            return (done, failed)
+        }
+        rekeyed += keysDone
+        failed += keysFailed
         var skipped: Set<String> = []
         while true {
             // A short transaction per batch; SKIP LOCKED lets several rekeys (or workers) run alongside.
@@ -65,4 +116,9 @@ extension PostgresQueueStore {
         }
         return (rekeyed, failed)
     }
+}
+
+/// The fingerprint key was neither stored nor found (a concurrent delete): nothing a retry would not fix.
+struct QueueKeyLost: Error, CustomStringConvertible {
+    var description: String { "the queue's fingerprint key could not be stored" }
 }

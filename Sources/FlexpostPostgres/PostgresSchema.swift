@@ -97,6 +97,10 @@ enum PostgresSchema {
         (2, [
             "CREATE TABLE order_guards (order_id TEXT PRIMARY KEY)",
         ]),
+        // Keys of the queue itself, sealed under the encryption keys: the fingerprint key.
+        (3, [
+            "CREATE TABLE queue_keys (name TEXT PRIMARY KEY, key_id TEXT NOT NULL, ciphertext BYTEA NOT NULL)",
+        ]),
     ]
 
     /// Applies what is missing; returns the versions applied now.

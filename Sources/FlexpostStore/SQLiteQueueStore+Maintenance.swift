@@ -29,9 +29,47 @@ extension SQLiteQueueStore {
         }
     }
 
+    public func fingerprintKey(orMake make: @escaping @Sendable () -> SealedSecret) async throws -> SealedSecret {
+        let read = { @Sendable (db: Database) throws -> SealedSecret? in
+            try Row.fetchOne(db, sql: "SELECT key_id, ciphertext FROM queue_keys WHERE name = ?",
+                             arguments: [FingerprintKey.purpose]).map {
+                SealedSecret(purpose: FingerprintKey.purpose, keyId: $0[0], ciphertext: Array($0[1] as Data))
+            }
+        }
+        if let stored = try await pool.read(read) { return stored }
+        return try await immediate { db in
+            if let stored = try read(db) { return stored }
+            let sealed = make()
+            try db.execute(sql: "INSERT INTO queue_keys (name, key_id, ciphertext) VALUES (?, ?, ?)",
+                           arguments: [FingerprintKey.purpose, sealed.keyId, Data(sealed.ciphertext)])
+            return sealed
+        }
+    }
+
+    public func sealingKeyIds() async throws -> Set<String> {
+        try await pool.read { db in
+            Set(try String.fetchAll(db, sql: "SELECT DISTINCT key_id FROM secrets UNION SELECT key_id FROM queue_keys"))
+        }
+    }
+
     public func rekey(newestKeyId: String, reseal: @escaping @Sendable (String, SealedSecret) -> SealedSecret?)
         async throws -> (rekeyed: Int, failed: Int)
     {
+        let (keysDone, keysFailed) = try await immediate { db -> (Int, Int) in
+            var done = 0, failed = 0
+            for row in try Row.fetchAll(db, sql: "SELECT name, key_id, ciphertext FROM queue_keys WHERE key_id <> ?",
+                                        arguments: [newestKeyId]) {
+                let sealed = SealedSecret(purpose: row[0], keyId: row[1], ciphertext: Array(row[2] as Data))
+                guard let fresh = reseal(FingerprintKey.orderId, sealed) else {
+                    failed += 1
+                    continue
+                }
+                try db.execute(sql: "UPDATE queue_keys SET key_id = ?, ciphertext = ? WHERE name = ?",
+                               arguments: [fresh.keyId, Data(fresh.ciphertext), sealed.purpose])
+                done += 1
+            }
+            return (done, failed)
+        }
         let pending = try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT order_id, purpose FROM secrets WHERE key_id <> ? ORDER BY order_id, purpose",
                              arguments: [newestKeyId]).map { ($0["order_id"] as String, $0["purpose"] as String) }
@@ -61,6 +99,6 @@ extension SQLiteQueueStore {
             rekeyed += done
             failed += bad
         }
-        return (rekeyed, failed)
+        return (rekeyed + keysDone, failed + keysFailed)
     }
 }

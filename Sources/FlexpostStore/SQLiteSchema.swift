@@ -102,6 +102,17 @@ enum SQLiteSchema {
                 DROP INDEX history_resend;
                 """)
         }
+        migrator.registerMigration("v5-queue-keys") { db in
+            // Keys of the queue itself, sealed under the encryption keys: the
+            // fingerprint key (FingerprintKey).
+            try db.execute(sql: """
+                CREATE TABLE queue_keys (
+                    name TEXT PRIMARY KEY,
+                    key_id TEXT NOT NULL,
+                    ciphertext BLOB NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -37,45 +37,49 @@ struct SecretTests {
         #expect(try sealer.open(byOld, orderId: "ORD-1").exposedValue == "old")
     }
 
-    @Test("event fingerprints: HMAC-SHA256 under an HKDF-derived key, the same bytes as every earlier build stored")
+    @Test("event fingerprints: HMAC-SHA256 under the queue's own fingerprint key, computed independently")
     func fingerprintDerivation() throws {
-        let ring = try EncryptionKeyRing(parsing: Secret("k7:" + Data((0..<32).map { UInt8($0) }).base64EncodedString()))
-        let fingerprint = try #require(SecretSealer(keyRing: ring).fingerprint(Array(#"{"orderId":"ORD-1"}"#.utf8)))
-        #expect(fingerprint.keyId == "k7")
-        // Computed independently (RFC 5869 HKDF, info "flexpost event fingerprint", then HMAC) with Python's hmac.
+        let key = try #require(FingerprintKey(Secret(Data((0..<32).map { UInt8($0) }).base64EncodedString())))
+        let sealer = SecretSealer(keyRing: keyRing, fingerprintKey: key)
+        let fingerprint = try #require(sealer.fingerprint(Array(#"{"orderId":"ORD-1"}"#.utf8)))
+        // Python: hmac.new(bytes(range(32)), b'{"orderId":"ORD-1"}', sha256); the id from sha256("flexpost fingerprint key id" + key).
+        #expect(fingerprint.keyId == "f6f3e5904")
         let hex = fingerprint.digest.map { (byte: UInt8) -> String in
             let digits = String(byte, radix: 16)
             return digits.count == 1 ? "0" + digits : digits
         }.joined()
-        #expect(hex == "15e8a3f4916ecea55ec67b4ab9686afaf9181e75e50863d555229bbb21766ab9")
-    }
-
-    @Test("a ciphertext moved to another order or purpose does not open")
-    func boundToRow() {
-        let sealer = SecretSealer(keyRing: keyRing)
-        let sealed = sealer.seal(Secret("Zr5m-Pq8d-Yc1v"), orderId: "ORD-1", purpose: "access:SP-1")
-        #expect(throws: SecretSealer.OpenError.self) { try sealer.open(sealed, orderId: "ORD-2") }
-        var moved = sealed
-        moved.purpose = "otp"
-        #expect(throws: SecretSealer.OpenError.self) { try sealer.open(moved, orderId: "ORD-1") }
-    }
-
-    @Test("key configuration errors name the entry, never the key")
-    func keyErrors() {
-        for text in ["", "not-base64", "k1:" + Data(count: 16).base64EncodedString(), "a b:" + Data(count: 32).base64EncodedString()] {
-            #expect(throws: EncryptionKeyRing.ConfigurationError.self) { try EncryptionKeyRing(parsing: Secret(text)) }
-        }
+        #expect(hex == "186d2f510dd0effffdd0ba902f0cb958176c498b70b5528a6a1281245bf14507")
         let generated = EncryptionKeyRing.generateKeyText()
         #expect(Data(base64Encoded: generated.exposedValue)?.count == 32)
     }
 
-    @Test("fingerprints: equal content equal, other content or key different")
-    func fingerprints() {
-        let sealer = SecretSealer(keyRing: keyRing)
-        let a = sealer.fingerprint(Array("{\"a\":1}".utf8))!
-        #expect(a.keyId == "k2")
-        #expect(sealer.fingerprint(Array("{\"a\":1}".utf8))!.digest == a.digest)
-        #expect(sealer.fingerprint(Array("{\"a\":2}".utf8))!.digest != a.digest)
-        #expect(sealer.fingerprint(Array("{\"a\":1}".utf8), keyId: "k1")!.digest != a.digest)
+    @Test("the fingerprint key is sealed under the encryption keys; a rotation reseals it and fingerprints stay the same")
+    func fingerprintKeySealed() throws {
+        let old = SecretSealer(keyRing: try EncryptionKeyRing(parsing: Secret("k1:" + Data(repeating: 9, count: 32).base64EncodedString())))
+        let sealed = old.sealNewFingerprintKey()
+        #expect(sealed.keyId == "k1" && sealed.purpose == FingerprintKey.purpose)
+        let before = try old.openFingerprintKey(sealed)
+        let both = SecretSealer(keyRing: try EncryptionKeyRing(parsing: Secret(
+            "k2:" + Data(repeating: 8, count: 32).base64EncodedString() + ",k1:" + Data(repeating: 9, count: 32).base64EncodedString())))
+        let resealed = try both.reseal(sealed, orderId: FingerprintKey.orderId)
+        let onlyNew = SecretSealer(keyRing: try EncryptionKeyRing(parsing: Secret("k2:" + Data(repeating: 8, count: 32).base64EncodedString())))
+        let after = try onlyNew.openFingerprintKey(resealed)
+        #expect(after.id == before.id)
+        #expect(after.fingerprint(Array("{}".utf8)) == before.fingerprint(Array("{}".utf8)))
+        #expect(throws: SecretSealer.OpenError.self) { try onlyNew.openFingerprintKey(sealed) }
+    }
+
+    @Test("fingerprints: equal content equal, other content or key different; none without the queue's key")
+    func fingerprints() throws {
+        let key = try #require(FingerprintKey(FingerprintKey.generate()))
+        let sealer = SecretSealer(keyRing: keyRing, fingerprintKey: key)
+        let a = try #require(sealer.fingerprint(Array("{\"a\":1}".utf8)))
+        #expect(a.keyId == key.id)
+        #expect(sealer.fingerprint(Array("{\"a\":1}".utf8), keyId: key.id)?.digest == a.digest)
+        #expect(sealer.fingerprint(Array("{\"a\":2}".utf8))?.digest != a.digest)
+        let other = SecretSealer(keyRing: keyRing, fingerprintKey: try #require(FingerprintKey(FingerprintKey.generate())))
+        #expect(other.fingerprint(Array("{\"a\":1}".utf8))?.digest != a.digest)
+        #expect(other.fingerprint(Array("{\"a\":1}".utf8), keyId: key.id) == nil, "another queue's key id")
+        #expect(SecretSealer(keyRing: keyRing).fingerprint(Array("{\"a\":1}".utf8)) == nil)
     }
 }

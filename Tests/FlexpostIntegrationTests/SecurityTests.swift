@@ -7,20 +7,61 @@ import Testing
 /// Key rotation through the command line, and ciphertexts bound to their rows.
 @Suite("security")
 struct SecurityTests {
-    @Test("rotation: new key first, rekey, then the old key retired; mail still carries the password")
+    @Test("rotation: new key first, rekey, then the old key retired; mail still carries the password, a replayed event is still a duplicate")
     func rotation() async throws {
         let s = try await BusinessRulesTests.Setup("rotation")
         var env = s.env
         env["FLEXPOST_ENCRYPTION_KEY"] = KeyRotationTests.oldKey
-        #expect(try await flexpost(["enqueue", TestEnvironment.fixture("order-second-site.json")], environment: env, directory: s.dir).status == 0)
+        let event = TestEnvironment.fixture("order-second-site.json")
+        #expect(try await flexpost(["enqueue", event], environment: env, directory: s.dir).status == 0)
         env["FLEXPOST_ENCRYPTION_KEY"] = KeyRotationTests.newKey + "," + KeyRotationTests.oldKey
         let rekey = try await flexpost(["rekey"], environment: env, directory: s.dir)
         #expect(rekey.status == 0, "\(rekey.stderr)")
-        #expect(rekey.stdout == "rekey: 1 secrets re-encrypted under key new, 0 could not be opened\n")
+        // The access password and the queue's fingerprint key.
+        #expect(rekey.stdout == "rekey: 2 secrets re-encrypted under key new, 0 could not be opened\n")
         env["FLEXPOST_ENCRYPTION_KEY"] = KeyRotationTests.newKey
+        // The order system sends the same event again after the old key was retired: a duplicate, not a conflict.
+        let replay = try await flexpost(["enqueue", event], environment: env, directory: s.dir)
+        #expect(replay.stdout == "duplicate order.confirmed ORD-2026-004711\n", "\(replay.stdout)\(replay.stderr)")
+        let changed = EventEditing.data("order-second-site.json", [("data.items[0].access.password", "other")])
+        #expect(try await flexpost(["enqueue", "-"], environment: env, directory: s.dir, stdin: changed).stdout
+            == "conflict order.confirmed ORD-2026-004711\n")
         #expect(try await flexpost(["drain", "--now", "2026-12-01T08:00:00+01:00"], environment: env, directory: s.dir).status == 0)
         let mail = try #require(try s.server.messages().first { $0.rcptTos == ["erika.mueller@mueller-logistik.example"] })
         #expect(try #require(mail.part("text/plain")).contains("s7Qp-Lx2r-9vTm"))
+    }
+
+    @Test("a key that does not open what the queue holds stops every command at start (exit 2, naming the key ids), before any mail goes dead")
+    func unknownKeyRefused() async throws {
+        let s = try await BusinessRulesTests.Setup("unknown-key")
+        var env = s.env
+        env["FLEXPOST_ENCRYPTION_KEY"] = KeyRotationTests.oldKey
+        #expect(try await flexpost(["enqueue", TestEnvironment.fixture("order-second-site.json")], environment: env, directory: s.dir).status == 0)
+        env["FLEXPOST_ENCRYPTION_KEY"] = KeyRotationTests.newKey
+        for command in [["drain", "--now", "2026-12-01T08:00:00+01:00"], ["status", "ORD-2026-004711"], ["serve"]] {
+            let refused = try await flexpost(command, environment: env, directory: s.dir)
+            #expect(refused.status == 2, "\(command)")
+            #expect(refused.stderr.contains("key id old") && refused.stderr.contains("it has new"), "\(command): \(refused.stderr)")
+        }
+        env["FLEXPOST_ENCRYPTION_KEY"] = KeyRotationTests.oldKey
+        #expect(try await flexpost(["list", "--state", "dead"], environment: env, directory: s.dir).stdout.contains("0 deliveries"))
+    }
+
+    @Test("the generated key lives beside the SQLite file: commands run from other directories on the same file use it")
+    func keyFileBesideTheDatabase() async throws {
+        let s = try await BusinessRulesTests.Setup("key-beside")
+        let queue = s.dir.appendingPathComponent("data/queue.sqlite").path
+        var env = s.env
+        env["FLEXPOST_ENCRYPTION_KEY"] = nil
+        env["FLEXPOST_DATABASE_URL"] = "sqlite:" + queue
+        let first = try TestEnvironment.temporaryDirectory("key-beside-a"), second = try TestEnvironment.temporaryDirectory("key-beside-b")
+        #expect(try await flexpost(["enqueue", TestEnvironment.fixture("order-second-site.json")], environment: env, directory: first).status == 0)
+        let drain = try await flexpost(["drain", "--now", "2026-12-01T08:00:00+01:00"], environment: env, directory: second)
+        #expect(drain.status == 0 && drain.stdout.contains("2 sent"), "\(drain.stdout)\(drain.stderr)")
+        #expect(FileManager.default.fileExists(atPath: s.dir.appendingPathComponent("data/flexpost.key").path))
+        for directory in [first, second] {
+            #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("queue/flexpost.key").path))
+        }
     }
 
     @Test("a ciphertext copied into another order's row does not decrypt: the delivery dies instead of leaking")

@@ -353,7 +353,7 @@ struct KeyRotationTests {
     @Test("rekey re-encrypts every secret under the newest key; the old key can then be retired", arguments: StoreKind.allCases)
     func rekey(kind: StoreKind) async throws {
         let store = try await TestStores.make(kind)
-        let old = SecretSealer(keyRing: try EncryptionKeyRing(parsing: Secret(Self.oldKey)))
+        let old = SecretSealer(keyRing: try EncryptionKeyRing(parsing: Secret(Self.oldKey)), fingerprintKey: TestStores.fingerprintKey)
         let intake = Intake(store: store, sealer: old, planner: TestStores.planner, clock: FixedClock(StoreConformanceTests.t0))
         _ = try await intake.submit(StoreConformanceTests.fixture("order-new-customer.json"))
         _ = try await intake.submit(StoreConformanceTests.fixture("order-second-site.json"))

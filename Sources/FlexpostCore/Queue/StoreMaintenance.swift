@@ -12,8 +12,17 @@ public protocol StoreMaintenance: LifecycleStore {
     /// ``SecretRetention``).
     func ordersHoldingSecrets(after afterOrderId: String?, limit: Int) async throws -> [String]
 
-    /// Re-encrypts every stored secret not sealed under `newestKeyId`, a few
-    /// at a time. `reseal` returns nil for a secret it cannot open (counted as failed).
+    /// The queue's sealed fingerprint key. When there is none yet, `make`'s is
+    /// stored; of processes starting together every one gets the same key.
+    func fingerprintKey(orMake make: @escaping @Sendable () -> SealedSecret) async throws -> SealedSecret
+
+    /// The ids of the encryption keys that sealed what the store holds
+    /// (secrets and the fingerprint key): each must be configured.
+    func sealingKeyIds() async throws -> Set<String>
+
+    /// Re-encrypts every stored secret not sealed under `newestKeyId`, the
+    /// fingerprint key included, a few at a time. `reseal` returns nil for a
+    /// secret it cannot open (counted as failed).
     func rekey(newestKeyId: String, reseal: @escaping @Sendable (_ orderId: String, SealedSecret) -> SealedSecret?)
         async throws -> (rekeyed: Int, failed: Int)
 }

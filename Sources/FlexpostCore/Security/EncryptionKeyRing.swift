@@ -12,19 +12,6 @@ public struct EncryptionKeyRing: Sendable {
     public struct Key: Sendable {
         public let id: String
         let key: SymmetricKey
-        /// The key for event fingerprints, derived once (HKDF) rather than per event.
-        let fingerprintKey: SymmetricKey
-        /// HMAC keyed with `fingerprintKey` and nothing hashed yet: each fingerprint
-        /// starts from a copy instead of keying HMAC again.
-        let fingerprintMAC: HMAC<SHA256>
-
-        init(id: String, key: SymmetricKey) {
-            self.id = id
-            self.key = key
-            self.fingerprintKey = HKDF<SHA256>.deriveKey(
-                inputKeyMaterial: key, info: Data("flexpost event fingerprint".utf8), outputByteCount: 32)
-            self.fingerprintMAC = HMAC<SHA256>(key: fingerprintKey)
-        }
     }
 
     public let keys: [Key]
@@ -74,4 +61,7 @@ public struct EncryptionKeyRing: Sendable {
     }
 
     func key(id: String) -> Key? { keys.first { $0.id == id } }
+
+    /// The ids of the configured keys, newest first.
+    public var ids: [String] { keys.map(\.id) }
 }

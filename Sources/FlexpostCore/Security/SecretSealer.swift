@@ -26,8 +26,14 @@ public struct SecretSealer: Sendable {
     }
 
     public let keyRing: EncryptionKeyRing
+    /// The queue's fingerprint key; nil until the store has handed it over
+    /// (commands that take no events in need none).
+    public let fingerprintKey: FingerprintKey?
 
-    public init(keyRing: EncryptionKeyRing) { self.keyRing = keyRing }
+    public init(keyRing: EncryptionKeyRing, fingerprintKey: FingerprintKey? = nil) {
+        self.keyRing = keyRing
+        self.fingerprintKey = fingerprintKey
+    }
 
     /// Purposes: the OTP and one access password per site product.
     public static let oneTimePasswordPurpose = "otp"
@@ -86,11 +92,24 @@ public struct SecretSealer: Sendable {
 
     /// A keyed fingerprint of an event's content for idempotency: equal
     /// content gives equal fingerprints; without the key it reveals nothing.
+    /// - Parameter keyId: the id stored with an earlier fingerprint; nil for
+    ///   the current key. nil when that key is not this queue's.
     public func fingerprint(_ canonical: [UInt8], keyId: String? = nil) -> (keyId: String, digest: [UInt8])? {
-        guard let key = keyId.map({ keyRing.key(id: $0) }) ?? keyRing.primary else { return nil }
-        var mac = key.fingerprintMAC
-        mac.update(data: canonical)
-        return (key.id, Array(mac.finalize()))
+        guard let key = fingerprintKey, keyId == nil || keyId == key.id else { return nil }
+        return (key.id, key.fingerprint(canonical))
+    }
+
+    /// Opens the queue's sealed fingerprint key.
+    public func openFingerprintKey(_ sealed: SealedSecret) throws(OpenError) -> FingerprintKey {
+        guard let key = FingerprintKey(try open(sealed, orderId: FingerprintKey.orderId)) else {
+            throw OpenError(purpose: sealed.purpose)
+        }
+        return key
+    }
+
+    /// A new fingerprint key, sealed under the newest encryption key.
+    public func sealNewFingerprintKey() -> SealedSecret {
+        seal(FingerprintKey.generate(), orderId: FingerprintKey.orderId, purpose: FingerprintKey.purpose)
     }
 
     static func associatedData(orderId: String, purpose: String, keyId: String) -> Data {

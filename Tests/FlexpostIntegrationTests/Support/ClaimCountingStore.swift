@@ -50,6 +50,10 @@ final class ClaimCountingStore: QueueStore {
         orderIds: [String], _ decide: @escaping @Sendable ([String: OrderFacts]) -> Decision<Outcome>
     ) async throws -> Recorded<Outcome> { try await base.decide(orderIds: orderIds, decide) }
     func migrate() async throws -> [String] { try await base.migrate() }
+    func fingerprintKey(orMake make: @escaping @Sendable () -> SealedSecret) async throws -> SealedSecret {
+        try await base.fingerprintKey(orMake: make)
+    }
+    func sealingKeyIds() async throws -> Set<String> { try await base.sealingKeyIds() }
     /// Purges asked for (a purge starts by reading its first candidates), refused ones (while down) included.
     var purges: Int { counts.withLock { $0.purges } }
     func ordersHoldingSecrets(after afterOrderId: String?, limit: Int) async throws -> [String] {

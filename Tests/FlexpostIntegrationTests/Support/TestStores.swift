@@ -47,7 +47,10 @@ enum TestStores {
     }
 
     /// The configuration pieces the intake needs, with a fixed test key.
-    static let sealer = SecretSealer(keyRing: try! EncryptionKeyRing(parsing: Secret(TestEnvironment.encryptionKey)))
+    /// A fixed queue fingerprint key for the tests that build an intake without a Runtime.
+    static let fingerprintKey = FingerprintKey(Secret(Data(repeating: 7, count: 32).base64EncodedString()))!
+    static let sealer = SecretSealer(keyRing: try! EncryptionKeyRing(parsing: Secret(TestEnvironment.encryptionKey)),
+                                     fingerprintKey: fingerprintKey)
     static let planner = DeliveryPlanner(
         schedule: AccessDataSchedule(timeZone: TimeZone(identifier: "Europe/Berlin")!, sendAt: LocalTime("08:00")!),
         messageIDDomain: "companyflex.example")
