@@ -19,26 +19,9 @@ public final class PostgresQueueStore: QueueStore {
         public let description: String
     }
 
-    /// Parses `postgres://user:pass@host:port/db[?sslmode=disable|prefer|require]`.
+    /// The client configuration of a `FLEXPOST_DATABASE_URL` (``PostgresURL``).
     public static func configuration(url text: String) throws(URLError) -> PostgresClient.Configuration {
-        guard let url = URLComponents(string: text), ["postgres", "postgresql"].contains(url.scheme ?? ""),
-            let host = url.host, !host.isEmpty, let user = url.user, !user.isEmpty
-        else { throw URLError(description: "FLEXPOST_DATABASE_URL must be postgres://user:pass@host:port/database") }
-        let database = String(url.path.drop(while: { $0 == "/" }))
-        guard !database.isEmpty else { throw URLError(description: "FLEXPOST_DATABASE_URL names no database") }
-        let mode = url.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
-        let tls: PostgresClient.Configuration.TLS
-        switch mode {
-        case "disable": tls = .disable
-        case "prefer": tls = .prefer(.makeClientConfiguration())
-        case "require", "verify-full": tls = .require(.makeClientConfiguration())
-        default: throw URLError(description: "FLEXPOST_DATABASE_URL sslmode must be disable, prefer, require or verify-full")
-        }
-        var configuration = PostgresClient.Configuration(
-            host: host, port: url.port ?? 5432, username: user.removingPercentEncoding ?? user,
-            password: url.password?.removingPercentEncoding, database: database, tls: tls)
-        configuration.options.maximumConnections = 8
-        return configuration
+        try PostgresURL(text).clientConfiguration
     }
 
     /// Connects, applies migrations, and keeps the pool running until ``close()``.
