@@ -12,6 +12,7 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 base, token, order_id, shots = sys.argv[1:5]
@@ -34,12 +35,26 @@ driver.set_page_load_timeout(20)
 pages = []
 
 
+def detached(element):
+    """A wait condition: the element no longer belongs to the page. Chromium
+    reports a node of the replaced document either as a stale element or, now
+    and then, as a generic inspector error ("Node with given id does not belong
+    to the document"), which Selenium's staleness_of does not catch."""
+    def predicate(_):
+        try:
+            element.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+    return predicate
+
+
 def submit(button):
     """Clicks a submit button and waits until the next page has replaced this one."""
     old = driver.find_element(By.TAG_NAME, "html")
     WebDriverWait(driver, 15).until(EC.element_to_be_clickable(button))
     button.click()
-    WebDriverWait(driver, 15).until(EC.staleness_of(old))
+    WebDriverWait(driver, 15).until(detached(old))
     WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
