@@ -34,4 +34,9 @@ enum KeyFile {
         }
         throw ConfigurationError("cannot read the key file \(path)")
     }
+
+    /// The file's permission bits, nil when it cannot be read.
+    static func permissions(_ path: String) -> Int? {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? nil
+    }
 }

@@ -59,7 +59,7 @@ public struct Runtime: Sendable {
         self.store = store
         self.configuration = configuration
         self.logger = logger
-        self.sealer = try await Self.sealer(configuration: configuration, store: store)
+        self.sealer = try await Self.sealer(configuration: configuration, store: store, logger: logger)
         if mail {
             let templates = try TemplateDirectory.load(configuration.templatesDirectory)
             self.loadedComposer = MailComposer(templates: templates, sender: configuration.sender,
@@ -76,8 +76,12 @@ public struct Runtime: Sendable {
     /// (exit 2, naming the key ids) when the store holds anything sealed under
     /// a key that is not configured: every access-data mail would go dead
     /// and every replayed event would be a conflict.
-    static func sealer(configuration: Configuration, store: any QueueStore) async throws -> SecretSealer {
+    static func sealer(configuration: Configuration, store: any QueueStore, logger: Logger) async throws -> SecretSealer {
         let keyText = try configuration.encryptionKey ?? KeyFile.loadOrCreate(path: configuration.keyFile)
+        if configuration.encryptionKey == nil, let mode = KeyFile.permissions(configuration.keyFile), mode & 0o077 != 0 {
+            logger.warning("the key file can be read by others than its owner: chmod 600 it",
+                           metadata: ["key.file": "\(configuration.keyFile)", "key.mode": "\(String(mode, radix: 8))"])
+        }
         let ring: EncryptionKeyRing
         do {
             ring = try EncryptionKeyRing(parsing: keyText)
@@ -108,11 +112,16 @@ public struct Runtime: Sendable {
         if let smtp = configuration.smtp {
             return SMTPTransport(configuration: smtp, connections: configuration.smtpConnections)
         }
+        let outbox: OutboxTransport
         do {
-            return try OutboxTransport(directory: URL(fileURLWithPath: configuration.outboxDirectory))
+            outbox = try OutboxTransport(directory: URL(fileURLWithPath: configuration.outboxDirectory))
         } catch {
             throw ConfigurationError("cannot create the outbox \(configuration.outboxDirectory)")
         }
+        // Said at every start: a forgotten FLEXPOST_SMTP_URL must not pass as delivery.
+        logger.warning("FLEXPOST_SMTP_URL is unset: mail is written to files, not sent to anyone",
+                       metadata: ["outbox": "\(configuration.outboxDirectory)"])
+        return outbox
     }
 
     public func worker(transport: any MailTransport) -> DeliveryWorker {

@@ -64,6 +64,39 @@ struct SecurityTests {
         }
     }
 
+    @Test("the queue, the key and the outbox are for flexpost's user only; R8 deletes old outbox files; starts warn about the outbox and a readable key")
+    func privateFiles() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("private-files")
+        var env = TestEnvironment.baseEnvironment()
+        env["FLEXPOST_ENCRYPTION_KEY"] = nil
+        #expect(try await flexpost(["enqueue", TestEnvironment.fixture("order-second-site.json")], environment: env, directory: dir).status == 0)
+        let drain = try await flexpost(["drain", "--now", "2026-12-01T08:00:00+01:00"], environment: env, directory: dir)
+        #expect(drain.stdout.contains("2 sent"), "\(drain.stdout)\(drain.stderr)")
+        #expect(drain.stderr.contains("mail is written to files, not sent"), "\(drain.stderr)")
+        func mode(_ path: String) throws -> Int {
+            try #require(FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent(path).path)[.posixPermissions] as? Int)
+        }
+        let outbox = dir.appendingPathComponent("queue/outbox")
+        let mails = try FileManager.default.contentsOfDirectory(atPath: outbox.path).filter { $0.hasSuffix(".eml") }.sorted()
+        #expect(mails.count == 2)
+        for path in ["queue", "queue/outbox"] { #expect(try mode(path) == 0o700, "\(path)") }
+        for path in ["queue/flexpost.sqlite", "queue/flexpost.key"] + mails.map({ "queue/outbox/" + $0 }) {
+            #expect(try mode(path) == 0o600, "\(path)")
+        }
+
+        // R8: an outbox file older than the retention goes with the secrets; a recent one stays.
+        let old = outbox.appendingPathComponent(mails[0])
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-40 * 86_400)], ofItemAtPath: old.path)
+        let purge = try await flexpost(["purge"], environment: env, directory: dir)
+        #expect(purge.stdout.contains("1 outbox files deleted"), "\(purge.stdout)\(purge.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: old.path))
+        #expect(FileManager.default.fileExists(atPath: outbox.appendingPathComponent(mails[1]).path))
+
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: dir.appendingPathComponent("queue/flexpost.key").path)
+        let list = try await flexpost(["list"], environment: env, directory: dir)
+        #expect(list.stderr.contains("the key file can be read by others"), "\(list.stderr)")
+    }
+
     @Test("a ciphertext copied into another order's row does not decrypt: the delivery dies instead of leaking")
     func movedCiphertext() async throws {
         let s = try await BusinessRulesTests.Setup("moved")

@@ -23,6 +23,9 @@ struct CommandExit: Error {
 /// (0 success, 1 rejected/conflict/failed delivery, 2 usage or configuration).
 public enum FlexpostMain {
     public static func main() async -> Never {
+        // Everything flexpost creates (the SQLite files, the key, the outbox,
+        // its mail) is for its own user only.
+        umask(0o077)
         let command: ParsableCommand
         do {
             command = try Flexpost.parseAsRoot()

@@ -40,7 +40,10 @@ struct Purge: AsyncParsableCommand {
     func run() async throws {
         let runtime = try await startRuntime(mail: false)
         let at = now?.date ?? Date()
-        let count = try await RetentionSweep.purge(store: runtime.store, retentionDays: runtime.configuration.retentionDays, at: at)
-        print("purge: secrets of \(count) orders destroyed (retention \(runtime.configuration.retentionDays) days)")
+        let (orders, copies) = try await RetentionSweep.purge(
+            store: runtime.store, transport: try runtime.makeTransport(), retentionDays: runtime.configuration.retentionDays,
+            at: at)
+        print("purge: secrets of \(orders) orders destroyed (retention \(runtime.configuration.retentionDays) days)"
+            + (copies > 0 ? "; \(copies) outbox files deleted" : ""))
     }
 }

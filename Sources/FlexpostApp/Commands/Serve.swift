@@ -33,7 +33,8 @@ struct Serve: AsyncParsableCommand {
             .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30),
         ]
         MetricsSystem.bootstrap(factory)
-        let worker = runtime.worker(transport: try runtime.makeTransport())
+        let transport = try runtime.makeTransport()
+        let worker = runtime.worker(transport: transport)
         let doorbell = DeliveryDoorbell()
         let loop = DeliveryLoop(worker: worker, store: runtime.store, clock: clock, logger: runtime.logger,
                                 doorbell: doorbell)
@@ -62,7 +63,11 @@ struct Serve: AsyncParsableCommand {
         // dependency can never keep the process from exiting.
         var group = ServiceGroupConfiguration(
             services: [
-                .init(service: loop), .init(service: RetentionSweep(store: runtime.store, retentionDays: runtime.configuration.retentionDays, clock: clock, logger: runtime.logger)), .init(service: app),
+                .init(service: loop),
+                .init(service: RetentionSweep(store: runtime.store, transport: transport,
+                                              retentionDays: runtime.configuration.retentionDays, clock: clock,
+                                              logger: runtime.logger)),
+                .init(service: app),
             ],
             logger: runtime.logger)
         group.gracefulShutdownSignals = [.sigterm, .sigint]

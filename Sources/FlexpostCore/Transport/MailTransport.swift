@@ -1,3 +1,5 @@
+import Foundation
+
 /// The SMTP envelope of one message: validated addresses only, so no CR, LF
 /// or other control character can reach `MAIL FROM` or `RCPT TO`.
 public struct Envelope: Sendable, Equatable {
@@ -25,10 +27,14 @@ public protocol MailTransport: Sendable {
     func send(_ message: [UInt8], envelope: Envelope) async -> TransportOutcome
     /// How many `send` calls may usefully run at once (SMTP: the connection pool's size).
     var concurrency: Int { get }
+    /// R8 for a transport that keeps copies of what it carried (the outbox):
+    /// deletes those written before `cutoff`; returns how many.
+    func purge(writtenBefore cutoff: Date) async throws -> Int
 }
 
 extension MailTransport {
     public var concurrency: Int { 1 }
+    public func purge(writtenBefore cutoff: Date) async throws -> Int { 0 }
 }
 
 /// Checks that message bytes are what SMTP without 8BITMIME may carry:
