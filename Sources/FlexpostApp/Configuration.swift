@@ -42,6 +42,9 @@ public struct Configuration: Sendable {
     public var logFormat: String
     public var httpHost: String
     public var httpPort: Int
+    /// How long an HTTP connection may send nothing (a half-sent request, a
+    /// stalled body, an idle keep-alive) before it is closed (`FLEXPOST_HTTP_IDLE_TIMEOUT`).
+    public var httpIdleTimeout: TimeInterval
     public var templatesDirectory: String
     public var leaseSeconds: Int
     public var retryLifetime: TimeInterval
@@ -119,6 +122,9 @@ public struct Configuration: Sendable {
         var host = String(address[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
 
+        guard let idleTimeout = Self.parseDuration(value("FLEXPOST_HTTP_IDLE_TIMEOUT") ?? "30s"), (1...3600).contains(idleTimeout)
+        else { throw ConfigurationError("FLEXPOST_HTTP_IDLE_TIMEOUT must be a duration from 1s to 1h, e.g. 30s") }
+
         guard let lifetime = Self.parseDuration(value("FLEXPOST_RETRY_LIFETIME") ?? "3d"),
             Self.retryLifetimes.contains(lifetime)
         else {
@@ -136,7 +142,7 @@ public struct Configuration: Sendable {
             keyFile: Self.keyFile(beside: database), timeZone: timeZone, sendAt: sendAt,
             retentionDays: try integer("FLEXPOST_RETENTION_DAYS", default: 30, range: 0...3650),
             resendLimit: try integer("FLEXPOST_RESEND_LIMIT", default: 5, range: 0...1000),
-            logFormat: logFormat, httpHost: host, httpPort: port,
+            logFormat: logFormat, httpHost: host, httpPort: port, httpIdleTimeout: idleTimeout,
             templatesDirectory: value("FLEXPOST_TEMPLATES") ?? "templates",
             leaseSeconds: lease, retryLifetime: lifetime)
     }
@@ -240,7 +246,8 @@ public struct Configuration: Sendable {
     /// Every environment variable flexpost reads: any other `FLEXPOST_…` is
     /// most likely a typo, and is warned about at start.
     public static let settings: Set<String> = [
-        "FLEXPOST_DATABASE_URL", "FLEXPOST_ENCRYPTION_KEY", "FLEXPOST_HTTP_ADDRESS", "FLEXPOST_LEASE_SECONDS",
+        "FLEXPOST_DATABASE_URL", "FLEXPOST_ENCRYPTION_KEY", "FLEXPOST_HTTP_ADDRESS", "FLEXPOST_HTTP_IDLE_TIMEOUT",
+        "FLEXPOST_LEASE_SECONDS",
         "FLEXPOST_LOG_FORMAT", "FLEXPOST_MAIL_FROM", "FLEXPOST_RESEND_LIMIT", "FLEXPOST_RETENTION_DAYS",
         "FLEXPOST_RETRY_LIFETIME", "FLEXPOST_SEND_AT", "FLEXPOST_SMTP_CA_FILE", "FLEXPOST_SMTP_CONNECTIONS",
         "FLEXPOST_SMTP_PASSWORD", "FLEXPOST_SMTP_TLS_VERIFY", "FLEXPOST_SMTP_URL", "FLEXPOST_SMTP_USER",

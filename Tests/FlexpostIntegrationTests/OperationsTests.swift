@@ -179,7 +179,8 @@ struct OperationsTests {
                               ("FLEXPOST_DATABASE_URL", "postgres://user:pw@/nodb"), ("FLEXPOST_SMTP_CONNECTIONS", "0"),
                               ("FLEXPOST_SMTP_CONNECTIONS", "many"), ("FLEXPOST_RETRY_LIFETIME", "infd"),
                               ("FLEXPOST_RETRY_LIFETIME", "1e308d"), ("FLEXPOST_RETRY_LIFETIME", "400d"),
-                              ("FLEXPOST_RETRY_LIFETIME", "nan"), ("FLEXPOST_RETRY_LIFETIME", "10s")] {
+                              ("FLEXPOST_RETRY_LIFETIME", "nan"), ("FLEXPOST_RETRY_LIFETIME", "10s"),
+                              ("FLEXPOST_HTTP_IDLE_TIMEOUT", "0s"), ("FLEXPOST_HTTP_IDLE_TIMEOUT", "forever")] {
             var env = TestEnvironment.baseEnvironment()
             env[name] = value
             let result = try await flexpost(["drain"], environment: env, directory: dir)

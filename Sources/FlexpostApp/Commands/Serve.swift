@@ -4,6 +4,7 @@ import FlexpostEngine
 import FlexpostServer
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import NIOCore
 import ServiceLifecycle
 import Metrics
@@ -11,6 +12,9 @@ import Prometheus
 
 /// `flexpost serve`: HTTP intake and the continuous delivery loop.
 struct Serve: AsyncParsableCommand {
+    /// Open HTTP connections at most; each may buffer a body of up to 1 MiB.
+    static let maxConnections = 256
+
     static let configuration = CommandConfiguration(abstract: "Run the HTTP API and the continuous delivery loop.")
 
     func run() async throws {
@@ -54,9 +58,16 @@ struct Serve: AsyncParsableCommand {
         if config.supportToken == nil {
             runtime.logger.warning("FLEXPOST_SUPPORT_TOKEN is not set: the support API and console refuse every request")
         }
+        // Slow clients cannot hold the server: a connection that sends nothing for
+        // the idle timeout (half-sent headers, a stalled body, an idle keep-alive)
+        // is closed, and at most maxConnections are open at once (more wait in
+        // the listen backlog).
         let app = Application(
             router: router,
-            configuration: .init(address: .hostname(config.httpHost, port: config.httpPort), serverName: "flexpost"),
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(config.httpIdleTimeout * 1e9)))),
+            configuration: .init(
+                address: .hostname(config.httpHost, port: config.httpPort), serverName: "flexpost",
+                availableConnectionsDelegate: MaximumAvailableConnections(Self.maxConnections)),
             logger: runtime.logger)
         // Shut down in reverse order: the HTTP intake first, then the sweep, then the
         // delivery loop, which finishes its attempt in flight. Bounded, so that a stuck
