@@ -122,8 +122,9 @@ struct BusinessRulesTests {
         #expect(drain.stdout.contains("drain: 0 sent"))
         #expect(try s.server.messages().count == 2)
         let status = try await s.run(["status", "ORD-2026-004712", "--json"])
-        let report = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as! [String: Any]
-        let states = (report["deliveries"] as! [[String: Any]]).map { "\($0["kind"]!) \($0["state"]!)" }
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        let deliveries = try #require(report["deliveries"] as? [[String: Any]])
+        let states = deliveries.map { "\($0["kind"] as? String ?? "?") \($0["state"] as? String ?? "?")" }
         #expect(states == ["access-data cancelled", "admin-notice sent", "admin-notice sent"])
         #expect(report["secretsPurged"] as? Bool == true)
         let rows = try StoreSnapshot.rows(s.dir)

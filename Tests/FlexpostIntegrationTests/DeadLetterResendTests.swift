@@ -41,6 +41,12 @@ struct DeadLetterResendTests {
         let deadCount = deadList.split(separator: "\n").count - 1
         #expect(deadCount >= 7, "\(deadList)")
         #expect(deadList.hasSuffix("\(deadCount) deliveries\n"))
+        let deadJSON = try await run(["list", "--state", "dead", "--json"]).stdout
+        let dead = try #require(try JSONSerialization.jsonObject(with: Data(deadJSON.utf8)) as? [[String: Any]])
+        func bare(_ id: String) -> String { id.trimmingCharacters(in: CharacterSet(charactersIn: "<>")) }
+        let deadMessageIDs = Set(dead.compactMap { ($0["messageId"] as? String).map(bare) })
+        let deadRecipients = Set(dead.compactMap { $0["recipient"] as? String })
+        #expect(deadMessageIDs.count == deadCount && !deadRecipients.isEmpty)
         try server.refuseEverything(false)
 
         // Support already resent one notice by hand; one order was cancelled meanwhile.
@@ -75,13 +81,20 @@ struct DeadLetterResendTests {
         #expect(resend.stdout.contains("skipped ORD-2026-004712 admin-notice: the order was cancelled"), "\(resend.stdout)")
         #expect(resend.stdout.contains("1 refused; \(deadCount) dead deliveries ended 2026-11-30T06:00:00Z to 2026-12-01T09:00:00Z"),
                 "\(resend.stdout)")
-        let scheduled = resend.stdout.split(separator: "\n").filter { $0.hasPrefix("scheduled ") }.count
+        // "scheduled ORDER KIND: N deliveries (...)": as many messages as the lines announce.
+        let announced = resend.stdout.split(separator: "\n").filter { $0.hasPrefix("scheduled ") }.map { line in
+            Int(line.split(separator: ": ").dropFirst().first?.split(separator: " ").first ?? "") ?? -1
+        }
+        #expect(announced.count == 3 && !announced.contains(-1), "\(resend.stdout)")
         #expect(try await run(["drain"]).status == 0)
         let arrived = try server.messages()
-        let resentMail = arrived.dropFirst(byHand)
-        #expect(resentMail.count >= scheduled)
-        #expect(resentMail.allSatisfy { !$0.rcptTos.isEmpty })
-        // New Message-IDs, and the resend is on record with actor and reason.
+        let resentMail = Array(arrived.dropFirst(byHand))
+        #expect(resentMail.count == announced.reduce(0, +), "\(resentMail.map(\.rcptTos))")
+        // Each resend goes to recipients of the dead mail, under a Message-ID none of the dead ones had.
+        for mail in resentMail {
+            #expect(Set(mail.rcptTos).isSubset(of: deadRecipients), "\(mail.rcptTos)")
+            #expect(!deadMessageIDs.contains(bare(mail.messageId)), "a dead original's Message-ID reused: \(mail.messageId)")
+        }
         #expect(Set(arrived.map(\.messageId)).count == arrived.count)
         let status = try await run(["status", "ORD-2026-004711"]).stdout
         #expect(status.contains("ops"), "\(status)")

@@ -22,8 +22,10 @@ struct DeliveryFaultTests {
         for at in drains {
             results.append(try await flexpost(["drain", "--now", at], environment: env, directory: dir))
             let status = try await flexpost(["status", "ORD-2026-004800", "--json"], environment: env, directory: dir)
-            let report = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as! [String: Any]
-            states.append(((report["deliveries"] as! [[String: Any]])[0]["state"] as! String))
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any],
+                                      "status --json: \(status.stdout)\(status.stderr)")
+            let first = try #require((report["deliveries"] as? [[String: Any]])?.first, "no delivery: \(status.stdout)")
+            states.append(try #require(first["state"] as? String))
         }
         let arrived = try server?.messages().filter { $0.rcptTos == [recipient] }.count ?? 0
         return (results, states, arrived)

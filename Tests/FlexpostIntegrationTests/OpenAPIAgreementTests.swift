@@ -9,11 +9,15 @@ struct OpenAPIAgreementTests {
 
     static func documented() throws -> [Operation: Set<Int>] {
         let url = TestEnvironment.packageRoot.appendingPathComponent("docs/openapi.json")
-        let root = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        guard let root = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any],
+            let paths = root["paths"] as? [String: [String: Any]]
+        else { throw TestFailure("docs/openapi.json has no paths object") }
         var operations: [Operation: Set<Int>] = [:]
-        for (path, item) in root["paths"] as! [String: [String: Any]] {
+        for (path, item) in paths {
             for (method, operation) in item {
-                let responses = (operation as! [String: Any])["responses"] as! [String: Any]
+                guard let responses = (operation as? [String: Any])?["responses"] as? [String: Any] else {
+                    throw TestFailure("docs/openapi.json: \(method) \(path) has no responses")
+                }
                 operations["\(method.uppercased()) \(path)"] = Set(responses.keys.compactMap { Int($0) })
             }
         }

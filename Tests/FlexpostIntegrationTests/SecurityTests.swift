@@ -139,13 +139,33 @@ struct SecurityTests {
         #expect(try untrusted.messages().isEmpty)
         // Trusted certificate, but only TLS 1.0/1.1 offered: refused.
         let old = try await SMTPTestServer(.init(tls: true, oldTLS: true, requireTLS: true))
+        // That relay does take a client that offers TLS 1.1 (Python's smtplib below): the refusal
+        // that follows is flexpost's policy, not a server that takes nobody.
+        let oldClient = """
+            import smtplib, ssl, sys
+            context = ssl.create_default_context(cafile=sys.argv[2])
+            context.set_ciphers("DEFAULT@SECLEVEL=0")
+            context.minimum_version = ssl.TLSVersion.TLSv1
+            context.maximum_version = ssl.TLSVersion.TLSv1_1
+            smtp = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=5)
+            smtp.starttls(context=context)
+            print(smtp.sock.version())
+            smtp.quit()
+            """
+        let probe = try await ChildProcess(
+            executable: "/usr/bin/python3", arguments: ["-c", oldClient, String(old.port), old.caFile],
+            environment: ProcessInfo.processInfo.environment, directory: FileManager.default.temporaryDirectory
+        ).wait()
+        #expect(probe.status == 0 && probe.stdout.hasPrefix("TLSv1"), "an old client reaches the old relay: \(probe.stdout)\(probe.stderr)")
         let modern = SMTPTransport(configuration: SMTPConfiguration(
             url: "smtp://127.0.0.1:\(old.port)", security: .requireSTARTTLS, caFile: old.caFile,
             connectTimeout: 5, transactionTimeout: 5))
-        guard case .transientFailure = await modern.send(bytes, envelope: envelope) else {
+        guard case .transientFailure(_, let reply) = await modern.send(bytes, envelope: envelope) else {
             Issue.record("sent over TLS below 1.2")
             return
         }
+        #expect(reply.localizedCaseInsensitiveContains("ssl") || reply.localizedCaseInsensitiveContains("tls"),
+                "refused in the TLS handshake, not for another reason: \(reply)")
         #expect(try old.messages().isEmpty)
         // The same trusted certificate with a modern relay works (the two failures above are the policy).
         let good = try await SMTPTestServer(.init(tls: true, requireTLS: true))
