@@ -23,13 +23,13 @@ public struct EventRoutes: Sendable {
     static let webhookTimestamp = HTTPField.Name("webhook-timestamp")!
     static let webhookSignature = HTTPField.Name("webhook-signature")!
 
-    public func register(on router: Router<BasicRequestContext>) {
+    public func register(on router: Router<FlexpostRequestContext>) {
         router.post("/v1/events") { request, context in
             try await self.receive(request, context: context)
         }
     }
 
-    func receive(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    func receive(_ request: Request, context: FlexpostRequestContext) async throws -> Response {
         var request = request
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
         let mediaType = contentType.split(separator: ";").first.map { $0.trimmingSpaces() } ?? ""

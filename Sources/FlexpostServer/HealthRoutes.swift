@@ -7,7 +7,7 @@ public struct HealthRoutes: Sendable {
 
     public init(store: any QueueStore) { self.store = store }
 
-    public func register(on router: Router<BasicRequestContext>) {
+    public func register(on router: Router<FlexpostRequestContext>) {
         router.get("/healthz") { _, context -> Response in
             let store = self.store
             do {

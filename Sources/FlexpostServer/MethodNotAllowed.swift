@@ -19,7 +19,7 @@ public enum MethodNotAllowed {
 
     static let methods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete]
 
-    public static func register(on router: Router<BasicRequestContext>) {
+    public static func register(on router: Router<FlexpostRequestContext>) {
         for (path, allowed) in routes {
             let allow = allowed.map(\.rawValue).joined(separator: ", ")
             for method in methods where !allowed.contains(method) {
@@ -40,7 +40,7 @@ public enum MethodNotAllowed {
 /// The router's `404` for a path it has no route for, as JSON naming the
 /// method and path (the query left out: it may carry anything).
 struct UnknownPath: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = FlexpostRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response

@@ -17,7 +17,7 @@ public struct MetricsRoutes: Sendable {
         self.clock = clock
     }
 
-    public func register(on router: Router<BasicRequestContext>) {
+    public func register(on router: Router<FlexpostRequestContext>) {
         router.get("/metrics") { _, context -> Response in
             let (store, now) = (self.store, clock.now())
             // A scrape is answered within a scraper's patience (Prometheus waits

@@ -44,7 +44,7 @@ public struct SupportConsole: Sendable {
         self.pages = pages
     }
 
-    public func register(on router: Router<BasicRequestContext>) {
+    public func register(on router: Router<FlexpostRequestContext>) {
         router.get("/support/") { request, context in
             guard signedIn(request) else { return page("login", [:], status: .ok) }
             do {
@@ -53,11 +53,20 @@ public struct SupportConsole: Sendable {
                 return outage("The queue store is unavailable: the list of undelivered mail cannot be shown now.")
             }
         }
-        router.post("/support/login") { request, _ in
+        router.post("/support/login") { request, context in
+            if let refusal = crossSite(request) { return refusal }
+            let client = context.clientAddress
+            if let wait = support.throttle.retryAfter(client: client) {
+                var response = page("login", ["error": "Too many wrong tokens from this address: try again in \(wait) s."],
+                                    status: .tooManyRequests)
+                response.headers[.retryAfter] = String(wait)
+                return response
+            }
             let form = try await Self.form(request)
             guard let token = support.token, let given = form["token"],
                 SupportRoutes.constantTimeEqual(Self.session(for: given), Self.session(for: token.exposedValue))
             else {
+                support.throttle.failed(client: client, route: "console", logger: context.logger)
                 return page("login", ["error": "That support token is not valid."], status: .unauthorized)
             }
             var response = Self.redirect("/support/")
@@ -65,7 +74,8 @@ public struct SupportConsole: Sendable {
                 "\(Self.cookieName)=\(Self.session(for: token.exposedValue)); Path=/support; HttpOnly; SameSite=Strict"
             return response
         }
-        router.post("/support/logout") { _, _ in
+        router.post("/support/logout") { request, _ in
+            if let refusal = crossSite(request) { return refusal }
             var response = Self.redirect("/support/")
             response.headers[.setCookie] = "\(Self.cookieName)=; Path=/support; HttpOnly; SameSite=Strict; Max-Age=0"
             return response
@@ -80,8 +90,9 @@ public struct SupportConsole: Sendable {
             }
         }
         router.post("/support/orders/{orderId}/resend") { request, context in
+            if let refusal = crossSite(request) { return refusal }
             guard signedIn(request) else { return refused() }
-            let orderId = try context.parameters.require("orderId")
+            let orderId = try SupportRoutes.orderId(context)
             let form = try await Self.form(request)
             let body: ResendBody
             do {
@@ -110,7 +121,8 @@ public struct SupportConsole: Sendable {
         let (shown, more) = try await support.recentDead(days: Self.deadDays, showing: Self.deadShown, logger: logger)
         let rows: [[String: Any]] = shown.map { delivery in
             [
-                "orderId": delivery.orderId, "kind": delivery.kind.rawValue,
+                "orderId": delivery.orderId, "orderQuery": Self.percentEncoded(delivery.orderId),
+                "kind": delivery.kind.rawValue,
                 "recipient": delivery.recipient.email.value, "due": RFC3339.format(delivery.dueAt),
                 "reply": delivery.lastReply ?? "", "attempts": delivery.attempts,
             ]
@@ -149,6 +161,7 @@ public struct SupportConsole: Sendable {
         }
         var view = (try JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as? [String: Any]) ?? [:]
         view["signedIn"] = true
+        view["orderPath"] = Self.percentEncoded(orderId)
         if let notice { view["notice"] = notice }
         if let error { view["error"] = error }
         return page("order", view, status: status)
@@ -167,6 +180,23 @@ public struct SupportConsole: Sendable {
         var response = page("lookup", ["signedIn": true, "error": message], status: .serviceUnavailable)
         response.headers[.retryAfter] = String(StoreUnavailable.retryAfterSeconds)
         return response
+    }
+
+    /// A POST that a page of another site made the browser send (it says so in
+    /// `Origin` or `Sec-Fetch-Site`), or that is not a form: 403. The console's
+    /// own forms come from its own origin and are form-encoded.
+    func crossSite(_ request: Request) -> Response? {
+        let type = request.headers[.contentType]?.lowercased() ?? ""
+        let isForm = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } == "application/x-www-form-urlencoded"
+        var foreign = !isForm
+        if let origin = request.headers[.origin] {
+            let host = request.head.authority ?? ""
+            foreign = foreign || !(origin == "http://" + host || origin == "https://" + host)
+        }
+        if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!], !["same-origin", "none"].contains(site) {
+            foreign = true
+        }
+        return foreign ? page("login", ["error": "Refused: this form was not sent from the support console."], status: .forbidden) : nil
     }
 
     func refused() -> Response {
@@ -192,6 +222,15 @@ public struct SupportConsole: Sendable {
         return Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
+
+    /// An order id as one URL path segment or query value: everything but
+    /// letters, digits and `-._~` percent-encoded, so that an id holding `/`,
+    /// `..`, `?`, `&` or `#` cannot point a link or a form at another order.
+    static func percentEncoded(_ id: String) -> String {
+        id.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
+    }
+
+    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     static func redirect(_ location: String) -> Response {
         Response(status: .seeOther, headers: [.location: location])

@@ -16,29 +16,32 @@ public struct SupportRoutes: Sendable {
     let messageID: @Sendable () -> String
     /// Told when a resend was scheduled (due now): `serve` rings its delivery loop.
     let queued: @Sendable () -> Void
+    /// Wrong tokens, here and on the console's sign-in.
+    let throttle: SignInThrottle
 
     public init(store: any QueueStore, token: Secret?, clock: any WallClock, resendLimit: Int,
                 messageID: @escaping @Sendable () -> String, queued: @escaping @Sendable () -> Void = {}) {
         self.store = store
         self.token = token
         self.clock = clock
+        self.throttle = SignInThrottle(clock: clock)
         self.resendLimit = resendLimit
         self.messageID = messageID
         self.queued = queued
     }
 
-    public func register(on router: Router<BasicRequestContext>) {
+    public func register(on router: Router<FlexpostRequestContext>) {
         router.get("/v1/orders/{orderId}") { request, context -> Response in
-            guard self.authorized(request) else { return Self.unauthorized() }
-            let orderId = try context.parameters.require("orderId")
+            if let refusal = self.refusal(request, context: context) { return refusal }
+            let orderId = try Self.orderId(context)
             guard let report = try await self.report(orderId, logger: context.logger) else {
                 return JSONResponse.error(.notFound, "unknown order")
             }
             return JSONResponse.make(.ok, report)
         }
         router.post("/v1/orders/{orderId}/resend") { request, context -> Response in
-            guard self.authorized(request) else { return Self.unauthorized() }
-            let orderId = try context.parameters.require("orderId")
+            if let refusal = self.refusal(request, context: context) { return refusal }
+            let orderId = try Self.orderId(context)
             var request = request
             guard let body = try await request.collectBody(within: 64 * 1024) else {
                 return JSONResponse.error(.contentTooLarge, "body must be at most 64 KiB")
@@ -106,6 +109,30 @@ public struct SupportRoutes: Sendable {
     struct ResendAnswer: Encodable {
         var result: String
         var deliveries: [DeliveryView]
+    }
+
+    /// nil when the bearer token is right. Otherwise the answer: 429 with
+    /// Retry-After while the client is throttled (whatever it sends), else 401;
+    /// a wrong token (not a missing one) counts as a failure.
+    func refusal(_ request: Request, context: FlexpostRequestContext) -> Response? {
+        let client = context.clientAddress
+        if let wait = throttle.retryAfter(client: client) { return Self.throttled(wait) }
+        if authorized(request) { return nil }
+        if request.headers[.authorization] != nil { throttle.failed(client: client, route: "api", logger: context.logger) }
+        return Self.unauthorized()
+    }
+
+    /// The `{orderId}` path segment, percent-decoded: the router hands it over
+    /// as sent, and an order id may hold `/` (sent as `%2F`).
+    static func orderId(_ context: FlexpostRequestContext) throws -> String {
+        let raw = try context.parameters.require("orderId")
+        return raw.removingPercentEncoding ?? raw
+    }
+
+    static func throttled(_ seconds: Int) -> Response {
+        var response = JSONResponse.error(.tooManyRequests, "too many wrong support tokens from this address: try again later")
+        response.headers[.retryAfter] = String(seconds)
+        return response
     }
 
     func authorized(_ request: Request) -> Bool {

@@ -63,6 +63,13 @@ struct OpenAPIAgreementTests {
         record(resend, try await HTTPClient.send("POST", serve.base + "/v1/orders/ORD-2026-004713/resend", headers: auth,
                                                  body: Data(#"{"kind":"access-data","reason":"r","actor":"a"}"#.utf8)).status)
 
+        // Wrong tokens, last: after 5 the address is throttled (429) on every support route.
+        for attempt in 1...5 {
+            record(order, try await HTTPClient.send("GET", serve.base + "/v1/orders/ORD-2026-004712",
+                                                    headers: ["authorization": "Bearer wrong-\(attempt)"]).status)
+        }
+        record(order, try await HTTPClient.send("GET", serve.base + "/v1/orders/ORD-2026-004712", headers: auth).status)
+
         record("GET /healthz", try await HTTPClient.send("GET", serve.base + "/healthz").status)
         record("GET /metrics", try await HTTPClient.send("GET", serve.base + "/metrics").status)
         // Routes that do not exist are not answered as if they did.

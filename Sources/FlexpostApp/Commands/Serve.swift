@@ -43,7 +43,7 @@ struct Serve: AsyncParsableCommand {
         let loop = DeliveryLoop(worker: worker, store: runtime.store, clock: clock, logger: runtime.logger,
                                 doorbell: doorbell)
 
-        let router = Router(options: .autoGenerateHeadEndpoints)
+        let router = Router(context: FlexpostRequestContext.self, options: .autoGenerateHeadEndpoints)
         EventRoutes(intake: runtime.intake(clock: clock, doorbell: doorbell), verifier: verifier, clock: clock).register(on: router)
         HealthRoutes(store: runtime.store).register(on: router)
         MetricsRoutes(registry: registry, store: runtime.store, clock: clock).register(on: router)

@@ -24,6 +24,8 @@ enum HTTPClient {
             request.httpBody = body
         }
         request.timeoutInterval = timeout
+        // Each test says which cookie it sends: none is kept from an earlier answer.
+        request.httpShouldHandleCookies = false
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         return try await withCheckedThrowingContinuation { continuation in
             URLSession.shared.dataTask(with: request) { data, response, error in
