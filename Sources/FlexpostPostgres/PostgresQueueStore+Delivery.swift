@@ -77,13 +77,24 @@ extension PostgresQueueStore {
     }
 
     public func releaseClaims(owner: String) async throws {
-        try await client.query(
-            """
-            UPDATE deliveries SET state = CASE WHEN attempts > 1 THEN \(unescaped: Self.retrying) ELSE \(unescaped: Self.scheduled) END,
-                attempts = attempts - 1, lease_owner = NULL, lease_expires_at = NULL
-            WHERE state = \(unescaped: Self.sending) AND lease_owner = \(owner)
-            """, logger: logger
-        ).consume()
+        try await transaction { connection in
+            var back: [DeliveryState: [Int64]] = [:]
+            for try await (id, attempts) in try await connection.query(
+                """
+                SELECT id, attempts FROM deliveries WHERE state = \(unescaped: Self.sending) AND lease_owner = \(owner) FOR UPDATE
+                """, logger: self.logger
+            ).decode((Int64, Int64).self) {
+                back[DeliveryState.released(attempts: Int(attempts)), default: []].append(id)
+            }
+            for (state, ids) in back {
+                try await connection.query(
+                    """
+                    UPDATE deliveries SET state = \(state.rawValue), attempts = attempts - 1, lease_owner = NULL, lease_expires_at = NULL
+                    WHERE id = ANY(\(ids)) AND lease_owner = \(owner)
+                    """, logger: self.logger
+                ).consume()
+            }
+        }
     }
 
     public func storedOrder(_ orderId: String) async throws -> StoredOrder? {

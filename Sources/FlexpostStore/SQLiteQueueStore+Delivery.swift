@@ -107,13 +107,17 @@ extension SQLiteQueueStore {
 
     public func releaseClaims(owner: String) async throws {
         try await immediate { db in
-            try db.execute(
-                sql: """
-                    UPDATE deliveries SET state = CASE WHEN attempts > 1 THEN \(Self.retrying) ELSE \(Self.scheduled) END,
-                        attempts = attempts - 1, lease_owner = NULL, lease_expires_at = NULL
-                    WHERE state = \(Self.sending) AND lease_owner = ?
-                    """,
+            let claims = try Row.fetchAll(
+                db, sql: "SELECT id, attempts FROM deliveries WHERE state = \(Self.sending) AND lease_owner = ?",
                 arguments: [owner])
+            let update = try db.cachedStatement(sql: """
+                UPDATE deliveries SET state = ?, attempts = attempts - 1, lease_owner = NULL, lease_expires_at = NULL
+                WHERE id = ? AND state = \(Self.sending) AND lease_owner = ?
+                """)
+            for claim in claims {
+                let id: Int64 = claim[0]
+                try update.execute(arguments: [DeliveryState.released(attempts: claim[1]).rawValue, id, owner])
+            }
         }
     }
 

@@ -154,6 +154,13 @@ import Testing
         #expect(purge.changes.first == .destroySecrets(orderId: "O", at: now))
     }
 
+    @Test("a claim given back unstarted: retrying if the delivery had been tried before, else scheduled")
+    func releasedClaim() {
+        #expect(DeliveryState.released(attempts: 1) == .scheduled)
+        #expect(DeliveryState.released(attempts: 2) == .retrying)
+        #expect(DeliveryState.released(attempts: 7) == .retrying)
+    }
+
     @Test("a value the code does not know, read back from the store, is an error naming the column")
     func unknownStoredValue() {
         #expect(throws: UnknownStoredValue(column: "deliveries.state", value: "frozen")) {

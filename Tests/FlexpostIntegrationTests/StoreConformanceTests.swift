@@ -145,9 +145,16 @@ struct StoreConformanceTests {
         #expect(try await store.oldestWaitingDue(at: retryAt) == retryAt)
         let again = try await store.claimDue(at: retryAt, limit: 5, lease: Self.lease("w", retryAt))
         #expect(again.first?.attempts == 2 && again.first?.firstDueAt == Self.t0)
+        // A first claim given back is scheduled again, as if never claimed.
+        _ = try await TestStores.intake(store).submit(Self.fixture("order-second-base-package.json"))
+        let first = try await store.claimDue(at: retryAt, limit: 5, lease: Self.lease("w", retryAt))
+        #expect(!first.isEmpty && first.allSatisfy { $0.attempts == 1 && $0.orderId == "ORD-2026-004712" })
         try await store.releaseClaims(owner: "w")
         let released = try await store.deliveries(orderId: "ORD-2026-004800")
         #expect(released.first?.state == .retrying && released.first?.attempts == 1)
+        let fresh = try await store.deliveries(orderId: "ORD-2026-004712")
+        #expect(fresh.count == first.count && fresh.allSatisfy { $0.state == .scheduled && $0.attempts == 0 },
+                "\(fresh.map(\.state))")
     }
 
     @Test("R5: cancellation before sending; a cancellation that arrives first; after sending nothing changes", arguments: StoreKind.allCases)

@@ -16,6 +16,13 @@ public enum DeliveryState: String, Codable, Sendable, CaseIterable {
 
     /// The states of a delivery that waits for its due time to be claimed.
     public static let waiting: [DeliveryState] = [.scheduled, .retrying]
+
+    /// A claim given back before its attempt started (a graceful stop): the
+    /// delivery is as it was before the claim, which counted one attempt more
+    /// (`attempts`): `retrying` if it had been tried before, else `scheduled`.
+    public static func released(attempts: Int) -> DeliveryState {
+        attempts > 1 ? .retrying : .scheduled
+    }
 }
 
 /// One e-mail to one recipient, as the queue stores it. Holds no secret.
