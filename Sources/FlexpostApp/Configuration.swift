@@ -90,7 +90,7 @@ public struct Configuration: Sendable {
         switch value("FLEXPOST_SMTP_TLS_VERIFY") ?? "on" {
         case "on": break
         case "off":
-            guard let relay = smtp, let host = URLComponents(string: relay.url)?.host, Self.isLoopback(host) else {
+            guard let relay = smtp, let host = URLComponents(string: relay.url)?.host, Loopback.contains(host: host) else {
                 throw ConfigurationError(
                     "FLEXPOST_SMTP_TLS_VERIFY=off is refused: certificate verification may only be switched off for a loopback relay")
             }
@@ -184,7 +184,7 @@ public struct Configuration: Sendable {
             throw ConfigurationError("FLEXPOST_SMTP_URL must have no path or query")
         }
         let port = components.port ?? (scheme == "smtps" ? 465 : 25)
-        let loopback = Self.isLoopback(host)
+        let loopback = Loopback.contains(host: host)
         let security: SMTPConfiguration.Security =
             scheme == "smtps" ? .implicitTLS : (loopback ? .opportunistic : .requireSTARTTLS)
         if (username == nil) != (password == nil) {
@@ -199,7 +199,6 @@ public struct Configuration: Sendable {
             caFile: caFile, heloName: Self.heloName())
     }
 
-    static func isLoopback(_ host: String) -> Bool { Loopback.contains(host: host) }
 
     static func heloName() -> String {
         let name = ProcessInfo.processInfo.hostName

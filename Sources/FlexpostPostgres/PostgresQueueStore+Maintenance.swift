@@ -24,20 +24,26 @@ extension PostgresQueueStore {
     }
 
     public func fingerprintKey(orMake make: @escaping @Sendable () -> SealedSecret) async throws -> SealedSecret {
+        if let stored = try await storedFingerprintKey() { return stored }
         let sealed = make()
-        // The first process's key is kept; every process reads back the one stored.
+        // Of processes starting together the first one's key is kept; each reads back the one stored.
         try await client.query(
             """
             INSERT INTO queue_keys (name, key_id, ciphertext)
             VALUES (\(FingerprintKey.purpose), \(sealed.keyId), \(Data(sealed.ciphertext))) ON CONFLICT (name) DO NOTHING
             """, logger: logger
         ).consume()
+        guard let stored = try await storedFingerprintKey() else { throw QueueKeyLost() }
+        return stored
+    }
+
+    func storedFingerprintKey() async throws -> SealedSecret? {
         for try await (keyId, ciphertext) in try await client.query(
             "SELECT key_id, ciphertext FROM queue_keys WHERE name = \(FingerprintKey.purpose)", logger: logger
         ).decode((String, Data).self) {
             return SealedSecret(purpose: FingerprintKey.purpose, keyId: keyId, ciphertext: Array(ciphertext))
         }
-        throw QueueKeyLost()
+        return nil
     }
 
     public func sealingKeyIds() async throws -> Set<String> {
