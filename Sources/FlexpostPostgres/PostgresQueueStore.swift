@@ -30,9 +30,16 @@ public final class PostgresQueueStore: QueueStore {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.logger = logger
-        self.runTask = Task { await client.run() }
-        // Let the pool's run loop start before the first lease (it warns otherwise).
-        try? await Task.sleep(for: .milliseconds(20))
+        // The pool runs in a task of the store's own (the store is needed, and
+        // migrated, before `serve`'s service group starts); `serve` closes it as
+        // the last of its services. Wait until that task is running, so that the
+        // first lease does not find the pool stopped (postgres-nio warns then).
+        let (running, signal) = AsyncStream<Void>.makeStream()
+        self.runTask = Task {
+            signal.finish()
+            await client.run()
+        }
+        for await _ in running {}
         do {
             // Fail fast when the server cannot be reached (the pool would retry for
             // about a minute); only this first contact is bounded, not the migrations.
@@ -46,6 +53,7 @@ public final class PostgresQueueStore: QueueStore {
         }
     }
 
+    /// Closes the pool's connections; the store cannot be used afterwards.
     public func close() async {
         runTask.cancel()
         _ = await runTask.value

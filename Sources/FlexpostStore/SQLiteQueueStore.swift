@@ -42,6 +42,12 @@ public final class SQLiteQueueStore: QueueStore {
         self.intake = IntakeCommitter(pool: pool)
     }
 
+    /// Closes the database connections (the last one to close checkpoints the
+    /// WAL); the store cannot be used afterwards.
+    public func close() async {
+        try? pool.close()
+    }
+
     /// The writer connection's `PRAGMA synchronous` (2 = FULL): what an acknowledgement is worth.
     public func writerSynchronousMode() async throws -> Int {
         try await pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }

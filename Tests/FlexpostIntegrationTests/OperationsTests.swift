@@ -94,11 +94,13 @@ struct OperationsTests {
         #expect(dead.stdout.contains("1 deliveries"))
     }
 
-    @Test("SIGTERM: stops claiming, finishes the send in flight, gives claims back, exits 0")
-    func gracefulShutdown() async throws {
+    @Test("SIGTERM: stops claiming, finishes the send in flight, gives claims back, closes the store, exits 0",
+          arguments: StoreKind.allCases)
+    func gracefulShutdown(_ kind: StoreKind) async throws {
         let server = try await SMTPTestServer(.init(delaySeconds: 0.05))
         let dir = try TestEnvironment.temporaryDirectory("sigterm")
         var env = TestEnvironment.baseEnvironment(smtpPort: server.port)
+        if kind == .postgres { env["FLEXPOST_DATABASE_URL"] = try await TestStores.newPostgresDatabase() }
         // Four connections at 50 ms a message: 100 take over a second, so SIGTERM
         // lands with most still waiting (with 32, all 100 had sometimes arrived).
         env["FLEXPOST_SMTP_CONNECTIONS"] = "4"
@@ -109,6 +111,10 @@ struct OperationsTests {
         _ = try await server.waitForMessages(10, seconds: 20)
         let stopped = await serve.terminate()
         #expect(stopped.status == 0, "\(stopped.stderr)")
+        // The PostgreSQL pool ran before its first lease and stopped after the loop's last write.
+        #expect(!stopped.stderr.contains("hasn't been called yet"), "\(stopped.stderr)")
+        let errors = stopped.stderr.split(separator: "\n").filter { $0.split(separator: " ").dropFirst().first == "error" }
+        #expect(errors.isEmpty, "\(errors)")
         let arrived = try server.messages().count
         #expect(arrived < 100)
         let sending = try await flexpost(["list", "--state", "sending"], environment: env, directory: dir)

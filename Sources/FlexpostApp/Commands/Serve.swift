@@ -70,10 +70,11 @@ struct Serve: AsyncParsableCommand {
                 availableConnectionsDelegate: MaximumAvailableConnections(Self.maxConnections)),
             logger: runtime.logger)
         // Shut down in reverse order: the HTTP intake first, then the sweep, then the
-        // delivery loop, which finishes its attempt in flight. Bounded, so that a stuck
+        // delivery loop, which finishes its attempt in flight, and the store last. Bounded, so that a stuck
         // dependency can never keep the process from exiting.
         var group = ServiceGroupConfiguration(
             services: [
+                .init(service: StoreService(store: runtime.store)),
                 .init(service: loop),
                 .init(service: RetentionSweep(store: runtime.store, transport: transport,
                                               retentionDays: runtime.configuration.retentionDays, clock: clock,

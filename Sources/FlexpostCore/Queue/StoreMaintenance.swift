@@ -25,6 +25,10 @@ public protocol StoreMaintenance: LifecycleStore {
     /// secret it cannot open (counted as failed).
     func rekey(newestKeyId: String, reseal: @escaping @Sendable (_ orderId: String, SealedSecret) -> SealedSecret?)
         async throws -> (rekeyed: Int, failed: Int)
+
+    /// Lets go of the store's connections once nothing uses it any more (the
+    /// last step of `serve`'s shutdown, and of every other command).
+    func close() async
 }
 
 extension StoreMaintenance {

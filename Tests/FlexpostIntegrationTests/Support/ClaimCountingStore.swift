@@ -66,6 +66,7 @@ final class ClaimCountingStore: QueueStore {
     }
     func rekey(newestKeyId: String, reseal: @escaping @Sendable (String, SealedSecret) -> SealedSecret?) async throws
         -> (rekeyed: Int, failed: Int) { try await base.rekey(newestKeyId: newestKeyId, reseal: reseal) }
+    func close() async { await base.close() }
     func storedOrder(_ orderId: String) async throws -> StoredOrder? { try await base.storedOrder(orderId) }
     func storedOrders(_ orderIds: Set<String>) async throws -> [String: StoredOrder] { try await base.storedOrders(orderIds) }
     func deliveries(orderId: String) async throws -> [Delivery] { try await base.deliveries(orderId: orderId) }
