@@ -104,6 +104,17 @@ public struct Runtime: Sendable {
         }
     }
 
+    /// SPEC §8: a hold must not be forgotten. Logged at the start of the
+    /// commands that deliver (`serve`, `drain`): how many deliveries are held,
+    /// since when, and each hold in force.
+    public func logHolds() async throws {
+        let holds = try await store.holds()
+        guard let oldest = holds.map(\.since).min() else { return }
+        let held = try await store.countsByState()[.held] ?? 0
+        logger.warning("\(held.formatted()) deliveries held since \(RFC3339.format(oldest)): `flexpost release` ends a hold",
+                       metadata: ["holds": "\(holds.map(\.summary).joined(separator: "; "))"])
+    }
+
     public func intake(clock: any WallClock, doorbell: DeliveryDoorbell? = nil) -> Intake {
         Intake(store: store, sealer: sealer, planner: planner, clock: clock, doorbell: doorbell)
     }

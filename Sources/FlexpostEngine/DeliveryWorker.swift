@@ -10,8 +10,10 @@ public struct PassSummary: Sendable, Equatable {
     public var retrying = 0
     public var dead = 0
     public var lost = 0  // claims taken over by another worker meanwhile
+    /// Claimed, then given back unstarted because a hold began (SPEC §8).
+    public var held = 0
 
-    public var claimed: Int { sent + retrying + dead + lost }
+    public var claimed: Int { sent + retrying + dead + lost + held }
     public init() {}
 
     mutating func count(_ state: DeliveryState?) {
@@ -99,6 +101,9 @@ public struct DeliveryWorker: Sendable {
                 try await store.renewClaims(owner: owner, until: until)
             }
         }
+        var holds = HoldWatch { try await withStoreDeadline(deadline, "a read of the holds", abandonIf: shouldStop) {
+            try await store.holds()
+        } }
         var stopped = false
         // A claim, read or renewal that failed: the pass claims no more, lets the
         // attempts in flight finish and record their results (a mail handed to
@@ -127,6 +132,26 @@ public struct DeliveryWorker: Sendable {
                     if shouldStop() {
                         stopped = true
                         summary.lost += batch.count
+                        break
+                    }
+                    do {
+                        // What a hold taken meanwhile covers is given back held, not sent.
+                        let covered = try await holds.covered(batch)
+                        if !covered.isEmpty {
+                            let ids = Set(covered.map(\.id))
+                            batch.removeAll { ids.contains($0.id) }
+                            try await withStoreDeadline(deadline, "a hold of claims", abandonIf: shouldStop) {
+                                try await store.holdClaims(covered.map(\.id), owner: owner,
+                                                           note: HoldRules.claimGivenBack(at: clock.now()))
+                            }
+                            summary.held += covered.count
+                            progress(summary)
+                            if batch.isEmpty { continue }
+                        }
+                    } catch {
+                        if try Self.interrupted(by: error, stopped: &stopped, failure: &storeFailure) {
+                            summary.lost += batch.count
+                        }
                         break
                     }
                     let delivery = batch.removeFirst()

@@ -25,6 +25,11 @@ extension PostgresQueueStore {
 
     static let scheduled = DeliveryState.scheduled.sqlLiteral, retrying = DeliveryState.retrying.sqlLiteral,
         sending = DeliveryState.sending.sqlLiteral, waiting = DeliveryState.waiting.sqlList
+    /// A hold in force covers the `deliveries` row (SPEC §8).
+    static let covered = HoldScope.sqlCovered(kind: "deliveries.kind", orderId: "deliveries.order_id")
+    /// A new delivery's state and `held_from`, from `p.kind` and `p.order_id`.
+    static let arrivalState = HoldScope.sqlArrivalState(kind: "p.kind", orderId: "p.order_id"),
+        arrivalHeldFrom = HoldScope.sqlArrivalHeldFrom(kind: "p.kind", orderId: "p.order_id")
 
     func deliveries(_ rows: PostgresRowSequence) async throws -> [Delivery] {
         var result: [Delivery] = []
@@ -133,6 +138,15 @@ extension PostgresQueueStore {
     public func deliveries(orderId: String) async throws -> [Delivery] {
         try await deliveries(try await client.query(
             "SELECT \(unescaped: Self.deliveryColumns) FROM deliveries WHERE order_id = \(orderId) ORDER BY id", logger: logger))
+    }
+
+    public func orderId(ofDelivery deliveryId: Int64) async throws -> String? {
+        for try await orderId in try await client.query(
+            "SELECT order_id FROM deliveries WHERE id = \(deliveryId)", logger: logger
+        ).decode(String.self) {
+            return orderId
+        }
+        return nil
     }
 
     public func deliveries(state: DeliveryState?, limit: Int) async throws -> [Delivery] {

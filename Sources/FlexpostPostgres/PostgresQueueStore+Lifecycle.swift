@@ -60,7 +60,7 @@ extension PostgresQueueStore {
                 try await connection.query(
                     """
                     UPDATE deliveries SET state = \(state.rawValue), lease_owner = NULL, lease_expires_at = NULL,
-                        finished_at = \(at.timeIntervalSince1970)
+                        finished_at = \(at.timeIntervalSince1970), held_from = NULL
                     WHERE id = ANY(\(deliveryIds))
                     """, logger: logger
                 ).consume()
@@ -83,11 +83,12 @@ extension PostgresQueueStore {
                     scheduled += try await self.deliveries(try await connection.query(
                         """
                         INSERT INTO deliveries (order_id, kind, recipient_name, recipient_email, language, state,
-                            due_at, first_due_at, message_id, created_at, resend_of_kind)
-                        VALUES (\(orderId), \(planned.kind.rawValue), \(planned.recipient.name),
-                            \(planned.recipient.email.value), \(planned.language.rawValue), \(DeliveryState.scheduled.rawValue),
+                            held_from, due_at, first_due_at, message_id, created_at, resend_of_kind)
+                        SELECT order_id, kind, \(planned.recipient.name), \(planned.recipient.email.value),
+                            \(planned.language.rawValue), \(unescaped: Self.arrivalState), \(unescaped: Self.arrivalHeldFrom),
                             \(planned.dueAt.timeIntervalSince1970), \(planned.dueAt.timeIntervalSince1970), \(planned.messageID),
-                            \(at.timeIntervalSince1970), \(resendOf))
+                            \(at.timeIntervalSince1970), \(resendOf)
+                        FROM (SELECT \(orderId)::TEXT AS order_id, \(planned.kind.rawValue)::TEXT AS kind) p
                         RETURNING \(unescaped: Self.deliveryColumns)
                         """, logger: logger))
                 }

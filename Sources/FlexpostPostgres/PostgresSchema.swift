@@ -101,6 +101,19 @@ enum PostgresSchema {
         (3, [
             "CREATE TABLE queue_keys (name TEXT PRIMARY KEY, key_id TEXT NOT NULL, ciphertext BYTEA NOT NULL)",
         ]),
+        // SPEC §8: operators' holds, and the state a held delivery goes back to.
+        (4, [
+            """
+            CREATE TABLE holds (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                kind TEXT,
+                order_id TEXT,
+                actor TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                since DOUBLE PRECISION NOT NULL)
+            """,
+            "ALTER TABLE deliveries ADD COLUMN held_from TEXT",
+        ]),
     ]
 
     /// Applies what is missing; returns the versions applied now.

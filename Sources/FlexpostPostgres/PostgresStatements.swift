@@ -54,9 +54,11 @@ enum PostgresStatements {
             FROM stored, unnest($7::TEXT[], $8::TEXT[], $9::BYTEA[]) AS s(purpose, key_id, ciphertext)),
         planned AS (
             INSERT INTO deliveries (order_id, kind, recipient_name, recipient_email, language, state,
-                due_at, first_due_at, message_id, created_at)
-            SELECT order_id, kind, name, email, language, \(DeliveryState.scheduled.sqlLiteral), due_at, due_at, message_id,
-                $5::DOUBLE PRECISION
+                held_from, due_at, first_due_at, message_id, created_at)
+            SELECT order_id, kind, name, email, language,
+                \(HoldScope.sqlArrivalState(kind: "p.kind", orderId: "stored.order_id")),
+                \(HoldScope.sqlArrivalHeldFrom(kind: "p.kind", orderId: "stored.order_id")),
+                due_at, due_at, message_id, $5::DOUBLE PRECISION
             FROM stored, unnest($10::TEXT[], $11::TEXT[], $12::TEXT[], $13::TEXT[], $14::DOUBLE PRECISION[], $15::TEXT[])
                 WITH ORDINALITY AS p(kind, name, email, language, due_at, message_id, position)
             ORDER BY position),
@@ -181,6 +183,7 @@ enum PostgresStatements {
                 ORDER BY due_at, id LIMIT $2::BIGINT FOR UPDATE SKIP LOCKED),
             expired AS (
                 SELECT id, due_at FROM deliveries WHERE state = \(DeliveryState.sending.sqlLiteral) AND lease_expires_at <= $1::DOUBLE PRECISION
+                    AND NOT \(PostgresQueueStore.covered)
                 ORDER BY due_at, id LIMIT $2::BIGINT FOR UPDATE SKIP LOCKED),
             chosen AS (
                 SELECT id FROM (SELECT * FROM scheduled UNION ALL SELECT * FROM retrying UNION ALL SELECT * FROM expired) c

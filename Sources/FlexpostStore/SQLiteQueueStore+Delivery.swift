@@ -31,7 +31,9 @@ extension SQLiteQueueStore {
     /// that are due, and claims whose lease ran out. Each state is read from
     /// its own range of `deliveries_waiting` in due order and stops at the limit;
     /// a single `OR` made SQLite collect and sort every due delivery on every
-    /// claim, so draining N deliveries cost O(N²).
+    /// claim, so draining N deliveries cost O(N²). A lapsed claim a hold covers
+    /// (its worker vanished) waits for the release; waiting deliveries a hold
+    /// covers are `held` already.
     /// Parameters: `?3` now, `?4` limit.
     static let claimCandidates = """
         SELECT id FROM (
@@ -42,7 +44,7 @@ extension SQLiteQueueStore {
                                     ORDER BY due_at, id LIMIT ?4)
             UNION ALL
             SELECT id, due_at FROM (SELECT id, due_at FROM deliveries WHERE state = \(sending) AND lease_expires_at <= ?3
-                                    ORDER BY due_at, id LIMIT ?4))
+                                    AND NOT \(covered) ORDER BY due_at, id LIMIT ?4))
         ORDER BY due_at, id LIMIT ?4
         """
     static let scheduled = DeliveryState.scheduled.sqlLiteral, retrying = DeliveryState.retrying.sqlLiteral,
@@ -161,6 +163,12 @@ extension SQLiteQueueStore {
                 db, sql: "SELECT \(Self.deliveryColumns) FROM deliveries WHERE order_id = ? ORDER BY id",
                 arguments: [orderId]
             ).map(Self.delivery)
+        }
+    }
+
+    public func orderId(ofDelivery deliveryId: Int64) async throws -> String? {
+        try await pool.read { db in
+            try String.fetchOne(db, sql: "SELECT order_id FROM deliveries WHERE id = ?", arguments: [deliveryId])
         }
     }
 

@@ -72,7 +72,8 @@ extension SQLiteQueueStore {
                 for id in deliveryIds {
                     try db.run(
                         sql: """
-                            UPDATE deliveries SET state = ?, lease_owner = NULL, lease_expires_at = NULL, finished_at = ?
+                            UPDATE deliveries SET state = ?, lease_owner = NULL, lease_expires_at = NULL, finished_at = ?,
+                                held_from = NULL
                             WHERE id = ?
                             """,
                         arguments: [state.rawValue, at.timeIntervalSince1970, id])
@@ -90,12 +91,11 @@ extension SQLiteQueueStore {
                     try db.run(
                         sql: """
                             INSERT INTO deliveries (order_id, kind, recipient_name, recipient_email, language, state,
-                                due_at, first_due_at, message_id, created_at, resend_of_kind)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                held_from, due_at, first_due_at, message_id, created_at, resend_of_kind)
+                            VALUES (?1, ?2, ?3, ?4, ?5, \(arrivalState), \(arrivalHeldFrom), ?6, ?6, ?7, ?8, ?9)
                             """,
                         arguments: [orderId, planned.kind.rawValue, planned.recipient.name, planned.recipient.email.value,
-                                    planned.language.rawValue, DeliveryState.scheduled.rawValue,
-                                    planned.dueAt.timeIntervalSince1970, planned.dueAt.timeIntervalSince1970,
+                                    planned.language.rawValue, planned.dueAt.timeIntervalSince1970,
                                     planned.messageID, at.timeIntervalSince1970,
                                     new.isResend ? planned.kind.rawValue : nil])
                     scheduled.append(db.lastInsertedRowID)

@@ -88,6 +88,11 @@ public final class SQLiteQueueStore: QueueStore {
         return nil
     }
 
+    /// A new delivery's state and `held_from` (parameters ?1 order id, ?2 kind):
+    /// `held` when a hold in force covers it (SPEC §8).
+    static let arrivalState = HoldScope.sqlArrivalState(kind: "?2", orderId: "?1"),
+        arrivalHeldFrom = HoldScope.sqlArrivalHeldFrom(kind: "?2", orderId: "?1")
+
     static func addHistory(_ db: Database, orderId: String, _ entry: HistoryEntry) throws {
         try db.run(
             sql: "INSERT INTO history (order_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
@@ -126,13 +131,12 @@ public final class SQLiteQueueStore: QueueStore {
                 try db.run(
                     sql: """
                         INSERT INTO deliveries (order_id, kind, recipient_name, recipient_email, language, state,
-                            due_at, first_due_at, message_id, created_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            held_from, due_at, first_due_at, message_id, created_at)
+                        VALUES (?1, ?2, ?3, ?4, ?5, \(Self.arrivalState), \(Self.arrivalHeldFrom), ?6, ?6, ?7, ?8)
                         """,
                     arguments: [order.orderId, planned.kind.rawValue, planned.recipient.name,
                                 planned.recipient.email.value, planned.language.rawValue,
-                                DeliveryState.scheduled.rawValue, planned.dueAt.timeIntervalSince1970, planned.dueAt.timeIntervalSince1970,
-                                planned.messageID, receivedAt.timeIntervalSince1970])
+                                planned.dueAt.timeIntervalSince1970, planned.messageID, receivedAt.timeIntervalSince1970])
             }
             try Self.addHistory(db, orderId: order.orderId, prepared.plan.confirmation(at: receivedAt))
             // An order whose cancellation arrived first is stored cancelled at once.

@@ -113,6 +113,20 @@ enum SQLiteSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v6-holds") { db in
+            // SPEC §8: operators' holds, and the state a held delivery goes back to.
+            try db.execute(sql: """
+                CREATE TABLE holds (
+                    id INTEGER PRIMARY KEY,
+                    kind TEXT,
+                    order_id TEXT,
+                    actor TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    since REAL NOT NULL
+                );
+                ALTER TABLE deliveries ADD COLUMN held_from TEXT;
+                """)
+        }
         return migrator
     }
 }

@@ -21,11 +21,12 @@ struct Instant: ExpressibleByArgument, Sendable {
     static var defaultValueDescription: String { "RFC 3339, e.g. 2026-12-01T07:00:30Z" }
 }
 
-/// `--reason` and `--actor`, which every resend records (R7): held to the
-/// same rule as the API's and the console's (``ResendRequest/recordedText(_:field:)``).
-struct ResendRecord: ParsableArguments {
-    @Option(help: "Why the mail is resent (recorded).") var reason: String
-    @Option(help: "Who asks for it (recorded).") var actor: String
+/// `--reason` and `--actor`, which every support and operator action records
+/// (resend, hold, release, cancel): held to the same rule as the API's and
+/// the console's (``ResendRequest/recordedText(_:field:)``).
+struct ActionRecord: ParsableArguments {
+    @Option(help: "Why (recorded in the order's history).") var reason: String
+    @Option(help: "Who does it (recorded in the order's history).") var actor: String
 
     func validate() throws {
         do {

@@ -16,6 +16,7 @@ struct Drain: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try await startRuntime()
+        try await runtime.logHolds()
         let clock: any WallClock = now.map { FixedClock($0.date) } ?? SystemClock()
         let worker = runtime.worker(transport: try runtime.makeTransport())
         let progress = isatty(STDOUT_FILENO) == 1
@@ -28,7 +29,8 @@ struct Drain: AsyncParsableCommand {
         let summary = try await worker.runPass(
             clock: clock, limit: limit, shouldStop: { stop.signal != nil }, progress: { progress?.show($0) })
         progress?.finish()
-        print("drain: \(summary.sent) sent, \(summary.retrying) retrying, \(summary.dead) dead")
+        print("drain: \(summary.sent) sent, \(summary.retrying) retrying, \(summary.dead) dead"
+              + (summary.held > 0 ? ", \(summary.held) held" : ""))
         if let signal = stop.signal {
             FileHandle.standardError.write(Data(
                 "flexpost: drain stopped by \(StopSignals.name(signal)): \(summary.lost) not started, left for the next run\n".utf8))

@@ -9,7 +9,8 @@ public struct Flexpost: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "flexpost",
         abstract: "Delivers CompanyFlex access-data e-mails and BSP administrator notices.",
-        subcommands: [Serve.self, Drain.self, Enqueue.self, Resend.self, ResendDead.self, Status.self, List.self, Purge.self, Preview.self, Migrate.self, Rekey.self])
+        subcommands: [Serve.self, Drain.self, Enqueue.self, Resend.self, ResendDead.self, Status.self, List.self, Purge.self,
+                      Preview.self, HoldCommand.self, ReleaseCommand.self, CancelCommand.self, Migrate.self, Rekey.self])
 
     public init() {}
 }

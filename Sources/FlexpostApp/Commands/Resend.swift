@@ -10,7 +10,7 @@ struct Resend: AsyncParsableCommand {
 
     @Argument(help: "The order id.") var orderId: String
     @Option(help: "Which mail.") var kind: DeliveryKind
-    @OptionGroup var record: ResendRecord
+    @OptionGroup var record: ActionRecord
 
     func run() async throws {
         let runtime = try await startRuntime()

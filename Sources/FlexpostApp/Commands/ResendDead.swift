@@ -22,7 +22,7 @@ struct ResendDead: AsyncParsableCommand {
     @Option(help: "Deliveries that went dead from T on (RFC 3339).") var since: Instant
     @Option(help: "… up to T (RFC 3339; default: now).") var until: Instant?
     @Option(help: "Only this mail (default: both).") var kind: DeliveryKind?
-    @OptionGroup var record: ResendRecord
+    @OptionGroup var record: ActionRecord
     @Flag(help: "Print what would be resent; change nothing.") var dryRun = false
 
     /// At most this many dead deliveries per run; a further run goes on from there.

@@ -19,6 +19,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try await startRuntime()
+        try await runtime.logHolds()
         let config = runtime.configuration
         guard let secret = config.webhookSecret else {
             throw ConfigurationError("FLEXPOST_WEBHOOK_SECRET is required by serve")

@@ -14,6 +14,12 @@ public enum HistoryAction: String, Codable, Sendable, CaseIterable {
     case resendRefused = "resend-refused"
     /// R8: the secrets were destroyed after the retention period.
     case purged
+    /// SPEC §8: an operator's hold made deliveries `held`.
+    case held
+    /// SPEC §8: a release made held deliveries due again.
+    case released
+    /// SPEC §8: an operator cancelled one delivery.
+    case deliveryCancelled = "delivery-cancelled"
 }
 
 /// Who acts when nobody from support does.

@@ -66,7 +66,7 @@ public enum OrderLifecycle {
         // R1: access data not sent yet would leave before the next-day rule, and
         // the original would still go at its time.
         if request.kind == .accessData,
-            let waiting = facts.deliveries.first(where: { $0.kind == .accessData && $0.state == .scheduled })
+            let waiting = facts.deliveries.first(where: { $0.kind == .accessData && [.scheduled, .held].contains($0.state) })
         {
             return refused(.stillScheduled(waiting.dueAt), "still scheduled for \(RFC3339.format(waiting.dueAt))")
         }
@@ -83,6 +83,65 @@ public enum OrderLifecycle {
             .schedule(orderId: facts.orderId, deliveries: planned, at: at),
             .note(orderId: facts.orderId, HistoryEntry(at: at, actor: request.actor, action: .resend, detail: detail)),
         ])
+    }
+}
+
+extension OrderLifecycle {
+    /// SPEC §8: an operator cancels one delivery. It becomes `cancelled` (a
+    /// worker's claim on it is dropped, like R5's) with actor and reason in the
+    /// history. When it carried the access data and no other unsent delivery
+    /// of the order does, the order's secrets are destroyed: nothing needs them
+    /// before a resend, and a resend is then refused like after R5.
+    /// - Returns: nil when cancelled, else why not.
+    public static func cancelDelivery(
+        _ request: DeliveryCancellation, facts: OrderFacts?, at: Date
+    ) -> Decision<DeliveryCancellationRefusal?> {
+        guard let facts, let delivery = facts.deliveries.first(where: { $0.id == request.deliveryId }) else {
+            return Decision(.unknownDelivery)
+        }
+        guard !delivery.state.isFinal else { return Decision(.alreadyEnded(delivery.state)) }
+        // Its attempt may be on the wire: "cancelled" could not be trusted.
+        guard delivery.state != .sending else { return Decision(.beingSent) }
+        var changes: [QueueChange] = [.finish(deliveryIds: [delivery.id], state: .cancelled, at: at)]
+        var detail = "delivery \(delivery.id) (\(delivery.kind.rawValue) to \(delivery.recipient.email.value)) by \(request.actor): \(request.reason)"
+        let othersNeedSecrets = facts.unsent.contains { $0.id != delivery.id && $0.kind == .accessData }
+        if delivery.kind == .accessData && !othersNeedSecrets && facts.holdsSecrets {
+            changes.append(.destroySecrets(orderId: facts.orderId, at: at))
+            detail += "; secrets destroyed"
+        }
+        changes.append(.note(orderId: facts.orderId,
+                             HistoryEntry(at: at, actor: request.actor, action: .deliveryCancelled, detail: detail)))
+        return Decision(nil, changes: changes)
+    }
+}
+
+/// An operator's request to cancel one delivery (SPEC §8).
+public struct DeliveryCancellation: Sendable, Equatable {
+    public var deliveryId: Int64
+    public var actor: String
+    public var reason: String
+
+    public init(deliveryId: Int64, actor: String, reason: String) {
+        self.deliveryId = deliveryId
+        self.actor = actor
+        self.reason = reason
+    }
+}
+
+/// Why a delivery was not cancelled.
+public enum DeliveryCancellationRefusal: Sendable, Equatable {
+    case unknownDelivery
+    /// It is `sent`, `cancelled` or `dead` already.
+    case alreadyEnded(DeliveryState)
+    /// A worker is sending it right now.
+    case beingSent
+
+    public var explanation: String {
+        switch self {
+        case .unknownDelivery: "unknown delivery"
+        case .alreadyEnded(let state): "the delivery has ended already: it is \(state.rawValue)"
+        case .beingSent: "the delivery is being sent right now: look at it again in a minute"
+        }
     }
 }
 

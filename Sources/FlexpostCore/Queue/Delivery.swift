@@ -8,9 +8,10 @@ public enum DeliveryKind: String, Codable, Sendable, CaseIterable {
     case adminNotice = "admin-notice"
 }
 
-/// Where a delivery stands. `sent`, `cancelled` and `dead` are final.
+/// Where a delivery stands. `sent`, `cancelled` and `dead` are final; `held`
+/// waits for an operator's release (``HoldRules``) and is never claimed.
 public enum DeliveryState: String, Codable, Sendable, CaseIterable {
-    case scheduled, sending, retrying, sent, cancelled, dead
+    case scheduled, sending, retrying, held, sent, cancelled, dead
 
     public var isFinal: Bool { self == .sent || self == .cancelled || self == .dead }
 

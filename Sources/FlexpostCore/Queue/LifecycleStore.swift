@@ -26,3 +26,15 @@ extension LifecycleStore {
         return .scheduled(recorded.scheduled)
     }
 }
+
+extension LifecycleStore where Self: SupportReads {
+    /// SPEC §8: cancels one delivery
+    /// (``OrderLifecycle/cancelDelivery(_:facts:at:)``).
+    /// - Returns: nil when cancelled, else why not.
+    public func cancelDelivery(_ request: DeliveryCancellation, at: Date) async throws -> DeliveryCancellationRefusal? {
+        guard let orderId = try await orderId(ofDelivery: request.deliveryId) else { return .unknownDelivery }
+        return try await decide(orderIds: [orderId]) { facts in
+            OrderLifecycle.cancelDelivery(request, facts: facts[orderId], at: at)
+        }.outcome
+    }
+}

@@ -118,4 +118,4 @@ public struct CompletedAttempt: Sendable {
 /// decisions are recorded in the transaction that read their facts.
 /// Implemented on SQLite and, for scale-out, PostgreSQL; one conformance
 /// suite runs every role against both.
-public typealias QueueStore = IntakeStore & DeliveryQueue & LifecycleStore & SupportReads & StoreMaintenance
+public typealias QueueStore = IntakeStore & DeliveryQueue & LifecycleStore & SupportReads & StoreMaintenance & HoldStore

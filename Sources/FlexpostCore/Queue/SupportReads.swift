@@ -5,6 +5,8 @@ import Foundation
 public protocol SupportReads: Sendable {
     func storedOrder(_ orderId: String) async throws -> StoredOrder?
     func deliveries(orderId: String) async throws -> [Delivery]
+    /// The order a delivery belongs to; nil for an unknown delivery id.
+    func orderId(ofDelivery deliveryId: Int64) async throws -> String?
     func deliveries(state: DeliveryState?, limit: Int) async throws -> [Delivery]
     /// Dead deliveries whose end was recorded from `from` to `to` (both
     /// included), the earliest end first (what an incident killed), or the

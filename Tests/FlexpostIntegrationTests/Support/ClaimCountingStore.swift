@@ -67,6 +67,14 @@ final class ClaimCountingStore: QueueStore {
     func rekey(newestKeyId: String, reseal: @escaping @Sendable (String, SealedSecret) -> SealedSecret?) async throws
         -> (rekeyed: Int, failed: Int) { try await base.rekey(newestKeyId: newestKeyId, reseal: reseal) }
     func close() async { await base.close() }
+    func holds() async throws -> [Hold] { try await base.holds() }
+    func decideHolds(orderId: String?, _ decide: @escaping @Sendable (HoldFacts) -> HoldDecision) async throws -> HoldResult {
+        try await base.decideHolds(orderId: orderId, decide)
+    }
+    func holdClaims(_ ids: [Int64], owner: String, note: HistoryEntry) async throws {
+        try await base.holdClaims(ids, owner: owner, note: note)
+    }
+    func orderId(ofDelivery deliveryId: Int64) async throws -> String? { try await base.orderId(ofDelivery: deliveryId) }
     func storedOrder(_ orderId: String) async throws -> StoredOrder? { try await base.storedOrder(orderId) }
     func storedOrders(_ orderIds: Set<String>) async throws -> [String: StoredOrder] { try await base.storedOrders(orderIds) }
     func deliveries(orderId: String) async throws -> [Delivery] { try await base.deliveries(orderId: orderId) }

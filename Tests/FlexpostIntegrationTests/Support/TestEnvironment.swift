@@ -136,3 +136,13 @@ func flexpost(_ arguments: [String], environment: [String: String], directory: U
         stdin: stdin
     ).wait()
 }
+
+/// Waits until `condition` holds, checking every 50 ms; fails naming `what` after `seconds`.
+func waitUntil(_ what: String, seconds: Double = 30, _ condition: () async throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw TestFailure("timed out after \(seconds) s waiting until \(what)")
+}
