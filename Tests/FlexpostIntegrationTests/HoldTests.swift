@@ -235,4 +235,42 @@ struct HoldEndToEndTests {
         let history = try await run(["status", "ORD-2026-004711"]).stdout
         #expect(history.contains("delivery-cancelled") && history.contains("wrong administrator"), "\(history)")
     }
+
+    @Test("over HTTP: a hold holds what arrives, is listed with its count, the release sends it at once; one delivery cancelled")
+    func overHTTP() async throws {
+        let server = try await SMTPTestServer()
+        let dir = try TestEnvironment.temporaryDirectory("hold-http")
+        var env = TestEnvironment.baseEnvironment(smtpPort: server.port)
+        env["FLEXPOST_SUPPORT_TOKEN"] = "ops-token"
+        let serve = try await ServeProcess(environment: env, directory: dir)
+        let auth = ["authorization": "Bearer ops-token"]
+        let hold = try await HTTPClient.send("POST", serve.base + "/v1/holds", headers: auth,
+                                             body: Data(#"{"kind":"admin-notice","reason":"template deploy","actor":"ops"}"#.utf8))
+        #expect(hold.status == 201 && hold.body.contains(#""result":"held""#), "\(hold.body)")
+        // Confirmed now: the notice is due at once, the access data tomorrow morning.
+        let now = ISO8601DateFormatter().string(from: Date())
+        #expect(try await serve.post(EventEditing.data("order-second-site.json", [("data.confirmedAt", now)])).status == 202)
+        let order = serve.base + "/v1/orders/ORD-2026-004711"
+        let report = try await HTTPClient.send("GET", order, headers: auth).body
+        #expect(report.contains(#""kind":"admin-notice""#) && report.contains(#""state":"held""#), "\(report)")
+        let listed = try await HTTPClient.send("GET", serve.base + "/v1/holds", headers: auth).body
+        #expect(listed.contains(#""held":1"#) && listed.contains(#""scope":"admin-notice""#) && listed.contains(#""actor":"ops""#),
+                "\(listed)")
+        #expect(try server.messages().isEmpty)
+        let release = try await HTTPClient.send("POST", serve.base + "/v1/holds/release", headers: auth,
+                                                body: Data(#"{"reason":"fixed","actor":"ops"}"#.utf8))
+        #expect(release.status == 200 && release.body.contains(#""released":1"#), "\(release.body)")
+        let arrived = try await server.waitForMessages(1)
+        #expect(arrived.count == 1)
+
+        let object = try JSONSerialization.jsonObject(with: Data(try await HTTPClient.send("GET", order, headers: auth).body.utf8))
+        let access = ((object as? [String: Any])?["deliveries"] as? [[String: Any]] ?? []).first { $0["kind"] as? String == "access-data" }
+        let id = try #require(access?["id"] as? Int)
+        let cancel = try await HTTPClient.send("POST", serve.base + "/v1/deliveries/\(id)/cancel", headers: auth,
+                                               body: Data(#"{"reason":"customer moved","actor":"ops"}"#.utf8))
+        #expect(cancel.status == 200, "\(cancel.body)")
+        let after = try await HTTPClient.send("GET", order, headers: auth).body
+        #expect(after.contains(#""secretsPurged":true"#) && after.contains("customer moved"), "\(after)")
+        #expect(await serve.terminate().status == 0)
+    }
 }

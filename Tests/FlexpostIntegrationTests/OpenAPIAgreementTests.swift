@@ -63,12 +63,49 @@ struct OpenAPIAgreementTests {
         record(resend, try await HTTPClient.send("POST", serve.base + "/v1/orders/ORD-2026-004713/resend", headers: auth,
                                                  body: Data(#"{"kind":"access-data","reason":"r","actor":"a"}"#.utf8)).status)
 
+        // Operator controls (SPEC §8).
+        let holds = "GET /v1/holds", hold = "POST /v1/holds", release = "POST /v1/holds/release"
+        let cancel = "POST /v1/deliveries/{deliveryId}/cancel"
+        let holdBody = Data(#"{"kind":"admin-notice","reason":"template deploy","actor":"ops"}"#.utf8)
+        record(holds, try await HTTPClient.send("GET", serve.base + "/v1/holds", headers: auth).status)
+        record(holds, try await HTTPClient.send("GET", serve.base + "/v1/holds").status)
+        record(hold, try await HTTPClient.send("POST", serve.base + "/v1/holds", headers: auth, body: holdBody).status)
+        record(hold, try await HTTPClient.send("POST", serve.base + "/v1/holds", headers: auth, body: holdBody).status)
+        record(hold, try await HTTPClient.send("POST", serve.base + "/v1/holds", headers: auth,
+                                               body: Data(#"{"kind":"fax","reason":"r","actor":"a"}"#.utf8)).status)
+        record(hold, try await HTTPClient.send("POST", serve.base + "/v1/holds", headers: auth,
+                                               body: Data(#"{"orderId":"NOPE","reason":"r","actor":"a"}"#.utf8)).status)
+        record(hold, try await HTTPClient.send("POST", serve.base + "/v1/holds", body: holdBody).status)
+        record(release, try await HTTPClient.send("POST", serve.base + "/v1/holds/release", headers: auth, body: holdBody).status)
+        record(release, try await HTTPClient.send("POST", serve.base + "/v1/holds/release", headers: auth,
+                                                  body: Data(#"{"reason":"r"}"#.utf8)).status)
+        record(release, try await HTTPClient.send("POST", serve.base + "/v1/holds/release", body: holdBody).status)
+        // An order confirmed now: its access data is scheduled for tomorrow morning.
+        let now = ISO8601DateFormatter().string(from: Date())
+        #expect(try await serve.post(EventEditing.data("order-second-site.json", [("data.confirmedAt", now)])).status == 202)
+        let report = try await HTTPClient.send("GET", serve.base + "/v1/orders/ORD-2026-004711", headers: auth).body
+        let reportObject = try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any]
+        let unsent = (reportObject?["deliveries"] as? [[String: Any]] ?? []).first { $0["state"] as? String == "scheduled" }
+        let deliveryId = try #require(unsent?["id"] as? Int, "\(report)")
+        let cancelURL = serve.base + "/v1/deliveries/\(deliveryId)/cancel"
+        let cancelBody = Data(#"{"reason":"wrong recipient","actor":"ops"}"#.utf8)
+        record(cancel, try await HTTPClient.send("POST", cancelURL, headers: auth, body: cancelBody).status)
+        record(cancel, try await HTTPClient.send("POST", cancelURL, headers: auth, body: cancelBody).status)
+        record(cancel, try await HTTPClient.send("POST", cancelURL, headers: auth, body: Data("{}".utf8)).status)
+        record(cancel, try await HTTPClient.send("POST", serve.base + "/v1/deliveries/99999999/cancel", headers: auth,
+                                                 body: cancelBody).status)
+        record(cancel, try await HTTPClient.send("POST", cancelURL, body: cancelBody).status)
+
         // Wrong tokens, last: after 5 the address is throttled (429) on every support route.
         for attempt in 1...5 {
             record(order, try await HTTPClient.send("GET", serve.base + "/v1/orders/ORD-2026-004712",
                                                     headers: ["authorization": "Bearer wrong-\(attempt)"]).status)
         }
         record(order, try await HTTPClient.send("GET", serve.base + "/v1/orders/ORD-2026-004712", headers: auth).status)
+        record(holds, try await HTTPClient.send("GET", serve.base + "/v1/holds", headers: auth).status)
+        record(hold, try await HTTPClient.send("POST", serve.base + "/v1/holds", headers: auth, body: holdBody).status)
+        record(release, try await HTTPClient.send("POST", serve.base + "/v1/holds/release", headers: auth, body: holdBody).status)
+        record(cancel, try await HTTPClient.send("POST", cancelURL, headers: auth, body: cancelBody).status)
 
         record("GET /healthz", try await HTTPClient.send("GET", serve.base + "/healthz").status)
         record("GET /metrics", try await HTTPClient.send("GET", serve.base + "/metrics").status)

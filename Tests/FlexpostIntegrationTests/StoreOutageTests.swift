@@ -55,7 +55,7 @@ struct StoreOutageTests {
         return report?["deliveries"] as? [[String: Any]] ?? []
     }
 
-    @Test("PostgreSQL stopped: intake, order look-up, resend and the console answer 503 with Retry-After at the deadline, health sooner, metrics 200 saying the store is down and counting the refused intake, commands exit 1 within it; started again, the retried event is stored once")
+    @Test("PostgreSQL stopped: intake, order look-up, resend, holds, cancel and the console answer 503 with Retry-After at the deadline, health sooner, metrics 200 saying the store is down and counting the refused intake, commands exit 1 within it; started again, the retried event is stored once")
     func postgresStopped() async throws {
         let postgres = try await OwnPostgresServer.start("outage")
         defer { Task { _ = try? await postgres.control("stop") } }
@@ -75,6 +75,17 @@ struct StoreOutageTests {
         async let resent = Self.timed {
             try await HTTPClient.send("POST", base + "/v1/orders/ORD-OUT-1/resend", headers: Self.auth, body: resend, timeout: 30)
         }
+        let action = Data(#"{"reason":"incident","actor":"ops"}"#.utf8)
+        async let holds = Self.timed { try await HTTPClient.send("GET", base + "/v1/holds", headers: Self.auth, timeout: 30) }
+        async let held = Self.timed {
+            try await HTTPClient.send("POST", base + "/v1/holds", headers: Self.auth, body: action, timeout: 30)
+        }
+        async let released = Self.timed {
+            try await HTTPClient.send("POST", base + "/v1/holds/release", headers: Self.auth, body: action, timeout: 30)
+        }
+        async let cancelled = Self.timed {
+            try await HTTPClient.send("POST", base + "/v1/deliveries/1/cancel", headers: Self.auth, body: action, timeout: 30)
+        }
         async let metrics = Self.timed { try await HTTPClient.send("GET", base + "/metrics", timeout: 30) }
         async let health = Self.timed { try await HTTPClient.send("GET", base + "/healthz", timeout: 30) }
         // Commands started meanwhile say so and exit 1, instead of retrying for a minute.
@@ -87,7 +98,9 @@ struct StoreOutageTests {
             try await HTTPClient.send("GET", base + "/support/orders?id=ORD-OUT-1", headers: signedIn, timeout: 30)
         }
         let answers = try await [("POST /v1/events", intake), ("GET /v1/orders/{orderId}", lookUp),
-                                 ("POST /v1/orders/{orderId}/resend", resent)]
+                                 ("POST /v1/orders/{orderId}/resend", resent), ("GET /v1/holds", holds),
+                                 ("POST /v1/holds", held), ("POST /v1/holds/release", released),
+                                 ("POST /v1/deliveries/{deliveryId}/cancel", cancelled)]
         let documented = try OpenAPIAgreementTests.documented()
         for (operation, timed) in answers {
             #expect(timed.value.status == 503, "\(operation): \(timed.value.status) \(timed.value.body)")

@@ -53,6 +53,7 @@ struct Serve: AsyncParsableCommand {
             store: runtime.store, token: config.supportToken, clock: clock, resendLimit: config.resendLimit,
             messageID: { planner.newMessageID() }, queued: { doorbell.ring() })
         support.register(on: router)
+        OperatorRoutes(support: support).register(on: router)
         SupportConsole(support: support, pages: try TemplateDirectory.loadConsole(config.templatesDirectory))
             .register(on: router)
         MethodNotAllowed.register(on: router)

@@ -5,6 +5,15 @@ import FoundationNetworking
 
 /// A minimal HTTP client for the tests (URLSession, completion-handler API).
 enum HTTPClient {
+    /// URLSession's default of a few connections per host queued the tests'
+    /// concurrent requests behind each other (a 10 s store deadline then
+    /// looked like 20 s).
+    static let session: URLSession = {
+        let configuration = URLSessionConfiguration.default
+        configuration.httpMaximumConnectionsPerHost = 64
+        return URLSession(configuration: configuration)
+    }()
+
     struct Answer {
         var status: Int
         var body: String
@@ -28,7 +37,7 @@ enum HTTPClient {
         request.httpShouldHandleCookies = false
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         return try await withCheckedThrowingContinuation { continuation in
-            URLSession.shared.dataTask(with: request) { data, response, error in
+            Self.session.dataTask(with: request) { data, response, error in
                 if let error {
                     continuation.resume(throwing: error)
                 } else {
