@@ -63,7 +63,7 @@ public struct SupportConsole: Sendable {
                 return response
             }
             let form = try await Self.form(request)
-            guard let token = support.token, let given = form["token"],
+            guard let token = support.token, let given = form.token,
                 SupportRoutes.constantTimeEqual(Self.session(for: given), Self.session(for: token.exposedValue))
             else {
                 support.throttle.failed(client: client, route: "console", logger: context.logger)
@@ -89,16 +89,20 @@ public struct SupportConsole: Sendable {
                 return outage("The queue store is unavailable: look the order up again in a moment.")
             }
         }
+        registerOperatorControls(on: router)
         router.post("/support/orders/{orderId}/resend") { request, context in
             if let refusal = crossSite(request) { return refusal }
             guard signedIn(request) else { return refused() }
             let orderId = try SupportRoutes.orderId(context)
             let form = try await Self.form(request)
             let body: ResendBody
-            do {
-                let json = try JSONSerialization.data(withJSONObject: form)
-                body = try ResendBody.parse(Array(json))
-            } catch let error as EventRejection {
+            do throws(EventRejection) {
+                guard let kind = try form.deliveryKind() else {
+                    throw EventRejection(field: "kind", rule: "must be \"access-data\" or \"admin-notice\"")
+                }
+                let (reason, actor) = try form.record()
+                body = ResendBody(kind: kind, reason: reason, actor: actor)
+            } catch {
                 return try await orderPage(orderId, notice: nil, error: "Not resent: \(error.field) \(error.rule).",
                                            status: .badRequest, logger: context.logger)
             }
@@ -112,13 +116,114 @@ public struct SupportConsole: Sendable {
         }
     }
 
+    /// Operator controls (SPEC §8): hold and release from the first page,
+    /// cancel one delivery from the order's page. Until people and roles
+    /// exist, whoever holds the support token may use them.
+    func registerOperatorControls(on router: Router<FlexpostRequestContext>) {
+        router.post("/support/holds") { request, context in
+            if let refusal = crossSite(request) { return refusal }
+            guard signedIn(request) else { return refused() }
+            return try await holdOrRelease(request, release: false, logger: context.logger)
+        }
+        router.post("/support/holds/release") { request, context in
+            if let refusal = crossSite(request) { return refusal }
+            guard signedIn(request) else { return refused() }
+            return try await holdOrRelease(request, release: true, logger: context.logger)
+        }
+        router.post("/support/orders/{orderId}/cancel") { request, context in
+            if let refusal = crossSite(request) { return refusal }
+            guard signedIn(request) else { return refused() }
+            let orderId = try SupportRoutes.orderId(context)
+            let form = try await Self.form(request)
+            func answer(_ notice: String?, _ error: String?, _ status: HTTPResponse.Status) async throws -> Response {
+                try await orderPage(orderId, notice: notice, error: error, status: status, logger: context.logger)
+            }
+            let record: (reason: String, actor: String)
+            do throws(EventRejection) {
+                record = try form.record()
+            } catch {
+                return try await answer(nil, "Not cancelled: \(error.field) \(error.rule).", .badRequest)
+            }
+            let store = support.store, now = support.clock.now()
+            do {
+                guard let id = form.delivery.flatMap({ Int64($0) }),
+                    try await StoreUnavailable.guarding("a delivery read", logger: context.logger, {
+                        try await store.orderId(ofDelivery: id)
+                    }) == orderId
+                else { return try await answer(nil, "Not cancelled: choose one of this order's deliveries.", .badRequest) }
+                let cancellation = DeliveryCancellation(deliveryId: id, actor: record.actor, reason: record.reason)
+                let refusal = try await StoreUnavailable.guarding("a cancellation", logger: context.logger) {
+                    try await store.cancelDelivery(cancellation, at: now)
+                }
+                context.logger.notice("delivery cancellation requested", metadata: [
+                    "delivery.id": "\(id)", "cancel.actor": "\(record.actor)", "cancel.refused": "\(refusal?.explanation ?? "no")",
+                ])
+                if let refusal { return try await answer(nil, "Not cancelled: \(refusal.explanation).", .conflict) }
+                return try await answer("Delivery \(id) cancelled.", nil, .ok)
+            } catch is StoreUnavailable {
+                return outage("The queue store did not answer: look the order up again in a moment to see "
+                              + "whether the delivery was cancelled before trying again.")
+            }
+        }
+    }
+
+    /// A hold or release from the first page, answered with the first page.
+    func holdOrRelease(_ request: Request, release: Bool, logger: Logger) async throws -> Response {
+        let form = try await Self.form(request)
+        let verb = release ? "released" : "held"
+        let holdRequest: HoldRequest
+        do throws(EventRejection) {
+            let (reason, actor) = try form.record()
+            let orderId = form.orderId?.trimmingCharacters(in: .whitespaces)
+            holdRequest = HoldRequest(scope: HoldScope(kind: try form.deliveryKind(), orderId: orderId?.isEmpty == false ? orderId : nil),
+                                      actor: actor, reason: reason)
+        } catch {
+            return try await home(notice: nil, error: "Not \(verb): \(error.field) \(error.rule).", status: .badRequest,
+                                  logger: logger)
+        }
+        let store = support.store, now = support.clock.now()
+        do {
+            let result = try await StoreUnavailable.guarding(release ? "a release" : "a hold", logger: logger) {
+                release ? try await store.release(holdRequest, at: now) : try await store.hold(holdRequest, at: now)
+            }
+            logger.notice(release ? "release requested" : "hold requested", metadata: [
+                "hold.scope": "\(holdRequest.scope.description)", "hold.actor": "\(holdRequest.actor)",
+            ])
+            if result.released > 0 { support.queued() }
+            let scope = holdRequest.scope.description
+            switch result.outcome {
+            case .held:
+                return try await home(notice: "Held: \(scope) (\(result.held) deliveries now, and what arrives or falls due "
+                                      + "until it is released).", error: nil, logger: logger)
+            case .alreadyHeld(let hold):
+                return try await home(notice: "Already held: \(hold.summary).", error: nil, logger: logger)
+            case .unknownOrder:
+                return try await home(notice: nil, error: "Not held: unknown order.", status: .notFound, logger: logger)
+            case .released(_, let still):
+                let rest = still.isEmpty ? "" : " Still held by: " + still.map(\.summary).joined(separator: "; ") + "."
+                return try await home(notice: "Released: \(scope); \(result.released) deliveries are due again.\(rest)",
+                                      error: nil, logger: logger)
+            case .nothingHeld:
+                return try await home(notice: nil, error: "Nothing released: no hold on \(scope).", status: .conflict,
+                                      logger: logger)
+            }
+        } catch is StoreUnavailable {
+            return outage("The queue store did not answer: look at the holds again in a moment before trying again.")
+        }
+    }
+
     /// How far back the home page looks for mail that could not be delivered, and how much it lists.
     static let deadDays = 7, deadShown = 50
 
     /// The look-up form, and the mail of the last week that went dead (its
     /// recipients need a call or a resend): newest first, linked to its order.
-    func home(logger: Logger) async throws -> Response {
+    func home(notice: String? = nil, error: String? = nil, status: HTTPResponse.Status = .ok,
+              logger: Logger) async throws -> Response {
         let (shown, more) = try await support.recentDead(days: Self.deadDays, showing: Self.deadShown, logger: logger)
+        let store = support.store
+        let (holds, counts) = try await StoreUnavailable.guarding("a read of the holds", logger: logger) {
+            (try await store.holds(), try await store.countsByState())
+        }
         let rows: [[String: Any]] = shown.map { delivery in
             [
                 "orderId": delivery.orderId, "orderQuery": Self.percentEncoded(delivery.orderId),
@@ -133,7 +238,16 @@ public struct SupportConsole: Sendable {
             view["hasDead"] = true
         }
         if more { view["deadMore"] = "the newest \(shown.count) are listed; `flexpost list --state dead` shows all" }
-        return page("lookup", view)
+        view["heldCount"] = counts[.held] ?? 0
+        if !holds.isEmpty {
+            view["holds"] = holds.map { hold -> [String: Any] in
+                ["scope": hold.scope.description, "kind": hold.scope.kind?.rawValue ?? "", "orderId": hold.scope.orderId ?? "",
+                 "actor": hold.actor, "reason": hold.reason, "since": RFC3339.format(hold.since)]
+            }
+        }
+        if let notice { view["notice"] = notice }
+        if let error { view["error"] = error }
+        return page("lookup", view, status: status)
     }
 
     /// R7 from the console, answered with the order's page.
@@ -162,6 +276,11 @@ public struct SupportConsole: Sendable {
         var view = (try JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as? [String: Any]) ?? [:]
         view["signedIn"] = true
         view["orderPath"] = Self.percentEncoded(orderId)
+        let cancellable = report.deliveries.filter { DeliveryState(rawValue: $0.state).map { !$0.isFinal && $0 != .sending } ?? false }
+        if !cancellable.isEmpty {
+            view["cancellable"] = cancellable.map { ["id": $0.id, "kind": $0.kind, "state": $0.state, "recipient": $0.recipient] }
+            view["hasCancellable"] = true
+        }
         if let notice { view["notice"] = notice }
         if let error { view["error"] = error }
         return page("order", view, status: status)
@@ -236,18 +355,39 @@ public struct SupportConsole: Sendable {
         Response(status: .seeOther, headers: [.location: location])
     }
 
-    /// An `application/x-www-form-urlencoded` body.
-    static func form(_ request: Request) async throws -> [String: String] {
+    /// The fields of the console's forms, decoded from the
+    /// `application/x-www-form-urlencoded` body by Hummingbird. Every field is
+    /// optional here; the rules that record them say which are required.
+    struct Form: Decodable {
+        var token: String?
+        var kind: String?
+        var orderId: String?
+        var delivery: String?
+        var reason: String?
+        var actor: String?
+
+        /// `kind` as a delivery kind; empty or absent: every kind.
+        func deliveryKind() throws(EventRejection) -> DeliveryKind? {
+            guard let kind, !kind.isEmpty else { return nil }
+            guard let parsed = DeliveryKind(rawValue: kind) else {
+                throw EventRejection(field: "kind", rule: "must be \"access-data\" or \"admin-notice\"")
+            }
+            return parsed
+        }
+
+        /// `reason` and `actor`, as every recorded action requires them.
+        func record() throws(EventRejection) -> (reason: String, actor: String) {
+            (try ResendRequest.recordedText(reason, field: "reason"), try ResendRequest.recordedText(actor, field: "actor"))
+        }
+    }
+
+    static func form(_ request: Request) async throws -> Form {
         var request = request
         let buffer = try await request.collectBody(upTo: 64 * 1024)
-        let text = String(buffer: buffer)
-        var fields: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map {
-                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            }
-            if parts.count == 2 { fields[parts[0]] = parts[1] }
+        do {
+            return try URLEncodedFormDecoder().decode(Form.self, from: String(buffer: buffer))
+        } catch {
+            return Form()
         }
-        return fields
     }
 }

@@ -100,6 +100,38 @@ try:
           "the history shows actor and reason")
     driver.save_screenshot(os.path.join(shots, "resent.png"))
 
+    # Operator controls: hold everything, release it, cancel one delivery of an
+    # order whose access data is scheduled for tomorrow.
+    scheduled = os.environ.get("SCHEDULED_ORDER_ID")
+    if scheduled:
+        driver.get(base + "/support/")
+        driver.find_element(By.ID, "hold-reason").send_keys("wrong template deployed")
+        driver.find_element(By.ID, "hold-actor").send_keys("ops.browser")
+        submit(driver.find_element(By.ID, "hold"))
+        pages.append(driver.page_source)
+        check("Held: everything" in driver.find_element(By.ID, "notice").text, "the hold is confirmed")
+        check(driver.find_element(By.ID, "held-summary").text.startswith("1 deliveries are held"),
+              "the held deliveries are counted: " + driver.find_element(By.ID, "held-summary").text)
+        driver.save_screenshot(os.path.join(shots, "held.png"))
+        release = driver.find_element(By.CSS_SELECTOR, "form.hold")
+        release.find_element(By.NAME, "reason").send_keys("template fixed")
+        release.find_element(By.NAME, "actor").send_keys("ops.browser")
+        submit(release.find_element(By.TAG_NAME, "button"))
+        pages.append(driver.page_source)
+        check("Released: everything; 1 deliveries are due again" in driver.find_element(By.ID, "notice").text,
+              "the release is confirmed")
+        check("No hold is in force" in driver.find_element(By.ID, "held-summary").text, "no hold is left")
+        driver.get(base + "/support/orders?id=" + scheduled)
+        Select(driver.find_element(By.ID, "delivery")).select_by_index(0)
+        driver.find_element(By.ID, "cancel-reason").send_keys("customer cancelled this site by phone")
+        driver.find_element(By.ID, "cancel-actor").send_keys("ops.browser")
+        submit(driver.find_element(By.ID, "cancel"))
+        pages.append(driver.page_source)
+        check("cancelled" in driver.find_element(By.ID, "notice").text, "the cancellation is confirmed")
+        check("customer cancelled this site by phone" in driver.find_element(By.ID, "history").text,
+              "the history shows the cancellation's reason")
+        driver.save_screenshot(os.path.join(shots, "cancelled.png"))
+
     # Unknown order.
     driver.get(base + "/support/orders?id=NO-SUCH-ORDER")
     pages.append(driver.page_source)
