@@ -38,6 +38,8 @@ public struct Configuration: Sendable {
     public var timeZone: TimeZone
     public var sendAt: LocalTime
     public var retentionDays: Int
+    /// SPEC §8: an order's personal data is erased this many days after its last delivery ended.
+    public var personalDataDays: Int
     public var resendLimit: Int
     public var logFormat: String
     public var httpHost: String
@@ -141,6 +143,7 @@ public struct Configuration: Sendable {
             encryptionKey: value("FLEXPOST_ENCRYPTION_KEY").map(Secret.init),
             keyFile: Self.keyFile(beside: database), timeZone: timeZone, sendAt: sendAt,
             retentionDays: try integer("FLEXPOST_RETENTION_DAYS", default: 30, range: 0...3650),
+            personalDataDays: try integer("FLEXPOST_PERSONAL_DATA_DAYS", default: 365, range: 1...3650),
             resendLimit: try integer("FLEXPOST_RESEND_LIMIT", default: 5, range: 0...1000),
             logFormat: logFormat, httpHost: host, httpPort: port, httpIdleTimeout: idleTimeout,
             templatesDirectory: value("FLEXPOST_TEMPLATES") ?? "templates",
@@ -247,7 +250,8 @@ public struct Configuration: Sendable {
     public static let settings: Set<String> = [
         "FLEXPOST_DATABASE_URL", "FLEXPOST_ENCRYPTION_KEY", "FLEXPOST_HTTP_ADDRESS", "FLEXPOST_HTTP_IDLE_TIMEOUT",
         "FLEXPOST_LEASE_SECONDS",
-        "FLEXPOST_LOG_FORMAT", "FLEXPOST_MAIL_FROM", "FLEXPOST_RESEND_LIMIT", "FLEXPOST_RETENTION_DAYS",
+        "FLEXPOST_LOG_FORMAT", "FLEXPOST_MAIL_FROM", "FLEXPOST_PERSONAL_DATA_DAYS", "FLEXPOST_RESEND_LIMIT",
+        "FLEXPOST_RETENTION_DAYS",
         "FLEXPOST_RETRY_LIFETIME", "FLEXPOST_SEND_AT", "FLEXPOST_SMTP_CA_FILE", "FLEXPOST_SMTP_CONNECTIONS",
         "FLEXPOST_SMTP_PASSWORD", "FLEXPOST_SMTP_TLS_VERIFY", "FLEXPOST_SMTP_URL", "FLEXPOST_SMTP_USER",
         "FLEXPOST_SUPPORT_TOKEN", "FLEXPOST_TEMPLATES", "FLEXPOST_TIMEZONE", "FLEXPOST_WEBHOOK_SECRET",

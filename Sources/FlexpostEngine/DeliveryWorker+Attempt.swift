@@ -69,7 +69,9 @@ extension DeliveryWorker {
 
     func prepareMessage(_ delivery: Delivery, _ stored: StoredOrder?, date: Date) -> Result<([UInt8], Envelope), Problem> {
         guard let stored else { return .failure(Problem(description: "order \(delivery.orderId) is not stored")) }
-        var order = stored.order
+        guard var order = stored.order else {
+            return .failure(Problem(description: "the order's personal data was erased"))
+        }
         if delivery.kind == .accessData {
             do {
                 order.secrets = try sealer.open(stored.sealedSecrets, orderId: order.orderId)

@@ -14,7 +14,7 @@ extension PostgresQueueStore {
     static func delivery(_ r: DeliveryRow) throws -> Delivery {
         Delivery(
             id: r.0, orderId: r.1, kind: try DeliveryKind(stored: r.2, column: "deliveries.kind"),
-            recipient: Contact(name: r.3, email: try EmailAddress(validating: r.4)),
+            recipient: try Contact.stored(name: r.3, email: r.4),
             language: try Language(stored: r.5, column: "deliveries.language"),
             state: try DeliveryState(stored: r.6, column: "deliveries.state"),
             dueAt: Date(timeIntervalSince1970: r.7), firstDueAt: Date(timeIntervalSince1970: r.8), messageID: r.9,
@@ -110,13 +110,14 @@ extension PostgresQueueStore {
     public func storedOrders(_ orderIds: Set<String>) async throws -> [String: StoredOrder] {
         guard !orderIds.isEmpty else { return [:] }
         let ids = Array(orderIds)
-        var rows: [(String, Data, Double?, Double?, Bool)] = []
+        var rows: [(String, Data, Double?, Double?, Bool, String, Double?)] = []
         for try await row in try await client.query(
             """
-            SELECT o.order_id, o.document, o.cancelled_at, o.secrets_purged_at, COALESCE(c.portal_active, FALSE)
+            SELECT o.order_id, o.document, o.cancelled_at, o.secrets_purged_at, COALESCE(c.portal_active, FALSE),
+                o.customer_number, o.personal_data_erased_at
             FROM orders o LEFT JOIN customers c ON c.customer_number = o.customer_number WHERE o.order_id = ANY(\(ids))
             """, logger: logger
-        ).decode((String, Data, Double?, Double?, Bool).self) {
+        ).decode((String, Data, Double?, Double?, Bool, String, Double?).self) {
             rows.append(row)
         }
         var sealed: [String: [SealedSecret]] = [:]
@@ -127,10 +128,11 @@ extension PostgresQueueStore {
             sealed[orderId, default: []].append(SealedSecret(purpose: purpose, keyId: keyId, ciphertext: Array(ciphertext)))
         }
         var orders: [String: StoredOrder] = [:]
-        for (orderId, document, cancelledAt, purgedAt, active) in rows {
+        for (orderId, document, cancelledAt, purgedAt, active, customerNumber, erasedAt) in rows {
             orders[orderId] = StoredOrder(
-                order: try StoredDocument.decode(document), sealedSecrets: sealed[orderId] ?? [], portalActive: active,
-                cancelled: cancelledAt != nil, secretsPurged: purgedAt != nil)
+                order: erasedAt == nil ? try StoredDocument.decode(document) : nil, customerNumber: customerNumber,
+                sealedSecrets: sealed[orderId] ?? [], portalActive: active, cancelled: cancelledAt != nil,
+                secretsPurged: purgedAt != nil, personalDataErasedAt: erasedAt.map(Date.init(timeIntervalSince1970:)))
         }
         return orders
     }
@@ -138,6 +140,17 @@ extension PostgresQueueStore {
     public func deliveries(orderId: String) async throws -> [Delivery] {
         try await deliveries(try await client.query(
             "SELECT \(unescaped: Self.deliveryColumns) FROM deliveries WHERE order_id = \(orderId) ORDER BY id", logger: logger))
+    }
+
+    public func orderIds(customerNumber: String) async throws -> [String] {
+        var orderIds: [String] = []
+        for try await orderId in try await client.query(
+            "SELECT order_id FROM orders WHERE customer_number = \(customerNumber) ORDER BY received_at, order_id",
+            logger: logger
+        ).decode(String.self) {
+            orderIds.append(orderId)
+        }
+        return orderIds
     }
 
     public func orderId(ofDelivery deliveryId: Int64) async throws -> String? {

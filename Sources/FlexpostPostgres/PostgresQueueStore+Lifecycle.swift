@@ -21,17 +21,18 @@ extension PostgresQueueStore {
 
     func orderFacts(_ connection: PostgresConnection, _ orderIds: [String]) async throws -> [String: OrderFacts] {
         var facts: [String: OrderFacts] = [:]
-        for try await (orderId, customer, cancelledAt, purgedAt, holdsSecrets) in try await connection.query(
+        for try await (orderId, customer, cancelledAt, purgedAt, holdsSecrets, receivedAt, erasedAt) in try await connection.query(
             """
             SELECT o.order_id, o.customer_number, o.cancelled_at, o.secrets_purged_at,
-                EXISTS (SELECT 1 FROM secrets s WHERE s.order_id = o.order_id)
+                EXISTS (SELECT 1 FROM secrets s WHERE s.order_id = o.order_id), o.received_at, o.personal_data_erased_at
             FROM orders o WHERE o.order_id = ANY(\(orderIds)) ORDER BY o.order_id FOR UPDATE OF o
             """, logger: logger
-        ).decode((String, String, Double?, Double?, Bool).self) {
+        ).decode((String, String, Double?, Double?, Bool, Double, Double?).self) {
             facts[orderId] = OrderFacts(
                 orderId: orderId, customerNumber: customer, cancelledAt: cancelledAt.map(Date.init(timeIntervalSince1970:)),
                 secretsPurgedAt: purgedAt.map(Date.init(timeIntervalSince1970:)), holdsSecrets: holdsSecrets,
-                deliveries: [], resendTimes: [])
+                deliveries: [], resendTimes: [], receivedAt: Date(timeIntervalSince1970: receivedAt),
+                personalDataErasedAt: erasedAt.map(Date.init(timeIntervalSince1970:)))
         }
         guard !facts.isEmpty else { return facts }
         let known = Array(facts.keys)
@@ -94,6 +95,34 @@ extension PostgresQueueStore {
                 }
             case .note(let orderId, let entry):
                 try await addHistory(connection, orderId: orderId, entry)
+            case .erasePersonalData(let orderId, let quoted, let at):
+                try await connection.query(
+                    """
+                    UPDATE orders SET document = ''::BYTEA,
+                        personal_data_erased_at = COALESCE(personal_data_erased_at, \(at.timeIntervalSince1970))
+                    WHERE order_id = \(orderId)
+                    """, logger: logger
+                ).consume()
+                try await connection.query(
+                    "UPDATE deliveries SET recipient_name = '', recipient_email = '' WHERE order_id = \(orderId)", logger: logger
+                ).consume()
+                for text in quoted {
+                    try await connection.query(
+                        "UPDATE history SET detail = replace(detail, \(text), '[erased]') WHERE order_id = \(orderId)",
+                        logger: logger
+                    ).consume()
+                    try await connection.query(
+                        """
+                        UPDATE deliveries SET last_reply = replace(last_reply, \(text), '[erased]') WHERE order_id = \(orderId)
+                        """, logger: logger
+                    ).consume()
+                    try await connection.query(
+                        """
+                        UPDATE attempts SET reply = replace(reply, \(text), '[erased]')
+                        WHERE delivery_id IN (SELECT id FROM deliveries WHERE order_id = \(orderId))
+                        """, logger: logger
+                    ).consume()
+                }
             }
         }
         return scheduled

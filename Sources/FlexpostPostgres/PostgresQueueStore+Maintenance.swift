@@ -8,6 +8,23 @@ extension PostgresQueueStore {
         try await PostgresSchema.migrate(client, logger: logger).map(String.init)
     }
 
+    public func ordersHoldingPersonalData(receivedBefore: Date, after afterOrderId: String?, limit: Int) async throws
+        -> [String]
+    {
+        var orderIds: [String] = []
+        for try await orderId in try await client.query(
+            """
+            SELECT order_id FROM orders
+            WHERE order_id > \(afterOrderId ?? "") AND personal_data_erased_at IS NULL
+              AND received_at < \(receivedBefore.timeIntervalSince1970)
+            ORDER BY order_id LIMIT \(limit)
+            """, logger: logger
+        ).decode(String.self) {
+            orderIds.append(orderId)
+        }
+        return orderIds
+    }
+
     public func ordersHoldingSecrets(after afterOrderId: String?, limit: Int) async throws -> [String] {
         var orderIds: [String] = []
         for try await orderId in try await client.query(

@@ -114,6 +114,11 @@ enum PostgresSchema {
             """,
             "ALTER TABLE deliveries ADD COLUMN held_from TEXT",
         ]),
+        // SPEC §8: when an order's personal data was erased (its document is then empty).
+        (5, [
+            "ALTER TABLE orders ADD COLUMN personal_data_erased_at DOUBLE PRECISION",
+            "CREATE INDEX orders_customer ON orders (customer_number)",
+        ]),
     ]
 
     /// Applies what is missing; returns the versions applied now.

@@ -276,6 +276,14 @@ public struct SupportConsole: Sendable {
         var view = (try JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as? [String: Any]) ?? [:]
         view["signedIn"] = true
         view["orderPath"] = Self.percentEncoded(orderId)
+        // After an erasure (SPEC §8) a recipient is empty: shown as erased, not as "<>".
+        if let deliveries = view["deliveries"] as? [[String: Any]] {
+            view["deliveries"] = deliveries.map { delivery -> [String: Any] in
+                var delivery = delivery
+                if (delivery["recipient"] as? String)?.isEmpty ?? false { delivery["erased"] = true }
+                return delivery
+            }
+        }
         let cancellable = report.deliveries.filter { DeliveryState(rawValue: $0.state).map { !$0.isFinal && $0 != .sending } ?? false }
         if !cancellable.isEmpty {
             view["cancellable"] = cancellable.map { ["id": $0.id, "kind": $0.kind, "state": $0.state, "recipient": $0.recipient] }

@@ -100,7 +100,7 @@ public struct SupportRoutes: Sendable {
             switch refusal {
             case .unknownOrder: return JSONResponse.error(.notFound, refusal.explanation)
             case .limitReached: return JSONResponse.error(.tooManyRequests, refusal.explanation)
-            case .secretsGone, .orderCancelled, .stillScheduled, .nothingToResend:
+            case .secretsGone, .orderCancelled, .stillScheduled, .nothingToResend, .personalDataErased:
                 return JSONResponse.error(.conflict, refusal.explanation)
             }
         }

@@ -15,7 +15,7 @@ extension SQLiteQueueStore {
         return Delivery(
             id: row[0], orderId: row[1],
             kind: try DeliveryKind(stored: row[2], column: "deliveries.kind"),
-            recipient: Contact(name: row[3], email: try EmailAddress(validating: email)),
+            recipient: try Contact.stored(name: row[3], email: email),
             language: try Language(stored: row[5], column: "deliveries.language"),
             state: try DeliveryState(stored: row[6], column: "deliveries.state"),
             dueAt: Date(timeIntervalSince1970: row[7]),
@@ -140,21 +140,23 @@ extension SQLiteQueueStore {
     static func storedOrder(_ db: Database, _ orderId: String) throws -> StoredOrder? {
         guard let row = try Row.fetchOne(
             db.cachedStatement(sql: """
-                SELECT o.document, o.cancelled_at, o.secrets_purged_at, COALESCE(c.portal_active, 0) AS active
+                SELECT o.document, o.cancelled_at, o.secrets_purged_at, COALESCE(c.portal_active, 0) AS active,
+                    o.customer_number, o.personal_data_erased_at
                 FROM orders o LEFT JOIN customers c ON c.customer_number = o.customer_number
                 WHERE o.order_id = ?
                 """),
             arguments: [orderId])
         else { return nil }
-        let order = try StoredDocument.decode(row["document"] as Data)
+        let erasedAt = (row["personal_data_erased_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+        let order = erasedAt == nil ? try StoredDocument.decode(row["document"] as Data) : nil
         let sealed = try Row.fetchAll(
             db.cachedStatement(sql: "SELECT purpose, key_id, ciphertext FROM secrets WHERE order_id = ? ORDER BY purpose"),
             arguments: [orderId]
         ).map { SealedSecret(purpose: $0["purpose"], keyId: $0["key_id"], ciphertext: Array($0["ciphertext"] as Data)) }
         return StoredOrder(
-            order: order, sealedSecrets: sealed, portalActive: row["active"],
+            order: order, customerNumber: row["customer_number"], sealedSecrets: sealed, portalActive: row["active"],
             cancelled: (row["cancelled_at"] as Double?) != nil,
-            secretsPurged: (row["secrets_purged_at"] as Double?) != nil)
+            secretsPurged: (row["secrets_purged_at"] as Double?) != nil, personalDataErasedAt: erasedAt)
     }
 
     public func deliveries(orderId: String) async throws -> [Delivery] {
@@ -163,6 +165,13 @@ extension SQLiteQueueStore {
                 db, sql: "SELECT \(Self.deliveryColumns) FROM deliveries WHERE order_id = ? ORDER BY id",
                 arguments: [orderId]
             ).map(Self.delivery)
+        }
+    }
+
+    public func orderIds(customerNumber: String) async throws -> [String] {
+        try await pool.read { db in
+            try String.fetchAll(db, sql: "SELECT order_id FROM orders WHERE customer_number = ? ORDER BY received_at, order_id",
+                                arguments: [customerNumber])
         }
     }
 

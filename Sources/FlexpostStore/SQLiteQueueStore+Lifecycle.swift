@@ -12,7 +12,12 @@ extension SQLiteQueueStore {
             var destroyed = false
             let recorded = try Self.decide(db, orderIds: orderIds) { facts in
                 let decision = decide(facts)
-                destroyed = decision.changes.contains { if case .destroySecrets = $0 { true } else { false } }
+                destroyed = decision.changes.contains {
+                    switch $0 {
+                    case .destroySecrets, .erasePersonalData: true
+                    default: false
+                    }
+                }
                 return decision
             }
             return (recorded, destroyed)
@@ -45,7 +50,7 @@ extension SQLiteQueueStore {
         guard let row = try Row.fetchOne(
             db.cachedStatement(sql: """
                 SELECT customer_number, cancelled_at, secrets_purged_at,
-                    EXISTS (SELECT 1 FROM secrets s WHERE s.order_id = o.order_id)
+                    EXISTS (SELECT 1 FROM secrets s WHERE s.order_id = o.order_id), received_at, personal_data_erased_at
                 FROM orders o WHERE order_id = ?
                 """),
             arguments: [orderId])
@@ -60,7 +65,9 @@ extension SQLiteQueueStore {
         return OrderFacts(
             orderId: orderId, customerNumber: row[0], cancelledAt: (row[1] as Double?).map(Date.init(timeIntervalSince1970:)),
             secretsPurgedAt: (row[2] as Double?).map(Date.init(timeIntervalSince1970:)), holdsSecrets: row[3],
-            deliveries: deliveries, resendTimes: resends.map(Date.init(timeIntervalSince1970:)))
+            deliveries: deliveries, resendTimes: resends.map(Date.init(timeIntervalSince1970:)),
+            receivedAt: Date(timeIntervalSince1970: row[4]),
+            personalDataErasedAt: (row[5] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
 
     /// Persists a decision's changes; returns the deliveries it scheduled.
@@ -102,6 +109,27 @@ extension SQLiteQueueStore {
                 }
             case .note(let orderId, let entry):
                 try addHistory(db, orderId: orderId, entry)
+            case .erasePersonalData(let orderId, let quoted, let at):
+                try db.run(
+                    sql: """
+                        UPDATE orders SET document = x'', personal_data_erased_at = COALESCE(personal_data_erased_at, ?)
+                        WHERE order_id = ?
+                        """,
+                    arguments: [at.timeIntervalSince1970, orderId])
+                try db.run(sql: "UPDATE deliveries SET recipient_name = '', recipient_email = '' WHERE order_id = ?",
+                           arguments: [orderId])
+                for text in quoted {
+                    try db.run(sql: "UPDATE history SET detail = replace(detail, ?, '[erased]') WHERE order_id = ?",
+                               arguments: [text, orderId])
+                    try db.run(sql: "UPDATE deliveries SET last_reply = replace(last_reply, ?, '[erased]') WHERE order_id = ?",
+                               arguments: [text, orderId])
+                    try db.run(
+                        sql: """
+                            UPDATE attempts SET reply = replace(reply, ?, '[erased]')
+                            WHERE delivery_id IN (SELECT id FROM deliveries WHERE order_id = ?)
+                            """,
+                        arguments: [text, orderId])
+                }
             }
         }
         guard !scheduled.isEmpty else { return [] }

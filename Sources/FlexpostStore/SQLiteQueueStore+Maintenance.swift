@@ -15,6 +15,21 @@ extension SQLiteQueueStore {
         return after.subtracting(before).sorted()
     }
 
+    public func ordersHoldingPersonalData(receivedBefore: Date, after afterOrderId: String?, limit: Int) async throws
+        -> [String]
+    {
+        try await pool.read { db in
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT order_id FROM orders
+                    WHERE order_id > ? AND personal_data_erased_at IS NULL AND received_at < ?
+                    ORDER BY order_id LIMIT ?
+                    """,
+                arguments: [afterOrderId ?? "", receivedBefore.timeIntervalSince1970, limit])
+        }
+    }
+
     public func ordersHoldingSecrets(after afterOrderId: String?, limit: Int) async throws -> [String] {
         try await pool.read { db in
             try String.fetchAll(

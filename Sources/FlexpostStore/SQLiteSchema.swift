@@ -127,6 +127,13 @@ enum SQLiteSchema {
                 ALTER TABLE deliveries ADD COLUMN held_from TEXT;
                 """)
         }
+        migrator.registerMigration("v7-personal-data") { db in
+            // SPEC §8: when an order's personal data was erased (its document is then empty).
+            try db.execute(sql: """
+                ALTER TABLE orders ADD COLUMN personal_data_erased_at REAL;
+                CREATE INDEX orders_customer ON orders (customer_number);
+                """)
+        }
         return migrator
     }
 }

@@ -14,9 +14,10 @@ import Testing
     }
 
     static func facts(_ deliveries: [Delivery], cancelledAt: Date? = nil, purgedAt: Date? = nil, holdsSecrets: Bool = true,
-                      resends: [Date] = []) -> OrderFacts {
+                      resends: [Date] = [], receivedAt: Date = t0, erasedAt: Date? = nil) -> OrderFacts {
         OrderFacts(orderId: "O", customerNumber: "C", cancelledAt: cancelledAt, secretsPurgedAt: purgedAt,
-                   holdsSecrets: holdsSecrets, deliveries: deliveries, resendTimes: resends)
+                   holdsSecrets: holdsSecrets, deliveries: deliveries, resendTimes: resends, receivedAt: receivedAt,
+                   personalDataErasedAt: erasedAt)
     }
 
     @Test("R5: unsent deliveries are cancelled and the secrets destroyed; sent ones are left")

@@ -29,7 +29,7 @@ struct StoreConformanceTests {
         let changed = Array(EventEditing.data("order-second-site.json", [("data.items[0].access.password", "other")]))
         #expect(try await intake.submit(changed).line == "conflict order.confirmed ORD-2026-004711")
         let stored = try #require(try await store.storedOrder("ORD-2026-004711"))
-        #expect(stored.order.siteProducts.first?.access.lineId == "001234567890")
+        #expect(stored.order?.siteProducts.first?.access.lineId == "001234567890")
         #expect(stored.portalActive)
         let secrets = try TestStores.sealer.open(stored.sealedSecrets, orderId: "ORD-2026-004711")
         #expect(secrets.accessPasswords["SP-300401"]?.exposedValue == "s7Qp-Lx2r-9vTm")
@@ -64,7 +64,7 @@ struct StoreConformanceTests {
 
         // A second order of the same customer that says the account is active marks it (R2 for both orders).
         let active = Array(EventEditing.data("order-second-site.json", [
-            ("data.orderId", "ORD-2026-004801"), ("data.customer.customerNumber", pending.order.customer.customerNumber),
+            ("data.orderId", "ORD-2026-004801"), ("data.customer.customerNumber", pending.customerNumber),
             ("data.items[0].basePackageId", "GP-200001"), ("data.items[1].basePackageId", "GP-200001"),
         ]))
         #expect(try await intake.submit(active).line.hasPrefix("accepted"))

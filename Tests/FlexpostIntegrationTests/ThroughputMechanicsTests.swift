@@ -80,7 +80,7 @@ struct ThroughputMechanicsTests {
         let orders = try await store.storedOrders(ids)
         #expect(Set(orders.keys) == Set(mine.map(\.orderId)))
         for (orderId, stored) in orders {
-            #expect(stored.order.orderId == orderId)
+            #expect(stored.order?.orderId == orderId)
             #expect(try await store.storedOrder(orderId)?.sealedSecrets == stored.sealedSecrets)
         }
     }

@@ -86,3 +86,27 @@ struct CancelCommand: AsyncParsableCommand {
         print("cancel: delivery \(deliveryId) cancelled")
     }
 }
+
+/// `flexpost erase --customer N --reason R --actor A` (SPEC §8): a data
+/// subject's request, done at once.
+struct EraseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "erase",
+        abstract: "Erase a customer's personal data now (a data subject's request): unsent mail is cancelled.")
+
+    @Option(help: "The customer number.") var customer: String
+    @OptionGroup var record: ActionRecord
+
+    func run() async throws {
+        let runtime = try await startRuntime(mail: false)
+        guard let outcome = try await runtime.store.erase(
+            ErasureRequest(customerNumber: customer, actor: record.actor, reason: record.reason), at: SystemClock().now())
+        else {
+            FlexpostMain.printError("flexpost: not erased: customer \(customer): unknown customer (no order of it is stored)")
+            throw CommandExit(code: 1)
+        }
+        print("erase: personal data of \(outcome.erased) orders of customer \(customer) erased; "
+            + "\(outcome.cancelled) unsent deliveries cancelled"
+            + (outcome.alreadyErased > 0 ? "; \(outcome.alreadyErased) orders erased before" : ""))
+    }
+}

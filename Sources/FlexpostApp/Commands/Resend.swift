@@ -33,17 +33,19 @@ struct Resend: AsyncParsableCommand {
 /// `flexpost purge [--now T]` (R8).
 struct Purge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Destroy secrets of orders whose access-data mail ended or that were cancelled more than FLEXPOST_RETENTION_DAYS ago.")
+        abstract: "Destroy secrets of orders whose access-data mail ended or that were cancelled more than FLEXPOST_RETENTION_DAYS ago, and erase the personal data of orders whose mail all ended more than FLEXPOST_PERSONAL_DATA_DAYS ago.")
 
     @Option(help: "Act as if the time were T (RFC 3339, e.g. 2026-12-01T07:00:30Z).") var now: Instant?
 
     func run() async throws {
         let runtime = try await startRuntime(mail: false)
         let at = now?.date ?? Date()
-        let (orders, copies) = try await RetentionSweep.purge(
-            store: runtime.store, transport: try runtime.makeTransport(), retentionDays: runtime.configuration.retentionDays,
-            at: at)
-        print("purge: secrets of \(orders) orders destroyed (retention \(runtime.configuration.retentionDays) days)"
-            + (copies > 0 ? "; \(copies) outbox files deleted" : ""))
+        let config = runtime.configuration
+        let purged = try await RetentionSweep.purge(
+            store: runtime.store, transport: try runtime.makeTransport(), retentionDays: config.retentionDays,
+            personalDataDays: config.personalDataDays, at: at)
+        print("purge: secrets of \(purged.orders) orders destroyed (retention \(config.retentionDays) days)"
+            + (purged.copies > 0 ? "; \(purged.copies) outbox files deleted" : "")
+            + "; personal data of \(purged.erased) orders erased (retention \(config.personalDataDays) days)")
     }
 }

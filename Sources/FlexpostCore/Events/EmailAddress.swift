@@ -8,6 +8,14 @@
 public struct EmailAddress: Sendable, Hashable, Codable, CustomStringConvertible {
     public let value: String
 
+    private init(unchecked value: String) { self.value = value }
+
+    /// What is left of an address after personal-data erasure (SPEC §8): empty,
+    /// never a recipient (its deliveries were ended before it was erased).
+    public static let erased = EmailAddress(unchecked: "")
+
+    public var isErased: Bool { value.isEmpty }
+
     public init(validating text: String) throws(EmailAddressError) {
         var text = text
         let failure: EmailAddressError? = text.withUTF8 { bytes in

@@ -18,6 +18,15 @@ public struct Contact: Codable, Sendable, Equatable {
         self.name = name
         self.email = email
     }
+
+    /// A recipient whose personal data was erased (SPEC §8).
+    public static let erased = Contact(name: "", email: .erased)
+
+    /// A recipient as a store reads it back: empty after an erasure, else a
+    /// valid address.
+    public static func stored(name: String, email: String) throws(EmailAddressError) -> Contact {
+        email.isEmpty ? .erased : Contact(name: name, email: try EmailAddress(validating: email))
+    }
 }
 
 /// The ordering customer, identified by the customer number ("Kundennummer").

@@ -20,6 +20,8 @@ public enum HistoryAction: String, Codable, Sendable, CaseIterable {
     case released
     /// SPEC §8: an operator cancelled one delivery.
     case deliveryCancelled = "delivery-cancelled"
+    /// SPEC §8: the order's personal data was erased (retention or on request).
+    case personalDataErased = "personal-data-erased"
 }
 
 /// Who acts when nobody from support does.

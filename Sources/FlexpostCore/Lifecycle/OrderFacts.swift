@@ -16,9 +16,13 @@ public struct OrderFacts: Sendable, Equatable {
     public var deliveries: [Delivery]
     /// When support's resends of the order were scheduled (R7's daily limit).
     public var resendTimes: [Date]
+    /// When flexpost took the order in.
+    public var receivedAt: Date
+    /// When the order's personal data was erased (SPEC §8), if it was.
+    public var personalDataErasedAt: Date?
 
     public init(orderId: String, customerNumber: String, cancelledAt: Date?, secretsPurgedAt: Date?, holdsSecrets: Bool,
-                deliveries: [Delivery], resendTimes: [Date]) {
+                deliveries: [Delivery], resendTimes: [Date], receivedAt: Date, personalDataErasedAt: Date? = nil) {
         self.orderId = orderId
         self.customerNumber = customerNumber
         self.cancelledAt = cancelledAt
@@ -26,6 +30,8 @@ public struct OrderFacts: Sendable, Equatable {
         self.holdsSecrets = holdsSecrets
         self.deliveries = deliveries
         self.resendTimes = resendTimes
+        self.receivedAt = receivedAt
+        self.personalDataErasedAt = personalDataErasedAt
     }
 
     public var cancelled: Bool { cancelledAt != nil }

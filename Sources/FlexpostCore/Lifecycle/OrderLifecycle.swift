@@ -58,6 +58,10 @@ public enum OrderLifecycle {
         if recent >= limitPerDay {
             return refused(.limitReached(limitPerDay), "limit of \(limitPerDay) resends per day reached")
         }
+        // SPEC §8: nobody is left to send to.
+        if let erased = facts.personalDataErasedAt {
+            return refused(.personalDataErased(erased), "personal data erased")
+        }
         if request.kind == .accessData && (facts.secretsPurged || facts.cancelled) {
             return refused(.secretsGone, "secrets purged or order cancelled")
         }
@@ -103,7 +107,7 @@ extension OrderLifecycle {
         // Its attempt may be on the wire: "cancelled" could not be trusted.
         guard delivery.state != .sending else { return Decision(.beingSent) }
         var changes: [QueueChange] = [.finish(deliveryIds: [delivery.id], state: .cancelled, at: at)]
-        var detail = "delivery \(delivery.id) (\(delivery.kind.rawValue) to \(delivery.recipient.email.value)) by \(request.actor): \(request.reason)"
+        var detail = "delivery \(delivery.id) (\(delivery.kind.rawValue)) by \(request.actor): \(request.reason)"
         let othersNeedSecrets = facts.unsent.contains { $0.id != delivery.id && $0.kind == .accessData }
         if delivery.kind == .accessData && !othersNeedSecrets && facts.holdsSecrets {
             changes.append(.destroySecrets(orderId: facts.orderId, at: at))
@@ -158,6 +162,8 @@ public enum ResendRefusal: Sendable, Equatable {
     case nothingToResend
     /// `FLEXPOST_RESEND_LIMIT` reached for this order in the last 24 hours.
     case limitReached(Int)
+    /// The order's personal data was erased at the given time (SPEC §8): no recipient is left.
+    case personalDataErased(Date)
 }
 
 extension ResendRefusal {
@@ -170,6 +176,7 @@ extension ResendRefusal {
         case .stillScheduled(let due): "the mail has not been sent yet: it is still scheduled for \(RFC3339.format(due))"
         case .nothingToResend: "the order has no e-mail of this kind to resend"
         case .limitReached(let limit): "resend limit reached: at most \(limit) resends per order per day (FLEXPOST_RESEND_LIMIT)"
+        case .personalDataErased(let at): "the order's personal data was erased on \(RFC3339.format(at)): nobody is left to send to"
         }
     }
 }

@@ -17,6 +17,10 @@ public enum QueueChange: Sendable, Equatable {
     case schedule(orderId: String, deliveries: [NewDelivery], at: Date)
     /// A line of the order's history.
     case note(orderId: String, HistoryEntry)
+    /// SPEC §8: the order's stored event and its deliveries' names and
+    /// addresses are erased, each of the `quoted` strings is blanked where
+    /// history details and SMTP replies quote it, and the order records when.
+    case erasePersonalData(orderId: String, quoted: [String], at: Date)
 }
 
 /// A delivery a decision creates: the plan, and whether it is support's

@@ -38,3 +38,17 @@ extension LifecycleStore where Self: SupportReads {
         }.outcome
     }
 }
+
+extension LifecycleStore where Self: SupportReads {
+    /// SPEC §8: a data subject's request: every order of the customer has its
+    /// unsent deliveries cancelled and its secrets and personal data erased,
+    /// in one transaction (``PersonalDataErasure/erase(_:facts:at:)``).
+    /// - Returns: nil for a customer the queue has no order of.
+    public func erase(_ request: ErasureRequest, at: Date) async throws -> ErasureOutcome? {
+        let orderIds = try await orderIds(customerNumber: request.customerNumber)
+        guard !orderIds.isEmpty else { return nil }
+        return try await decide(orderIds: orderIds) { facts in
+            PersonalDataErasure.erase(request, facts: orderIds.compactMap { facts[$0] }, at: at)
+        }.outcome
+    }
+}

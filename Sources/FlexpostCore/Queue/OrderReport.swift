@@ -35,7 +35,7 @@ public struct DeliveryView: Codable, Sendable {
     public var line: String {
         let sent = sentAt.map { " sent \($0)" } ?? ""
         let reply = lastCode.map { " last \($0)" } ?? ""
-        return "\(id)\t\(orderId)\t\(kind)\t\(state)\t\(recipient)\tdue \(dueAt)\(sent)\tattempts \(attempts)\(reply)"
+        return "\(id)\t\(orderId)\t\(kind)\t\(state)\t\(recipient.isEmpty ? "(erased)" : recipient)\tdue \(dueAt)\(sent)\tattempts \(attempts)\(reply)"
     }
 }
 
@@ -61,6 +61,8 @@ public struct OrderReport: Codable, Sendable {
     public var portalActive: Bool
     public var cancelled: Bool
     public var secretsPurged: Bool
+    /// When the order's personal data was erased (SPEC §8); absent while it is kept.
+    public var personalDataErasedAt: String?
     public var deliveries: [DeliveryView]
     public var attempts: [Attempt]
     public var history: [Event]
@@ -68,8 +70,9 @@ public struct OrderReport: Codable, Sendable {
     public static func load(orderId: String, store: any QueueStore) async throws -> OrderReport? {
         guard let stored = try await store.storedOrder(orderId) else { return nil }
         return OrderReport(
-            orderId: orderId, customerNumber: stored.order.customer.customerNumber, portalActive: stored.portalActive,
+            orderId: orderId, customerNumber: stored.customerNumber, portalActive: stored.portalActive,
             cancelled: stored.cancelled, secretsPurged: stored.secretsPurged,
+            personalDataErasedAt: stored.personalDataErasedAt.map(RFC3339.format),
             deliveries: try await store.deliveries(orderId: orderId).map(DeliveryView.init),
             attempts: try await store.attempts(orderId: orderId).map {
                 Attempt(deliveryId: $0.deliveryId, startedAt: RFC3339.format($0.startedAt),
@@ -91,7 +94,8 @@ public struct OrderReport: Codable, Sendable {
 
     public func text() -> String {
         var lines = ["order \(orderId)  customer \(customerNumber)  portal \(portalActive ? "active" : "pending")"
-            + (cancelled ? "  cancelled" : "") + (secretsPurged ? "  secrets purged" : "")]
+            + (cancelled ? "  cancelled" : "") + (secretsPurged ? "  secrets purged" : "")
+            + (personalDataErasedAt.map { "  personal data erased on \($0)" } ?? "")]
         lines.append("deliveries:")
         lines += deliveries.map { "  " + $0.line }
         if !attempts.isEmpty {

@@ -44,19 +44,25 @@ public struct PreparedOrder: Sendable {
 /// What a worker needs to render an order's mail: the document, the sealed
 /// secrets, and what is known now about the customer's portal account.
 public struct StoredOrder: Sendable {
-    public var order: OrderConfirmation
+    /// The order as confirmed; nil once its personal data was erased (SPEC §8).
+    public var order: OrderConfirmation?
+    public var customerNumber: String
     public var sealedSecrets: [SealedSecret]
     public var portalActive: Bool
     public var cancelled: Bool
     public var secretsPurged: Bool
+    /// When the order's personal data was erased (retention or a data subject's request).
+    public var personalDataErasedAt: Date?
 
-    public init(order: OrderConfirmation, sealedSecrets: [SealedSecret], portalActive: Bool, cancelled: Bool,
-                secretsPurged: Bool) {
+    public init(order: OrderConfirmation?, customerNumber: String, sealedSecrets: [SealedSecret], portalActive: Bool,
+                cancelled: Bool, secretsPurged: Bool, personalDataErasedAt: Date? = nil) {
         self.order = order
+        self.customerNumber = customerNumber
         self.sealedSecrets = sealedSecrets
         self.portalActive = portalActive
         self.cancelled = cancelled
         self.secretsPurged = secretsPurged
+        self.personalDataErasedAt = personalDataErasedAt
     }
 }
 

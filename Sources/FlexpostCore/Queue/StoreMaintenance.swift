@@ -12,6 +12,11 @@ public protocol StoreMaintenance: LifecycleStore {
     /// ``SecretRetention``).
     func ordersHoldingSecrets(after afterOrderId: String?, limit: Int) async throws -> [String]
 
+    /// Up to `limit` orders received before `receivedBefore` whose personal
+    /// data is not erased yet, by order id, after `afterOrderId`: the ones
+    /// retention may erase (each decided by ``PersonalDataRetention``).
+    func ordersHoldingPersonalData(receivedBefore: Date, after afterOrderId: String?, limit: Int) async throws -> [String]
+
     /// The queue's sealed fingerprint key. When there is none yet, `make`'s is
     /// stored; of processes starting together every one gets the same key.
     func fingerprintKey(orMake make: @escaping @Sendable () -> SealedSecret) async throws -> SealedSecret
@@ -32,6 +37,23 @@ public protocol StoreMaintenance: LifecycleStore {
 }
 
 extension StoreMaintenance {
+    /// SPEC §8: erases the personal data of every order whose retention ran
+    /// out at `now`, a batch of orders per transaction. Returns how many orders.
+    public func erasePersonalData(_ retention: PersonalDataRetention, at now: Date, batch: Int = 200) async throws -> Int {
+        var erased = 0
+        var after: String?
+        while true {
+            let orderIds = try await ordersHoldingPersonalData(receivedBefore: retention.cutoff(at: now), after: after,
+                                                               limit: batch)
+            guard let last = orderIds.last else { return erased }
+            erased += try await decide(orderIds: orderIds) { facts in
+                retention.erase(orderIds.compactMap { facts[$0] }, at: now)
+            }.outcome
+            if orderIds.count < batch { return erased }
+            after = last
+        }
+    }
+
     /// R8: destroys the secrets of every order whose retention ran out at
     /// `now`, a batch of orders per transaction. Returns how many orders.
     public func purgeSecrets(_ retention: SecretRetention, at now: Date, batch: Int = 200) async throws -> Int {

@@ -5,6 +5,8 @@ import Foundation
 public protocol SupportReads: Sendable {
     func storedOrder(_ orderId: String) async throws -> StoredOrder?
     func deliveries(orderId: String) async throws -> [Delivery]
+    /// The ids of a customer's orders, oldest first.
+    func orderIds(customerNumber: String) async throws -> [String]
     /// The order a delivery belongs to; nil for an unknown delivery id.
     func orderId(ofDelivery deliveryId: Int64) async throws -> String?
     func deliveries(state: DeliveryState?, limit: Int) async throws -> [Delivery]

@@ -75,6 +75,10 @@ final class ClaimCountingStore: QueueStore {
         try await base.holdClaims(ids, owner: owner, note: note)
     }
     func orderId(ofDelivery deliveryId: Int64) async throws -> String? { try await base.orderId(ofDelivery: deliveryId) }
+    func orderIds(customerNumber: String) async throws -> [String] { try await base.orderIds(customerNumber: customerNumber) }
+    func ordersHoldingPersonalData(receivedBefore: Date, after afterOrderId: String?, limit: Int) async throws -> [String] {
+        try await base.ordersHoldingPersonalData(receivedBefore: receivedBefore, after: afterOrderId, limit: limit)
+    }
     func storedOrder(_ orderId: String) async throws -> StoredOrder? { try await base.storedOrder(orderId) }
     func storedOrders(_ orderIds: Set<String>) async throws -> [String: StoredOrder] { try await base.storedOrders(orderIds) }
     func deliveries(orderId: String) async throws -> [Delivery] { try await base.deliveries(orderId: orderId) }

@@ -1,0 +1,140 @@
+@testable import FlexpostServer
+import FlexpostCore
+import Foundation
+import Testing
+
+/// SPEC §8 personal data on both stores: retention and a data subject's
+/// request, down to the bytes of the database files.
+@Suite("personal data: retention and erasure")
+struct PersonalDataStoreTests {
+    /// Personal data of the sample order (`order-second-site.json`), in ASCII
+    /// pieces that any encoding of the stored event keeps: names, addresses,
+    /// e-mail addresses, phone numbers, the line id and the user name.
+    static let probes = ["Erika M", "erika.mueller@mueller-logistik.example", "bsp-admin@mueller-logistik.example",
+                         "Logistik GmbH", "Niederlassung K", "Hohe Stra", "4711000", "001234567890", "ank001234567890"]
+
+    /// The probes in `bytes`, as text or as the hex pg_dump writes a `bytea` in.
+    static func found(_ bytes: Data) -> [String] {
+        probes.filter { probe in
+            let hex = probe.utf8.map { String(format: "%02x", $0) }.joined()
+            return bytes.range(of: Data(probe.utf8)) != nil || bytes.range(of: Data(hex.utf8)) != nil
+        }
+    }
+
+    @Test("a data subject's request on the store: unsent mail cancelled, states and times kept, who and why recorded, asked twice nothing more; retention erases what ended long ago",
+          arguments: StoreKind.allCases)
+    func store(kind: StoreKind) async throws {
+        let store = try await TestStores.make(kind)
+        let intake = TestStores.intake(store)
+        #expect(try await intake.submit(StoreConformanceTests.fixture("order-second-site.json")).line.hasPrefix("accepted"))
+        let other = EventEditing.data("order-second-site.json", [("data.orderId", "ORD-2026-004799")])
+        #expect(try await intake.submit(Array(other)).line.hasPrefix("accepted"))
+        // The first order's mail went out; the second's waits.
+        let morning = RFC3339.parse("2026-12-01T07:00:00Z")!
+        let claimed = try await store.claimDue(at: morning, limit: 10, lease: StoreConformanceTests.lease("w", morning))
+        for delivery in claimed where delivery.orderId == "ORD-2026-004711" {
+            #expect(try await store.complete(deliveryId: delivery.id, owner: "w", attempt: AttemptRecord(
+                startedAt: morning, finishedAt: morning, nextState: .sent, retryAt: nil, replyCode: 250,
+                reply: "250 ok <\(delivery.recipient.email.value)>")))
+        }
+        try await store.releaseClaims(owner: "w")
+        let before = try await store.deliveries(orderId: "ORD-2026-004711")
+
+        let request = ErasureRequest(customerNumber: "5500123456", actor: "dpo", reason: "Art. 17 request")
+        let at = morning.addingTimeInterval(3_600)
+        let outcome = try #require(try await store.erase(request, at: at))
+        #expect(outcome == ErasureOutcome(erased: 2, alreadyErased: 0, cancelled: 2), "the other order's two deliveries")
+        let after = try await store.deliveries(orderId: "ORD-2026-004711")
+        #expect(after.map(\.state) == before.map(\.state) && after.map(\.sentAt) == before.map(\.sentAt)
+            && after.map(\.messageID) == before.map(\.messageID), "states, times and ids stay")
+        #expect(after.allSatisfy { $0.recipient == .erased })
+        #expect(after.allSatisfy { !($0.lastReply ?? "").contains("@") }, "\(after.map(\.lastReply))")
+        let stored = try #require(try await store.storedOrder("ORD-2026-004711"))
+        #expect(stored.order == nil && stored.customerNumber == "5500123456" && stored.personalDataErasedAt == at)
+        #expect(stored.sealedSecrets.isEmpty)
+        #expect(try await store.deliveries(orderId: "ORD-2026-004799").allSatisfy { $0.state == .cancelled })
+        let history = try await store.history(orderId: "ORD-2026-004711")
+        #expect(history.last == HistoryEntry(at: at, actor: "dpo", action: .personalDataErased,
+                                             detail: "personal data erased on request: Art. 17 request"))
+        #expect(history.allSatisfy { !$0.detail.contains("@") }, "\(history.map(\.detail))")
+        #expect(try await store.attempts(orderId: "ORD-2026-004711").allSatisfy { !$0.reply.contains("@") })
+        // A replayed event is still a duplicate; asking twice changes nothing; an unknown customer is refused.
+        #expect(try await intake.submit(StoreConformanceTests.fixture("order-second-site.json")).line.hasPrefix("duplicate"))
+        #expect(try await store.erase(request, at: at) == ErasureOutcome(erased: 0, alreadyErased: 2, cancelled: 0))
+        #expect(try await store.erase(ErasureRequest(customerNumber: "0000000000", actor: "dpo", reason: "r"), at: at) == nil)
+        let resend = try await store.resend(ResendRequest(orderId: "ORD-2026-004711", kind: .adminNotice, actor: "a", reason: "r"),
+                                            at: at, limitPerDay: 5, messageID: { "<m@x.example>" })
+        #expect(resend == .refused(.personalDataErased(at)))
+
+        // Retention: an order whose mail all ended a year ago, and not one that ended later.
+        #expect(try await intake.submit(StoreConformanceTests.fixture("order-services-only.json")).line.hasPrefix("accepted"))
+        let retention = PersonalDataRetention(days: 365)
+        let received = RFC3339.parse("2026-11-30T18:00:00Z")!
+        #expect(try await store.erasePersonalData(retention, at: received.addingTimeInterval(364 * 86_400)) == 0)
+        #expect(try await store.erasePersonalData(retention, at: received.addingTimeInterval(366 * 86_400)) == 1)
+        let services = try #require(try await store.storedOrder("ORD-2026-004713"))
+        #expect(services.order == nil && services.personalDataErasedAt != nil)
+    }
+
+    @Test("flexpost erase: afterwards no name, address, e-mail, phone number, line id or user name is in the database files (SQLite: every file; PostgreSQL: pg_dump); status still shows the states and times",
+          arguments: StoreKind.allCases)
+    func erasedFromTheFiles(kind: StoreKind) async throws {
+        let server = try await SMTPTestServer()
+        let dir = try TestEnvironment.temporaryDirectory("erase")
+        var env = TestEnvironment.baseEnvironment(smtpPort: server.port)
+        var databaseURL: String?
+        if kind == .postgres {
+            databaseURL = try await TestStores.newPostgresDatabase()
+            env["FLEXPOST_DATABASE_URL"] = databaseURL
+        }
+        let run = { (arguments: [String]) in try await flexpost(arguments, environment: env, directory: dir) }
+        #expect(try await run(["enqueue", TestEnvironment.fixture("order-second-site.json")]).status == 0)
+        #expect(try await run(["drain"]).stdout == "drain: 2 sent, 0 retrying, 0 dead\n")
+        let contents = { () async throws -> Data in
+            if let databaseURL {
+                let dump = try await ChildProcess(
+                    executable: "/usr/bin/pg_dump", arguments: [databaseURL.replacingOccurrences(of: "?sslmode=disable", with: "")],
+                    environment: ProcessInfo.processInfo.environment, directory: dir
+                ).wait()
+                guard dump.status == 0 else { throw TestFailure("pg_dump: \(dump.stderr)") }
+                return Data(dump.stdout.utf8)
+            }
+            let queue = dir.appendingPathComponent("queue")
+            var bytes = Data()
+            for name in try FileManager.default.contentsOfDirectory(atPath: queue.path) where name.hasPrefix("flexpost.sqlite") {
+                bytes += try Data(contentsOf: queue.appendingPathComponent(name))
+            }
+            return bytes
+        }
+        #expect(Self.found(try await contents()).count == Self.probes.count, "every probe is stored before the erasure")
+
+        let erase = try await run(["erase", "--customer", "5500123456", "--reason", "Art. 17 request", "--actor", "dpo"])
+        #expect(erase.status == 0 && erase.stdout == "erase: personal data of 1 orders of customer 5500123456 erased; "
+            + "0 unsent deliveries cancelled\n", "\(erase.stdout)\(erase.stderr)")
+        let left = Self.found(try await contents())
+        #expect(left.isEmpty, "still in the database: \(left)")
+        let status = try await run(["status", "ORD-2026-004711"])
+        #expect(status.stdout.contains("personal data erased on ") && status.stdout.contains("\tsent\t(erased)\tdue ")
+            && status.stdout.contains(" sent 20"), "\(status.stdout)")
+        #expect(status.stdout.contains("dpo\tpersonal-data-erased\tpersonal data erased on request: Art. 17 request"))
+        let again = try await run(["erase", "--customer", "5500123456", "--reason", "again", "--actor", "dpo"])
+        #expect(again.stdout.hasSuffix("; 1 orders erased before\n"), "\(again.stdout)")
+        let unknown = try await run(["erase", "--customer", "4242", "--reason", "r", "--actor", "dpo"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("unknown customer"))
+        let replay = try await run(["enqueue", TestEnvironment.fixture("order-second-site.json")])
+        #expect(replay.stdout.hasPrefix("duplicate order.confirmed ORD-2026-004711"), "\(replay.stdout)")
+
+        // The API and the console say the personal data was erased, rather than "unknown order".
+        env["FLEXPOST_SUPPORT_TOKEN"] = "dpo-token"
+        let serve = try await ServeProcess(environment: env, directory: dir)
+        let api = try await HTTPClient.send("GET", serve.base + "/v1/orders/ORD-2026-004711",
+                                            headers: ["authorization": "Bearer dpo-token"])
+        #expect(api.status == 200 && api.body.contains(#""personalDataErasedAt":"20"#) && Self.found(Data(api.body.utf8)).isEmpty,
+                "\(api.body)")
+        let cookie = ["cookie": "\(SupportConsole.cookieName)=\(SupportConsole.session(for: "dpo-token"))"]
+        let page = try await HTTPClient.send("GET", serve.base + "/support/orders?id=ORD-2026-004711", headers: cookie)
+        #expect(page.status == 200 && page.body.contains("personal data erased on 20") && page.body.contains("(erased)"),
+                "\(page.body)")
+        _ = await serve.terminate()
+    }
+}
