@@ -37,6 +37,8 @@ public struct RetentionSweep: Service {
         public var copies = 0
         /// Orders whose personal data was erased.
         public var erased = 0
+        /// Console sessions that had ended (SPEC §7), deleted.
+        public var sessions = 0
     }
 
     /// One purge at `at` (`flexpost purge`): R8, then personal-data retention.
@@ -47,6 +49,8 @@ public struct RetentionSweep: Service {
         purged.orders = try await store.purgeSecrets(retention, at: at)
         purged.copies = try await transport?.purge(writtenBefore: retention.cutoff(at: at)) ?? 0
         purged.erased = try await store.erasePersonalData(PersonalDataRetention(days: personalDataDays), at: at)
+        let ended = SessionPolicy().ended(at: at)
+        purged.sessions = try await store.deleteSessions(lastSeenBefore: ended.lastSeenBefore, createdBefore: ended.createdBefore)
         return purged
     }
 
@@ -60,7 +64,7 @@ public struct RetentionSweep: Service {
                 if purged != Purged() {
                     logger.info("retention purge", metadata: [
                         "purge.orders": "\(purged.orders)", "purge.outbox_files": "\(purged.copies)",
-                        "purge.personal_data_erased": "\(purged.erased)",
+                        "purge.personal_data_erased": "\(purged.erased)", "purge.sessions": "\(purged.sessions)",
                     ])
                 }
                 failures = 0

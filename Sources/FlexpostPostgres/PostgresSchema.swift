@@ -119,6 +119,16 @@ enum PostgresSchema {
             "ALTER TABLE orders ADD COLUMN personal_data_erased_at DOUBLE PRECISION",
             "CREATE INDEX orders_customer ON orders (customer_number)",
         ]),
+        // SPEC §7: the console's sessions, by a hash of their id.
+        (6, [
+            """
+            CREATE TABLE sessions (
+                id_hash TEXT PRIMARY KEY,
+                subject TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                last_seen_at DOUBLE PRECISION NOT NULL)
+            """,
+        ]),
     ]
 
     /// Applies what is missing; returns the versions applied now.

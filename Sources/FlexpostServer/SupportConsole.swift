@@ -8,9 +8,10 @@ import Mustache
 
 /// The support console under `/support/`: server-rendered pages (Mustache,
 /// no JavaScript) to look up an order, see its deliveries and history, and
-/// resend with a reason. Signed in with the support token, which sets an
-/// HttpOnly, SameSite=Strict cookie holding an HMAC of the token (never the
-/// token itself). Shows no secret.
+/// resend with a reason, hold and release, cancel a delivery. Signed in with
+/// the support token, which starts a random, server-side session
+/// (``ConsoleSessions``); every form carries the session's CSRF token. Shows
+/// no secret.
 public struct SupportConsole: Sendable {
     /// The console's page templates, loaded at start.
     public struct Pages: Sendable {
@@ -37,20 +38,25 @@ public struct SupportConsole: Sendable {
 
     let support: SupportRoutes
     let pages: Pages
-    static let cookieName = "flexpost_support"
+    let sessions: ConsoleSessions
+    static let cookieName = ConsoleSessions.cookieName
 
-    public init(support: SupportRoutes, pages: Pages) {
+    /// - Parameter secureCookies: mark the session cookie `Secure` (the console
+    ///   is reached over HTTPS, i.e. not on loopback).
+    public init(support: SupportRoutes, pages: Pages, secureCookies: Bool) {
         self.support = support
         self.pages = pages
+        self.sessions = ConsoleSessions(store: support.store, clock: support.clock, secure: secureCookies)
     }
 
     public func register(on router: Router<FlexpostRequestContext>) {
         router.get("/support/") { request, context in
-            guard signedIn(request) else { return page("login", [:], status: .ok) }
-            do {
-                return try await home(logger: context.logger)
-            } catch is StoreUnavailable {
-                return outage("The queue store is unavailable: the list of undelivered mail cannot be shown now.")
+            try await signedIn(request, context, otherwise: page("login", [:], status: .ok)) { _ in
+                do {
+                    return try await home(logger: context.logger)
+                } catch is StoreUnavailable {
+                    return outage("The queue store is unavailable: the list of undelivered mail cannot be shown now.")
+                }
             }
         }
         router.post("/support/login") { request, context in
@@ -64,37 +70,54 @@ public struct SupportConsole: Sendable {
             }
             let form = try await Self.form(request)
             guard let token = support.token, let given = form.token,
-                SupportRoutes.constantTimeEqual(Self.session(for: given), Self.session(for: token.exposedValue))
+                SupportRoutes.constantTimeEqual(given, token.exposedValue)
             else {
                 support.throttle.failed(client: client, route: "console", logger: context.logger)
                 return page("login", ["error": "That support token is not valid."], status: .unauthorized)
             }
+            let id: Secret
+            do {
+                id = try await sessions.begin(subject: "support token", logger: context.logger)
+            } catch is StoreUnavailable {
+                return outage("The queue store is unavailable: signing in needs it. Try again in a moment.")
+            }
+            context.logger.info("support sign-in", metadata: ["client.address": "\(client)"])
             var response = Self.redirect("/support/")
-            response.headers[.setCookie] =
-                "\(Self.cookieName)=\(Self.session(for: token.exposedValue)); Path=/support; HttpOnly; SameSite=Strict"
+            response.headers[.setCookie] = sessions.cookie(id)
             return response
         }
-        router.post("/support/logout") { request, _ in
+        router.post("/support/logout") { request, context in
             if let refusal = crossSite(request) { return refusal }
-            var response = Self.redirect("/support/")
-            response.headers[.setCookie] = "\(Self.cookieName)=; Path=/support; HttpOnly; SameSite=Strict; Max-Age=0"
-            return response
+            return try await signedIn(request, context, otherwise: Self.redirect("/support/")) { session in
+                let form = try await Self.form(request)
+                guard session.accepts(form.csrf) else { return forgedForm() }
+                do {
+                    try await sessions.end(session, logger: context.logger)
+                } catch is StoreUnavailable {
+                    return outage("The queue store is unavailable: you are not signed out yet. Try again in a moment.")
+                }
+                var response = Self.redirect("/support/")
+                response.headers[.setCookie] = sessions.expiredCookie
+                return response
+            }
         }
         router.get("/support/orders") { request, context in
-            guard signedIn(request) else { return refused() }
-            let orderId = request.uri.queryParameters.get("id")?.trimmingCharacters(in: .whitespaces) ?? ""
-            do {
-                return try await orderPage(orderId, notice: nil, error: nil, logger: context.logger)
-            } catch is StoreUnavailable {
-                return outage("The queue store is unavailable: look the order up again in a moment.")
+            try await signedIn(request, context, otherwise: refused()) { _ in
+                let orderId = request.uri.queryParameters.get("id")?.trimmingCharacters(in: .whitespaces) ?? ""
+                do {
+                    return try await orderPage(orderId, notice: nil, error: nil, logger: context.logger)
+                } catch is StoreUnavailable {
+                    return outage("The queue store is unavailable: look the order up again in a moment.")
+                }
             }
         }
         registerOperatorControls(on: router)
         router.post("/support/orders/{orderId}/resend") { request, context in
             if let refusal = crossSite(request) { return refusal }
-            guard signedIn(request) else { return refused() }
+            return try await signedIn(request, context, otherwise: refused()) { session in
             let orderId = try SupportRoutes.orderId(context)
             let form = try await Self.form(request)
+            guard session.accepts(form.csrf) else { return forgedForm() }
             let body: ResendBody
             do throws(EventRejection) {
                 guard let kind = try form.deliveryKind() else {
@@ -113,6 +136,7 @@ public struct SupportConsole: Sendable {
                 return outage("The queue store did not answer: look the order up again in a moment to see "
                               + "whether the resend was scheduled before trying again.")
             }
+            }
         }
     }
 
@@ -122,19 +146,22 @@ public struct SupportConsole: Sendable {
     func registerOperatorControls(on router: Router<FlexpostRequestContext>) {
         router.post("/support/holds") { request, context in
             if let refusal = crossSite(request) { return refusal }
-            guard signedIn(request) else { return refused() }
-            return try await holdOrRelease(request, release: false, logger: context.logger)
+            return try await signedIn(request, context, otherwise: refused()) { session in
+                try await holdOrRelease(request, session: session, release: false, logger: context.logger)
+            }
         }
         router.post("/support/holds/release") { request, context in
             if let refusal = crossSite(request) { return refusal }
-            guard signedIn(request) else { return refused() }
-            return try await holdOrRelease(request, release: true, logger: context.logger)
+            return try await signedIn(request, context, otherwise: refused()) { session in
+                try await holdOrRelease(request, session: session, release: true, logger: context.logger)
+            }
         }
         router.post("/support/orders/{orderId}/cancel") { request, context in
             if let refusal = crossSite(request) { return refusal }
-            guard signedIn(request) else { return refused() }
+            return try await signedIn(request, context, otherwise: refused()) { session in
             let orderId = try SupportRoutes.orderId(context)
             let form = try await Self.form(request)
+            guard session.accepts(form.csrf) else { return forgedForm() }
             func answer(_ notice: String?, _ error: String?, _ status: HTTPResponse.Status) async throws -> Response {
                 try await orderPage(orderId, notice: notice, error: error, status: status, logger: context.logger)
             }
@@ -164,12 +191,14 @@ public struct SupportConsole: Sendable {
                 return outage("The queue store did not answer: look the order up again in a moment to see "
                               + "whether the delivery was cancelled before trying again.")
             }
+            }
         }
     }
 
     /// A hold or release from the first page, answered with the first page.
-    func holdOrRelease(_ request: Request, release: Bool, logger: Logger) async throws -> Response {
+    func holdOrRelease(_ request: Request, session: ConsoleSession, release: Bool, logger: Logger) async throws -> Response {
         let form = try await Self.form(request)
+        guard session.accepts(form.csrf) else { return forgedForm() }
         let verb = release ? "released" : "held"
         let holdRequest: HoldRequest
         do throws(EventRejection) {
@@ -295,7 +324,13 @@ public struct SupportConsole: Sendable {
     }
 
     func page(_ name: String, _ view: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [
+        var view = view
+        // Every form of a signed-in page carries the session's CSRF token.
+        if let session = ConsoleSession.current {
+            view["signedIn"] = true
+            view["csrf"] = session.csrf
+        }
+        return Response(status: status, headers: [
             .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
             HTTPField.Name("Content-Security-Policy")!: "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
             HTTPField.Name("X-Frame-Options")!: "DENY",
@@ -330,24 +365,25 @@ public struct SupportConsole: Sendable {
         page("login", ["error": "Please sign in with the support token."], status: .unauthorized)
     }
 
-    func signedIn(_ request: Request) -> Bool {
-        guard let token = support.token, let cookies = request.headers[.cookie] else { return false }
-        let expected = Self.session(for: token.exposedValue)
-        for cookie in cookies.split(separator: ";") {
-            let parts = cookie.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
-            if parts.count == 2, parts[0] == Self.cookieName, SupportRoutes.constantTimeEqual(String(parts[1]), expected) {
-                return true
-            }
+    /// Runs `body` for a request with a live session (SPEC §7), with the
+    /// session set for the pages it renders; otherwise answers `otherwise`.
+    /// A store that cannot say whether the session lives is an outage (503),
+    /// not a sign-out.
+    func signedIn(_ request: Request, _ context: FlexpostRequestContext, otherwise: @autoclosure () -> Response,
+                  _ body: (ConsoleSession) async throws -> Response) async throws -> Response {
+        let session: ConsoleSession?
+        do {
+            session = try await sessions.resume(cookieHeader: request.headers[.cookie], logger: context.logger)
+        } catch is StoreUnavailable {
+            return outage("The queue store is unavailable: your sign-in cannot be checked now. Try again in a moment.")
         }
-        return false
+        guard let session else { return otherwise() }
+        return try await ConsoleSession.$current.withValue(session) { try await body(session) }
     }
 
-    /// The cookie value: an HMAC of the token, so the token never travels in a cookie.
-    static func session(for token: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(
-            for: Data("flexpost support console session v1".utf8), using: SymmetricKey(data: Data(token.utf8)))
-        return Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    /// A signed-in POST without the session's CSRF token: another page made the browser send it.
+    func forgedForm() -> Response {
+        page("login", ["error": "Refused: this form was not sent from your support console session."], status: .forbidden)
     }
 
     /// An order id as one URL path segment or query value: everything but
@@ -368,6 +404,7 @@ public struct SupportConsole: Sendable {
     /// optional here; the rules that record them say which are required.
     struct Form: Decodable {
         var token: String?
+        var csrf: String?
         var kind: String?
         var orderId: String?
         var delivery: String?

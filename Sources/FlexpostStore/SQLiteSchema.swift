@@ -134,6 +134,17 @@ enum SQLiteSchema {
                 CREATE INDEX orders_customer ON orders (customer_number);
                 """)
         }
+        migrator.registerMigration("v8-sessions") { db in
+            // SPEC §7: the console's sessions, by a hash of their id.
+            try db.execute(sql: """
+                CREATE TABLE sessions (
+                    id_hash TEXT PRIMARY KEY,
+                    subject TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    last_seen_at REAL NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

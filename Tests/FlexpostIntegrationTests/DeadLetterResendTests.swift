@@ -113,8 +113,8 @@ struct DeadLetterResendTests {
         let dir = try TestEnvironment.temporaryDirectory("console-dead")
         var env = TestEnvironment.baseEnvironment(smtpPort: server.port)
         env["FLEXPOST_SUPPORT_TOKEN"] = "dead-token"
-        let signedIn = ["cookie": "\(SupportConsole.cookieName)=\(SupportConsole.session(for: "dead-token"))"]
         let serve = try await ServeProcess(environment: env, directory: dir)
+        let signedIn = try await ConsoleLogin.signIn(serve.base, token: "dead-token").cookie
         let empty = try await HTTPClient.send("GET", serve.base + "/support/", headers: signedIn)
         #expect(empty.status == 200)
         #expect(empty.body.contains("No e-mail went undelivered in the last 7 days."), "\(empty.body)")

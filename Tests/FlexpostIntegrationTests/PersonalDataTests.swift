@@ -131,7 +131,7 @@ struct PersonalDataStoreTests {
                                             headers: ["authorization": "Bearer dpo-token"])
         #expect(api.status == 200 && api.body.contains(#""personalDataErasedAt":"20"#) && Self.found(Data(api.body.utf8)).isEmpty,
                 "\(api.body)")
-        let cookie = ["cookie": "\(SupportConsole.cookieName)=\(SupportConsole.session(for: "dpo-token"))"]
+        let cookie = try await ConsoleLogin.signIn(serve.base, token: "dpo-token").cookie
         let page = try await HTTPClient.send("GET", serve.base + "/support/orders?id=ORD-2026-004711", headers: cookie)
         #expect(page.status == 200 && page.body.contains("personal data erased on 20") && page.body.contains("(erased)"),
                 "\(page.body)")

@@ -65,6 +65,7 @@ struct StoreOutageTests {
         env["FLEXPOST_SUPPORT_TOKEN"] = "outage-token"
         let serve = try await ServeProcess(environment: env, directory: dir)
         #expect(try await serve.post(Self.order("ORD-OUT-1", customer: "7900000001")).status == 202)
+        let signedIn = try await ConsoleLogin.signIn(serve.base, token: "outage-token").cookie
         #expect(try await postgres.control("stop").status == 0)
 
         let during = Self.order("ORD-OUT-2", customer: "7900000002")
@@ -93,7 +94,6 @@ struct StoreOutageTests {
         try during.write(to: file)
         async let enqueue = Self.timedRun(["enqueue", file.path], env: env, dir: dir)
         async let status = Self.timedRun(["status", "ORD-OUT-1"], env: env, dir: dir)
-        let signedIn = ["cookie": "\(SupportConsole.cookieName)=\(SupportConsole.session(for: "outage-token"))"]
         async let console = Self.timed {
             try await HTTPClient.send("GET", base + "/support/orders?id=ORD-OUT-1", headers: signedIn, timeout: 30)
         }

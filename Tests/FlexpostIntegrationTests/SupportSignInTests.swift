@@ -80,12 +80,12 @@ struct SupportSignInTests {
             let event = EventEditing.data("order-second-base-package.json", [("data.orderId", id)])
             #expect(try await serve.post(event).status == 202)
         }
-        let cookie = ["cookie": "flexpost_support=\(SupportConsole.session(for: Self.token))"]
-        let page = try await HTTPClient.send("GET", serve.base + "/support/orders?id=A%2F..%2FB", headers: cookie)
+        let login = try await ConsoleLogin.signIn(serve.base, token: Self.token)
+        let page = try await HTTPClient.send("GET", serve.base + "/support/orders?id=A%2F..%2FB", headers: login.cookie)
         #expect(page.body.contains(#"action="/support/orders/A%2F..%2FB/resend""#), "\(page.body)")
         let resend = try await HTTPClient.send(
-            "POST", serve.base + "/support/orders/A%2F..%2FB/resend", headers: Self.form.merging(cookie) { $1 },
-            body: Data("kind=admin-notice&reason=lost&actor=anna".utf8))
+            "POST", serve.base + "/support/orders/A%2F..%2FB/resend", headers: login.postHeaders,
+            body: Data("kind=admin-notice&reason=lost&actor=anna&csrf=\(login.csrf)".utf8))
         #expect(resend.status == 200 && resend.body.contains("Resend scheduled"), "\(resend.body)")
         let api = try await HTTPClient.send("GET", serve.base + "/v1/orders/A%2F..%2FB", headers: ["authorization": "Bearer \(Self.token)"])
         #expect(api.status == 200 && api.body.contains(#""orderId":"A\/..\/B""#) || api.body.contains(#""orderId":"A/../B""#), "\(api.body)")

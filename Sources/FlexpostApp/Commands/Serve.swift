@@ -54,7 +54,10 @@ struct Serve: AsyncParsableCommand {
             messageID: { planner.newMessageID() }, queued: { doorbell.ring() })
         support.register(on: router)
         OperatorRoutes(support: support).register(on: router)
-        SupportConsole(support: support, pages: try TemplateDirectory.loadConsole(config.templatesDirectory))
+        // The session cookie is `Secure` unless the console is served on loopback
+        // (plain HTTP there; a TLS proxy in front of a loopback listener sets its own).
+        SupportConsole(support: support, pages: try TemplateDirectory.loadConsole(config.templatesDirectory),
+                       secureCookies: !Loopback.contains(host: config.httpHost))
             .register(on: router)
         MethodNotAllowed.register(on: router)
         if config.supportToken == nil {

@@ -67,6 +67,13 @@ final class ClaimCountingStore: QueueStore {
     func rekey(newestKeyId: String, reseal: @escaping @Sendable (String, SealedSecret) -> SealedSecret?) async throws
         -> (rekeyed: Int, failed: Int) { try await base.rekey(newestKeyId: newestKeyId, reseal: reseal) }
     func close() async { await base.close() }
+    func createSession(_ session: SupportSession) async throws { try await base.createSession(session) }
+    func session(idHash: String) async throws -> SupportSession? { try await base.session(idHash: idHash) }
+    func touchSession(idHash: String, at: Date) async throws { try await base.touchSession(idHash: idHash, at: at) }
+    func deleteSession(idHash: String) async throws { try await base.deleteSession(idHash: idHash) }
+    func deleteSessions(lastSeenBefore: Date, createdBefore: Date) async throws -> Int {
+        try await base.deleteSessions(lastSeenBefore: lastSeenBefore, createdBefore: createdBefore)
+    }
     func holds() async throws -> [Hold] { try await base.holds() }
     func decideHolds(orderId: String?, _ decide: @escaping @Sendable (HoldFacts) -> HoldDecision) async throws -> HoldResult {
         try await base.decideHolds(orderId: orderId, decide)

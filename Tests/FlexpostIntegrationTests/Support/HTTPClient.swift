@@ -8,11 +8,30 @@ enum HTTPClient {
     /// URLSession's default of a few connections per host queued the tests'
     /// concurrent requests behind each other (a 10 s store deadline then
     /// looked like 20 s).
-    static let session: URLSession = {
+    static let session = URLSession(configuration: configuration)
+
+    /// No cookie jar: each test says which cookie it sends. (A shared jar kept
+    /// the `Set-Cookie` of one test's console and sent it along with another
+    /// test's own cookie, port or not.)
+    static var configuration: URLSessionConfiguration {
         let configuration = URLSessionConfiguration.default
         configuration.httpMaximumConnectionsPerHost = 64
-        return URLSession(configuration: configuration)
-    }()
+        configuration.httpCookieStorage = nil
+        configuration.httpShouldSetCookies = false
+        configuration.httpCookieAcceptPolicy = .never
+        configuration.urlCache = nil
+        return configuration
+    }
+
+    /// The same, answering a redirect itself (its status and headers, e.g. a `Set-Cookie`).
+    static let unredirected = URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil)
+
+    final class NoRedirects: NSObject, URLSessionTaskDelegate, Sendable {
+        func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
+            completionHandler(nil)
+        }
+    }
 
     struct Answer {
         var status: Int
@@ -23,7 +42,7 @@ enum HTTPClient {
 
     /// - Parameter chunked: send the body as a stream (`Transfer-Encoding: chunked`, no length).
     static func send(_ method: String, _ url: String, headers: [String: String] = [:], body: Data? = nil,
-                     chunked: Bool = false, timeout: Double = 10) async throws -> Answer {
+                     chunked: Bool = false, timeout: Double = 10, followRedirects: Bool = true) async throws -> Answer {
         guard let target = URL(string: url) else { throw TestFailure("not a URL: \(url)") }
         var request = URLRequest(url: target)
         request.httpMethod = method
@@ -37,7 +56,7 @@ enum HTTPClient {
         request.httpShouldHandleCookies = false
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         return try await withCheckedThrowingContinuation { continuation in
-            Self.session.dataTask(with: request) { data, response, error in
+            (followRedirects ? Self.session : Self.unredirected).dataTask(with: request) { data, response, error in
                 if let error {
                     continuation.resume(throwing: error)
                 } else {
@@ -92,4 +111,29 @@ final class ServeProcess: @unchecked Sendable {
         child.signal(SIGTERM)
         return await child.wait()
     }
+}
+
+/// A signed-in console session for tests that post the console's forms
+/// without a browser: its cookie, and the CSRF token its forms carry.
+struct ConsoleLogin {
+    let cookie: [String: String]
+    let csrf: String
+    static let form = ["content-type": "application/x-www-form-urlencoded"]
+
+    static func signIn(_ base: String, token: String) async throws -> ConsoleLogin {
+        let answer = try await HTTPClient.send("POST", base + "/support/login", headers: form,
+                                               body: Data("token=\(token)".utf8), followRedirects: false)
+        guard answer.status == 303, let setCookie = answer.headers["set-cookie"],
+              let value = setCookie.split(separator: ";").first
+        else { throw TestFailure("sign-in: \(answer.status) \(answer.headers) \(answer.body)") }
+        let cookie = ["cookie": String(value)]
+        let home = try await HTTPClient.send("GET", base + "/support/", headers: cookie)
+        guard let range = home.body.range(of: #"name="csrf" value=""#),
+              let end = home.body[range.upperBound...].firstIndex(of: "\"")
+        else { throw TestFailure("no CSRF token on the console's first page: \(home.body)") }
+        return ConsoleLogin(cookie: cookie, csrf: String(home.body[range.upperBound..<end]))
+    }
+
+    /// Headers for one of the console's form posts.
+    var postHeaders: [String: String] { Self.form.merging(cookie) { $1 } }
 }
