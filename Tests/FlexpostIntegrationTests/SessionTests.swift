@@ -96,3 +96,26 @@ struct SessionTests {
         #expect(ConsoleSessions(store: store, clock: SystemClock(), secure: false).cookie(Secret("x")).hasSuffix("SameSite=Strict"))
     }
 }
+
+/// Issue 20 point 12: the console escapes HTML byte by byte, as the mail does.
+@Suite("console escaping")
+struct ConsoleEscapingTests {
+    @Test("a quote or angle bracket followed by a combining mark is escaped on every console page; a template without the pragma is refused")
+    func bytewise() throws {
+        var sources: [String: String] = [:]
+        for name in SupportConsole.Pages.names {
+            sources[name] = try String(contentsOf: TestEnvironment.packageRoot.appendingPathComponent("templates/console/\(name).mustache"),
+                                       encoding: .utf8)
+        }
+        let pages = try SupportConsole.Pages(sources: sources)
+        let hostile = "a\"\u{301} autofocus x=\"<\u{301}script>"
+        let html = pages.render("order", ["orderId": hostile, "orderPath": "a", "customerNumber": hostile,
+                                          "deliveries": [], "history": [["at": "t", "actor": hostile, "action": "x", "detail": hostile]]])
+        #expect(!html.contains("\"\u{301}") && !html.contains("<\u{301}"), "\(html)")
+        #expect(html.contains("&quot;\u{301}") && html.contains("&lt;\u{301}script&gt;"))
+        // swift-mustache's own HTML type lets the combined character through: the reason for the pragma.
+        #expect("\"\u{301}".count == 1)
+        sources["order"] = sources["order"]?.replacingOccurrences(of: SupportConsole.Pages.pragma, with: "")
+        #expect(throws: MailTemplates.TemplateError.self) { try SupportConsole.Pages(sources: sources) }
+    }
+}

@@ -124,7 +124,6 @@ struct CompiledTemplate: Sendable {
         return value
     }
 
-    /// swift-mustache's HTML escaping (`<`, `>`, `&`, `"`, `'`), byte by byte.
     static func appendEscaped(_ text: String, to output: inout String) {
         var text = text
         let needsEscaping = text.withUTF8 { bytes in
@@ -204,5 +203,17 @@ struct CompiledTemplate: Sendable {
         let names = name.split(separator: ".").map(String.init)
         if name.first == "." { return .innermost(names) }
         return .search(names)
+    }
+}
+
+/// HTML escaping of `<`, `>`, `&`, `"` and `'`, byte by byte, for the mail and
+/// the console alike: swift-mustache's own compares whole characters, so a
+/// quote followed by a combining mark (one character, `"\u{301}`) passed it
+/// unescaped and could end an attribute.
+public enum HTMLText {
+    public static func escaped(_ text: String) -> String {
+        var output = ""
+        CompiledTemplate.appendEscaped(text, to: &output)
+        return output
     }
 }
