@@ -21,18 +21,22 @@ struct ClaimPipeline {
     /// The pass's limit (`drain --limit`), nil for none.
     let limit: Int?
     let trickleLinger: Duration
+    /// Waits the linger (injected: tests let time pass by a step of their own).
+    let linger: @Sendable (Duration) async throws -> Void
     let shouldStop: @Sendable () -> Bool
     /// How many deliveries the pass has claimed.
     private(set) var taken = 0
     private var lastClaimShort = false
     private var ahead: Task<ClaimedBatch, any Error>?
 
-    init(batchSize: Int, limit: Int?, trickleLinger: Duration, shouldStop: @escaping @Sendable () -> Bool,
-         fetch: @escaping @Sendable (Int) async throws -> ClaimedBatch) {
+    init(batchSize: Int, limit: Int?, trickleLinger: Duration,
+         linger: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+         shouldStop: @escaping @Sendable () -> Bool, fetch: @escaping @Sendable (Int) async throws -> ClaimedBatch) {
         self.fetch = fetch
         self.batchSize = batchSize
         self.limit = limit
         self.trickleLinger = trickleLinger
+        self.linger = linger
         self.shouldStop = shouldStop
     }
 
@@ -51,7 +55,7 @@ struct ClaimPipeline {
         } else {
             guard let size = nextClaimSize() else { return nil }
             if lastClaimShort && trickleLinger > .zero {
-                try await Task.sleep(for: trickleLinger)
+                try await linger(trickleLinger)
             }
             next = try await fetch(size)
         }

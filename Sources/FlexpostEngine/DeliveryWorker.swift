@@ -63,6 +63,7 @@ public struct DeliveryWorker: Sendable {
     ///   full batches and passes zero.
     public func runPass(clock: any WallClock, limit: Int? = nil, batchSize: Int = 50,
                         trickleLinger: Duration = .zero,
+                        linger: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
                         shouldStop: @escaping @Sendable () -> Bool = { false },
                         progress: (PassSummary) -> Void = { _ in }) async throws -> PassSummary {
         var summary = PassSummary()
@@ -82,7 +83,7 @@ public struct DeliveryWorker: Sendable {
         let permits = SendPermits(lanes)
         // A claim or read the store does not answer is given up at a graceful
         // shutdown (within 250 ms) instead of holding the stop until its deadline.
-        var claims = ClaimPipeline(batchSize: batchSize, limit: limit, trickleLinger: trickleLinger,
+        var claims = ClaimPipeline(batchSize: batchSize, limit: limit, trickleLinger: trickleLinger, linger: linger,
                                    shouldStop: shouldStop) { size in
             let now = clock.now()
             let claimed = try await withStoreDeadline(deadline, "a claim", abandonIf: shouldStop) {

@@ -68,6 +68,7 @@ public struct RetentionSweep: Service {
                     ])
                 }
                 failures = 0
+                logger.debug("retention purge done", metadata: ["purge.next_in": "\(Backoff.text(wait))"])
             } catch is CancellationError {
                 return
             } catch {

@@ -34,6 +34,8 @@ final class IntakeCommitter: Sendable {
 
     /// How many intake transactions have been committed or attempted (for tests).
     var transactions: Int { state.withLock { $0.transactions } }
+    /// Events waiting for the next transaction.
+    var queued: Int { state.withLock { $0.pending.count } }
 
     /// Records one event; answered when its transaction is committed, or with
     /// ``StoreTimeout`` after `deadline` seconds (the database locked by another

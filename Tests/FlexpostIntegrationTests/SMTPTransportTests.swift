@@ -157,13 +157,14 @@ struct SMTPTransportTests {
 
     @Test("a pool of 3 connections carries 3 messages at once, and never more than 3 connections")
     func connectionPool() async throws {
-        // Every DATA reply waits 0.3 s: 12 messages take ~1.2 s over 3 connections, ~3.6 s over one.
+        // Every DATA reply waits 0.3 s, so the 12 sends overlap: the pool opens a
+        // connection only while every open one is busy, so three EHLOs mean three
+        // messages were on the wire at once (no wall-clock bound needed).
         let server = try await SMTPTestServer(.init(delaySeconds: 0.3))
         let transport = SMTPTransport(
             configuration: SMTPConfiguration(url: "smtp://127.0.0.1:\(server.port)", security: .opportunistic),
             connections: 3)
         #expect(transport.concurrency == 3)
-        let started = ContinuousClock.now
         let outcomes = await withTaskGroup(of: TransportOutcome.self) { group in
             for index in 0..<12 {
                 let (bytes, envelope) = Self.message(to: "p\(index)@example.com")
@@ -171,13 +172,11 @@ struct SMTPTransportTests {
             }
             return await group.reduce(into: []) { $0.append($1) }
         }
-        let elapsed = ContinuousClock.now - started
         #expect(outcomes.allSatisfy { if case .accepted = $0 { true } else { false } })
         let received = try await server.waitForMessages(12)
         #expect(Set(received.map(\.rcptTos[0])).count == 12)
         let ehlo = try String(contentsOf: server.directory.appendingPathComponent("ehlo_count"), encoding: .utf8)
-        #expect(ehlo == "3", "three connections, each reused for four messages")
-        #expect(elapsed < .seconds(3), "sent in parallel: \(elapsed)")
+        #expect(ehlo == "3", "three connections at once, each reused, never a fourth")
     }
 
     @Test("one message at a time keeps using one warm connection of the pool")

@@ -106,13 +106,14 @@ struct ThroughputMechanicsTests {
         // Within one transaction, a failing event is rolled back alone.
         let committer = store.intake
         let before = committer.transactions
-        let gate = Mutex(false)
+        let gate = Mutex(false), writing = Mutex(false)
         async let slow = committer.submit(deadline: 30) { db in
             // Holds the writer so that the next three queue up and share one transaction.
+            writing.withLock { $0 = true }
             while !gate.withLock({ $0 }) { usleep(1000) }
             return .accepted
         }
-        try await Task.sleep(for: .milliseconds(100))
+        try await waitUntil("the writer is held") { writing.withLock { $0 } }
         func history(_ orderId: String) -> IntakeCommitter.Work {
             { db in
                 try SQLiteQueueStore.addHistory(
@@ -124,7 +125,7 @@ struct ThroughputMechanicsTests {
         async let first = committer.submit(deadline: 30, history("OK-1"))
         let bad = Task { try await committer.submit(deadline: 30, history("BAD")) }
         async let second = committer.submit(deadline: 30, history("OK-2"))
-        try await Task.sleep(for: .milliseconds(100))
+        try await waitUntil("three events queue up behind it") { committer.queued == 3 }
         gate.withLock { $0 = true }
         let answers2 = try await [slow, first, second]
         #expect(answers2 == [.accepted, .accepted, .accepted])
@@ -137,26 +138,25 @@ struct ThroughputMechanicsTests {
 
         // An event that waits for the writer past its deadline is answered with
         // StoreTimeout at the deadline; its work stays queued and is written later.
-        let writerGate = Mutex(false)
-        let started = ContinuousClock.now
+        let writerGate = Mutex(false), holding = Mutex(false)
         async let held = committer.submit(deadline: 30) { db in
+            holding.withLock { $0 = true }
             while !writerGate.withLock({ $0 }) { usleep(1000) }
             return .accepted
         }
-        try await Task.sleep(for: .milliseconds(100))
+        try await waitUntil("the writer is held again") { holding.withLock { $0 } }
+        // The writer stays held until after the answer: it came at the deadline, not when the writer was free.
+        let started = ContinuousClock.now
         await #expect(throws: StoreTimeout.self) { try await committer.submit(deadline: 0.3, history("LATE")) }
-        #expect(ContinuousClock.now - started < .seconds(2), "answered at its deadline, not when the writer was free")
+        #expect(ContinuousClock.now - started >= .milliseconds(300), "not before its deadline")
         writerGate.withLock { $0 = true }
         #expect(try await held == .accepted)
         // It was queued behind the held transaction and gets one of its own.
-        var late: [String] = []
-        for _ in 0..<100 where late.isEmpty {
-            late = try await store.pool.read { db in
+        try await waitUntil("the abandoned event is written") {
+            try await store.pool.read { db in
                 try String.fetchAll(db, sql: "SELECT order_id FROM history WHERE order_id = 'LATE'")
-            }
-            if late.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+            } == ["LATE"]
         }
-        #expect(late == ["LATE"], "the abandoned event was still written")
     }
 
     @Test("SQLite claims read each state's due range in order and stop at the limit (no sort of every due delivery)")
@@ -216,13 +216,10 @@ struct ThroughputMechanicsTests {
         #expect(summary.sent == due && summary.lost == 0)
         let log = transport.log.withLock { $0 }
         #expect(log.messageIDs.count == due && Set(log.messageIDs).count == due, "each delivery sent exactly once")
-        #expect(log.maxInFlight == 3)
-        // Batches of 4 on 3 connections: waiting for each batch to finish before
-        // claiming the next leaves every connection idle at every batch boundary.
-        let boundaries = (due + 3) / 4 - 1
-        #expect(boundaries >= 5)
-        #expect(log.idleGapsMidPass <= 1,
-                "connections idled \(log.idleGapsMidPass) times at \(boundaries) batch boundaries")
+        // Never more sends than connections. (That the next batch is claimed while this
+        // one is in flight is shown on gated connections by "claimed ahead" below; how
+        // much it gains is a matter for `make bench`, not for a test on the wall clock.)
+        #expect(log.maxInFlight <= 3 && log.maxInFlight >= 1)
     }
 
     /// Waits (polling) until `condition` holds, up to `seconds`.
@@ -303,39 +300,39 @@ struct ThroughputMechanicsTests {
 
     @Test("under a trickle of due notices, passes that linger after a short claim claim them in groups")
     func trickleClaimedInGroups() async throws {
-        func run(linger: Duration) async throws -> (claims: Int, claimed: Int) {
+        /// 40 orders arriving as a trickle: while a pass lingers, `perLinger` more
+        /// arrive (time passes by the test's step, not by the wall clock); between
+        /// passes, one.
+        func run(linger: Duration, perLinger: Int) async throws -> (claims: Int, claimed: Int) {
             let dir = try TestEnvironment.temporaryDirectory("trickle")
             let store = ClaimCountingStore(try SQLiteQueueStore(path: dir.appendingPathComponent("q.sqlite").path))
             let intake = TestStores.intake(store.base)
-            let orders = try ConcurrencyAndCrashTests.orders(40, adminNoticeOnly: true).split(separator: UInt8(ascii: "\n"))
+            let orders = Mutex(try ConcurrencyAndCrashTests.orders(40, adminNoticeOnly: true).split(separator: UInt8(ascii: "\n"))
+                .map { Array($0) }[...])
+            @Sendable func arrive(_ count: Int) async throws {
+                for _ in 0..<count {
+                    guard let line = orders.withLock({ $0.popFirst() }) else { return }
+                    _ = try await intake.submit(line)
+                }
+            }
             let worker = try TestStores.worker(store, transport: SlowRecordingTransport(concurrency: 4, delay: .milliseconds(1)),
                                                owner: "trickle")
             let clock = FixedClock(Self.t0 + 86_400 * 3)
-            // One order every 5 ms, while passes run back to back as serve's loop runs them.
-            let produced = Atomic<Bool>(false)
-            let producer = Task {
-                for line in orders {
-                    _ = try await intake.submit(Array(line))
-                    try await Task.sleep(for: .milliseconds(5))
-                }
-                produced.store(true, ordering: .releasing)
+            while !orders.withLock({ $0.isEmpty }) {
+                try await arrive(1)
+                _ = try await worker.runPass(clock: clock, trickleLinger: linger, linger: { _ in try await arrive(perLinger) })
             }
-            while true {
-                let finished = produced.load(ordering: .acquiring)
-                let pass = try await worker.runPass(clock: clock, trickleLinger: linger)
-                if finished && pass.claimed == 0 { break }
-                try await Task.sleep(for: .milliseconds(1))
-            }
-            try await producer.value
             let states = try await store.countsByState()
             let total = states.values.reduce(0, +)
             #expect(store.claimed == total && states[.sent] == total, "\(states), \(store.claimed) claimed")
             return (store.claims, store.claimed)
         }
-        let lingering = try await run(linger: .milliseconds(50))
-        let eager = try await run(linger: .zero)
-        #expect(lingering.claims <= 15, "\(lingering.claims) claims for \(lingering.claimed) deliveries")
-        #expect(eager.claims > lingering.claims, "without lingering: \(eager.claims) claims, with: \(lingering.claims)")
+        let lingering = try await run(linger: .milliseconds(50), perLinger: 9)
+        let eager = try await run(linger: .zero, perLinger: 9)
+        // Lingering: the first arrival, then groups of 9, then an empty claim: 6 claims.
+        #expect(lingering.claims <= 8, "\(lingering.claims) claims for \(lingering.claimed) deliveries")
+        // Without lingering each arrival is a pass of its own: a claim and an empty one.
+        #expect(eager.claims >= 40, "without lingering: \(eager.claims) claims, with: \(lingering.claims)")
     }
 
     @Test("SQLite: the writer syncs every commit (synchronous=FULL), although GRDB sets NORMAL for WAL")
