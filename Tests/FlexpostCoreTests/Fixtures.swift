@@ -9,6 +9,15 @@ enum Fixtures {
         Array(FileManager.default.contents(atPath: root.appendingPathComponent("events/\(name)").path)!)
     }
 
+    /// A sample bounce, with `TOKEN` and `MSGID` filled in.
+    static func bounce(_ name: String, token: String = "1-aaaa", messageId: String = "<m-1@companyflex.example>") throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: root.appendingPathComponent("bounces/\(name)").path) else {
+            throw CocoaError(.fileNoSuchFile)
+        }
+        return Array(String(decoding: data, as: UTF8.self).replacingOccurrences(of: "TOKEN", with: token)
+            .replacingOccurrences(of: "<MSGID>", with: messageId).utf8)
+    }
+
     static func eventObject(_ name: String) -> [String: Any] {
         try! JSONSerialization.jsonObject(with: Data(event(name))) as! [String: Any]
     }
