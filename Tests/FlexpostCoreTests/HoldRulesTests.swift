@@ -89,7 +89,7 @@ import Testing
             .finish(deliveryIds: [1], state: .cancelled, at: Self.t0),
             .destroySecrets(orderId: "O", at: Self.t0),
             .note(orderId: "O", HistoryEntry(at: Self.t0, actor: "anna", action: .deliveryCancelled,
-                                             detail: "delivery 1 (access-data to a@x.example) by anna: wrong address; secrets destroyed")),
+                                             detail: "delivery 1 (access-data) by anna: wrong address; secrets destroyed")),
         ])
         let notice = OrderLifecycle.cancelDelivery(request(2), facts: facts, at: Self.t0)
         #expect(notice.outcome == nil && !notice.changes.contains(.destroySecrets(orderId: "O", at: Self.t0)))
