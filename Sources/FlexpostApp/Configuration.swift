@@ -31,6 +31,8 @@ public struct Configuration: Sendable {
     public var smtpConnections: Int
     public var outboxDirectory: String
     public var sender: Contact
+    /// SPEC §6: `FLEXPOST_BOUNCE_ADDRESS`, the base of each delivery's VERP envelope sender.
+    public var bounceAddress: EmailAddress?
     public var webhookSecret: Secret?
     public var supportToken: Secret?
     public var encryptionKey: Secret?
@@ -81,6 +83,17 @@ public struct Configuration: Sendable {
         let senderText = value("FLEXPOST_MAIL_FROM") ?? "CompanyFlex <noreply@companyflex.example>"
         guard let sender = Self.parseMailbox(senderText) else {
             throw ConfigurationError("FLEXPOST_MAIL_FROM must be an address or \"Name <address>\"")
+        }
+
+        var bounceAddress: EmailAddress?
+        if let text = value("FLEXPOST_BOUNCE_ADDRESS") {
+            guard let address = try? EmailAddress(validating: text), !text.contains("+"),
+                  text.split(separator: "@")[0].utf8.count <= 20
+            else {
+                throw ConfigurationError(
+                    "FLEXPOST_BOUNCE_ADDRESS must be a plain address (no +, a local part of at most 20 characters), e.g. bounces@companyflex.example")
+            }
+            bounceAddress = address
         }
 
         let password = value("FLEXPOST_SMTP_PASSWORD").map(Secret.init)
@@ -137,7 +150,7 @@ public struct Configuration: Sendable {
         return Configuration(
             database: database, smtp: smtp,
             smtpConnections: try integer("FLEXPOST_SMTP_CONNECTIONS", default: Self.defaultSMTPConnections, range: 1...64),
-            outboxDirectory: "queue/outbox", sender: sender,
+            outboxDirectory: "queue/outbox", sender: sender, bounceAddress: bounceAddress,
             webhookSecret: value("FLEXPOST_WEBHOOK_SECRET").map(Secret.init),
             supportToken: value("FLEXPOST_SUPPORT_TOKEN").map(Secret.init),
             encryptionKey: value("FLEXPOST_ENCRYPTION_KEY").map(Secret.init),
@@ -248,7 +261,7 @@ public struct Configuration: Sendable {
     /// Every environment variable flexpost reads: any other `FLEXPOST_…` is
     /// most likely a typo, and is warned about at start.
     public static let settings: Set<String> = [
-        "FLEXPOST_DATABASE_URL", "FLEXPOST_ENCRYPTION_KEY", "FLEXPOST_HTTP_ADDRESS", "FLEXPOST_HTTP_IDLE_TIMEOUT",
+        "FLEXPOST_BOUNCE_ADDRESS", "FLEXPOST_DATABASE_URL", "FLEXPOST_ENCRYPTION_KEY", "FLEXPOST_HTTP_ADDRESS", "FLEXPOST_HTTP_IDLE_TIMEOUT",
         "FLEXPOST_LEASE_SECONDS",
         "FLEXPOST_LOG_FORMAT", "FLEXPOST_MAIL_FROM", "FLEXPOST_PERSONAL_DATA_DAYS", "FLEXPOST_RESEND_LIMIT",
         "FLEXPOST_RETENTION_DAYS",

@@ -140,7 +140,18 @@ public struct Runtime: Sendable {
             store: store, transport: transport, composer: composer, sealer: sealer,
             retryPolicy: RetryPolicy(lifetime: configuration.retryLifetime),
             leaseSeconds: TimeInterval(configuration.leaseSeconds),
-            owner: "\(Configuration.heloName())/\(getpid())/\(UUID().uuidString.prefix(8))", logger: logger)
+            owner: "\(Configuration.heloName())/\(getpid())/\(UUID().uuidString.prefix(8))", logger: logger,
+            returnPath: returnPath)
+    }
+
+    /// SPEC §6: VERP addresses under `FLEXPOST_BOUNCE_ADDRESS`, keyed with the queue's fingerprint key.
+    public var returnPath: ReturnPath? {
+        guard let base = configuration.bounceAddress, let key = sealer.fingerprintKey else { return nil }
+        return ReturnPath(base: base, key: key)
+    }
+
+    public func bounceIntake(clock: any WallClock) -> BounceIntake {
+        BounceIntake(store: store, returnPath: returnPath, clock: clock, logger: logger)
     }
 }
 

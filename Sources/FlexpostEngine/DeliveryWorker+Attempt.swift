@@ -89,7 +89,8 @@ extension DeliveryWorker {
             let message = try composer.compose(
                 content, to: delivery.recipient, language: delivery.language, messageID: delivery.messageID, date: date)
             let bytes = try message.render()
-            return .success((bytes, Envelope(sender: composer.sender.email, recipients: [delivery.recipient.email])))
+            let sender = returnPath?.address(for: delivery.id) ?? composer.sender.email
+            return .success((bytes, Envelope(sender: sender, recipients: [delivery.recipient.email])))
         } catch let error as MailComposer.CompositionError {
             return .failure(Problem(description: error.description))
         } catch {

@@ -37,9 +37,13 @@ public struct DeliveryWorker: Sendable {
     let leaseSeconds: TimeInterval
     let owner: String
     let logger: Logger
+    /// SPEC §6: with `FLEXPOST_BOUNCE_ADDRESS`, each delivery's envelope sender names it (VERP).
+    let returnPath: ReturnPath?
 
     public init(store: any QueueStore, transport: any MailTransport, composer: MailComposer, sealer: SecretSealer,
-                retryPolicy: RetryPolicy, leaseSeconds: TimeInterval, owner: String, logger: Logger) {
+                retryPolicy: RetryPolicy, leaseSeconds: TimeInterval, owner: String, logger: Logger,
+                returnPath: ReturnPath? = nil) {
+        self.returnPath = returnPath
         self.store = store
         self.transport = transport
         self.composer = composer

@@ -153,6 +153,15 @@ extension PostgresQueueStore {
         return orderIds
     }
 
+    public func delivery(messageId: String) async throws -> (deliveryId: Int64, orderId: String)? {
+        for try await (id, orderId) in try await client.query(
+            "SELECT id, order_id FROM deliveries WHERE message_id = \(messageId) ORDER BY id LIMIT 1", logger: logger
+        ).decode((Int64, String).self) {
+            return (id, orderId)
+        }
+        return nil
+    }
+
     public func orderId(ofDelivery deliveryId: Int64) async throws -> String? {
         for try await orderId in try await client.query(
             "SELECT order_id FROM deliveries WHERE id = \(deliveryId)", logger: logger

@@ -48,6 +48,12 @@ extension PostgresQueueStore {
         ).decode((String, Double).self) {
             facts[orderId]?.resendTimes.append(Date(timeIntervalSince1970: at))
         }
+        for try await (orderId, key) in try await connection.query(
+            "SELECT d.order_id, b.key FROM bounces b JOIN deliveries d ON d.id = b.delivery_id WHERE d.order_id = ANY(\(known))",
+            logger: logger
+        ).decode((String, String).self) {
+            facts[orderId]?.bounceKeys.insert(key)
+        }
         return facts
     }
 
@@ -95,6 +101,13 @@ extension PostgresQueueStore {
                 }
             case .note(let orderId, let entry):
                 try await addHistory(connection, orderId: orderId, entry)
+            case .recordBounce(let key, let deliveryId, let at):
+                try await connection.query(
+                    """
+                    INSERT INTO bounces (key, delivery_id, received_at) VALUES (\(key), \(deliveryId), \(at.timeIntervalSince1970))
+                    ON CONFLICT DO NOTHING
+                    """, logger: logger
+                ).consume()
             case .erasePersonalData(let orderId, let quoted, let at):
                 try await connection.query(
                     """

@@ -129,6 +129,18 @@ enum PostgresSchema {
                 last_seen_at DOUBLE PRECISION NOT NULL)
             """,
         ]),
+        // SPEC §6: the bounces taken in (the same one twice is recorded once),
+        // and deliveries found by the Message-ID a bounce returns.
+        (7, [
+            """
+            CREATE TABLE bounces (
+                key TEXT PRIMARY KEY,
+                delivery_id BIGINT NOT NULL REFERENCES deliveries(id),
+                received_at DOUBLE PRECISION NOT NULL)
+            """,
+            "CREATE INDEX bounces_delivery ON bounces (delivery_id)",
+            "CREATE INDEX deliveries_message_id ON deliveries (message_id)",
+        ]),
     ]
 
     /// Applies what is missing; returns the versions applied now.

@@ -175,6 +175,13 @@ extension SQLiteQueueStore {
         }
     }
 
+    public func delivery(messageId: String) async throws -> (deliveryId: Int64, orderId: String)? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT id, order_id FROM deliveries WHERE message_id = ? ORDER BY id LIMIT 1",
+                             arguments: [messageId]).map { (deliveryId: $0[0], orderId: $0[1]) }
+        }
+    }
+
     public func orderId(ofDelivery deliveryId: Int64) async throws -> String? {
         try await pool.read { db in
             try String.fetchOne(db, sql: "SELECT order_id FROM deliveries WHERE id = ?", arguments: [deliveryId])

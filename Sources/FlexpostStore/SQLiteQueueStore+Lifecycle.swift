@@ -62,12 +62,15 @@ extension SQLiteQueueStore {
         let resends = try Double.fetchAll(
             db.cachedStatement(sql: "SELECT at FROM history WHERE order_id = ? AND action = ?"),
             arguments: [orderId, HistoryAction.resend.rawValue])
+        let bounceKeys = try String.fetchAll(
+            db.cachedStatement(sql: "SELECT b.key FROM bounces b JOIN deliveries d ON d.id = b.delivery_id WHERE d.order_id = ?"),
+            arguments: [orderId])
         return OrderFacts(
             orderId: orderId, customerNumber: row[0], cancelledAt: (row[1] as Double?).map(Date.init(timeIntervalSince1970:)),
             secretsPurgedAt: (row[2] as Double?).map(Date.init(timeIntervalSince1970:)), holdsSecrets: row[3],
             deliveries: deliveries, resendTimes: resends.map(Date.init(timeIntervalSince1970:)),
             receivedAt: Date(timeIntervalSince1970: row[4]),
-            personalDataErasedAt: (row[5] as Double?).map(Date.init(timeIntervalSince1970:)))
+            personalDataErasedAt: (row[5] as Double?).map(Date.init(timeIntervalSince1970:)), bounceKeys: Set(bounceKeys))
     }
 
     /// Persists a decision's changes; returns the deliveries it scheduled.
@@ -109,6 +112,9 @@ extension SQLiteQueueStore {
                 }
             case .note(let orderId, let entry):
                 try addHistory(db, orderId: orderId, entry)
+            case .recordBounce(let key, let deliveryId, let at):
+                try db.run(sql: "INSERT INTO bounces (key, delivery_id, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                           arguments: [key, deliveryId, at.timeIntervalSince1970])
             case .erasePersonalData(let orderId, let quoted, let at):
                 try db.run(
                     sql: """

@@ -145,6 +145,19 @@ enum SQLiteSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v9-bounces") { db in
+            // SPEC §6: the bounces taken in (the same one twice is recorded once),
+            // and deliveries found by the Message-ID a bounce returns.
+            try db.execute(sql: """
+                CREATE TABLE bounces (
+                    key TEXT PRIMARY KEY,
+                    delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+                    received_at REAL NOT NULL
+                );
+                CREATE INDEX bounces_delivery ON bounces (delivery_id);
+                CREATE INDEX deliveries_message_id ON deliveries (message_id);
+                """)
+        }
         return migrator
     }
 }

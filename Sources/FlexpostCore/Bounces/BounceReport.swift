@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// What a received message says about mail flexpost sent (SPEC §6).
@@ -50,6 +51,8 @@ public struct BounceReport: Sendable, Equatable {
     public var reportingMTA: String?
     /// The bounce's own Message-ID (with the recipients, what makes it "the same bounce").
     public var messageId: String?
+    /// SHA-256 of the raw message, hex: "the same bounce" when it has no Message-ID.
+    public var digest: String = ""
 
     /// Reads a raw RFC 5322 message. Never fails: what cannot be read is `unknown`.
     public static func read(_ bytes: [UInt8]) -> BounceReport {
@@ -61,6 +64,7 @@ public struct BounceReport: Sendable, Equatable {
         var report = BounceReport(bounceClass: .unknown, recipients: [], returnedMessageId: returnedMessageId(all),
                                   returnAddresses: returnAddresses, reportingMTA: nil,
                                   messageId: message.header("Message-ID"))
+        report.digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
         if message.mediaType == "multipart/report" {
             switch message.contentTypeParameter("report-type")?.lowercased() {
             case "feedback-report":

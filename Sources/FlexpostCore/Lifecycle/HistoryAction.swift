@@ -22,6 +22,10 @@ public enum HistoryAction: String, Codable, Sendable, CaseIterable {
     case deliveryCancelled = "delivery-cancelled"
     /// SPEC §8: the order's personal data was erased (retention or on request).
     case personalDataErased = "personal-data-erased"
+    /// SPEC §6: a bounce said the mail will not arrive.
+    case bounced
+    /// SPEC §6: a server on the way reported a delay; the mail is still `sent`.
+    case bounceDelayed = "bounce-delayed"
 }
 
 /// Who acts when nobody from support does.
@@ -30,4 +34,6 @@ public enum SystemActor {
     public static let orderSystem = "order-system"
     /// flexpost itself (retention).
     public static let flexpost = "flexpost"
+    /// A bounce or delay report from a mail server (SPEC §6).
+    public static let bounce = "bounce"
 }

@@ -20,9 +20,12 @@ public struct OrderFacts: Sendable, Equatable {
     public var receivedAt: Date
     /// When the order's personal data was erased (SPEC §8), if it was.
     public var personalDataErasedAt: Date?
+    /// The bounces taken in about the order's deliveries (``BounceRules/key(_:entry:)``).
+    public var bounceKeys: Set<String>
 
     public init(orderId: String, customerNumber: String, cancelledAt: Date?, secretsPurgedAt: Date?, holdsSecrets: Bool,
-                deliveries: [Delivery], resendTimes: [Date], receivedAt: Date, personalDataErasedAt: Date? = nil) {
+                deliveries: [Delivery], resendTimes: [Date], receivedAt: Date, personalDataErasedAt: Date? = nil,
+                bounceKeys: Set<String> = []) {
         self.orderId = orderId
         self.customerNumber = customerNumber
         self.cancelledAt = cancelledAt
@@ -32,6 +35,7 @@ public struct OrderFacts: Sendable, Equatable {
         self.resendTimes = resendTimes
         self.receivedAt = receivedAt
         self.personalDataErasedAt = personalDataErasedAt
+        self.bounceKeys = bounceKeys
     }
 
     public var cancelled: Bool { cancelledAt != nil }

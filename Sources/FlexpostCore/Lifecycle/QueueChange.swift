@@ -21,6 +21,9 @@ public enum QueueChange: Sendable, Equatable {
     /// addresses are erased, each of the `quoted` strings is blanked where
     /// history details and SMTP replies quote it, and the order records when.
     case erasePersonalData(orderId: String, quoted: [String], at: Date)
+    /// SPEC §6: a bounce about the delivery was taken in (so that the same
+    /// bounce taken again changes nothing).
+    case recordBounce(key: String, deliveryId: Int64, at: Date)
 }
 
 /// A delivery a decision creates: the plan, and whether it is support's

@@ -8,12 +8,13 @@ public enum DeliveryKind: String, Codable, Sendable, CaseIterable {
     case adminNotice = "admin-notice"
 }
 
-/// Where a delivery stands. `sent`, `cancelled` and `dead` are final; `held`
-/// waits for an operator's release (``HoldRules``) and is never claimed.
+/// Where a delivery stands. `sent`, `cancelled`, `dead` and `bounced` are
+/// final; `held` waits for an operator's release (``HoldRules``) and is never
+/// claimed; `bounced` was `sent` until a bounce said it will not arrive (SPEC §6).
 public enum DeliveryState: String, Codable, Sendable, CaseIterable {
-    case scheduled, sending, retrying, held, sent, cancelled, dead
+    case scheduled, sending, retrying, held, sent, cancelled, dead, bounced
 
-    public var isFinal: Bool { self == .sent || self == .cancelled || self == .dead }
+    public var isFinal: Bool { self == .sent || self == .cancelled || self == .dead || self == .bounced }
 
     /// The states of a delivery that waits for its due time to be claimed.
     public static let waiting: [DeliveryState] = [.scheduled, .retrying]

@@ -7,6 +7,8 @@ public protocol SupportReads: Sendable {
     func deliveries(orderId: String) async throws -> [Delivery]
     /// The ids of a customer's orders, oldest first.
     func orderIds(customerNumber: String) async throws -> [String]
+    /// The delivery that carried a Message-ID, and its order (SPEC §6: a bounce without a VERP token).
+    func delivery(messageId: String) async throws -> (deliveryId: Int64, orderId: String)?
     /// The order a delivery belongs to; nil for an unknown delivery id.
     func orderId(ofDelivery deliveryId: Int64) async throws -> String?
     func deliveries(state: DeliveryState?, limit: Int) async throws -> [Delivery]

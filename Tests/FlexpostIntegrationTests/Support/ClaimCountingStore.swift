@@ -83,6 +83,9 @@ final class ClaimCountingStore: QueueStore {
     }
     func orderId(ofDelivery deliveryId: Int64) async throws -> String? { try await base.orderId(ofDelivery: deliveryId) }
     func orderIds(customerNumber: String) async throws -> [String] { try await base.orderIds(customerNumber: customerNumber) }
+    func delivery(messageId: String) async throws -> (deliveryId: Int64, orderId: String)? {
+        try await base.delivery(messageId: messageId)
+    }
     func ordersHoldingPersonalData(receivedBefore: Date, after afterOrderId: String?, limit: Int) async throws -> [String] {
         try await base.ordersHoldingPersonalData(receivedBefore: receivedBefore, after: afterOrderId, limit: limit)
     }

@@ -1,0 +1,76 @@
+import FlexpostCore
+import Foundation
+import Testing
+
+/// SPEC §6 end to end: mail sent with a VERP return path through a real SMTP
+/// server, bounces piped to `flexpost bounce` as an MTA would, on both stores.
+@Suite("bounces")
+struct BounceTests {
+    static func sample(_ name: String, token: String, messageId: String) throws -> Data {
+        let url = TestEnvironment.packageRoot.appendingPathComponent("Tests/Fixtures/bounces/\(name)")
+        return Data(try String(contentsOf: url, encoding: .utf8).replacingOccurrences(of: "TOKEN", with: token)
+            .replacingOccurrences(of: "<MSGID>", with: messageId).utf8)
+    }
+
+    @Test("VERP return path; a failed DSN makes the sent delivery bounced (status, diagnostic, MTA in its history), taken twice it is recorded once; a forged token matches nothing; a Message-ID matches without VERP; a delay is noted; --dry-run --json stores nothing; a store that cannot take it is exit 75",
+          arguments: StoreKind.allCases)
+    func bounces(kind: StoreKind) async throws {
+        let server = try await SMTPTestServer()
+        let dir = try TestEnvironment.temporaryDirectory("bounce")
+        var env = TestEnvironment.baseEnvironment(smtpPort: server.port)
+        env["FLEXPOST_BOUNCE_ADDRESS"] = "bounces@companyflex.example"
+        if kind == .postgres { env["FLEXPOST_DATABASE_URL"] = try await TestStores.newPostgresDatabase() }
+        let run = { (arguments: [String], stdin: Data?) in try await flexpost(arguments, environment: env, directory: dir, stdin: stdin) }
+        #expect(try await run(["enqueue", TestEnvironment.fixture("order-second-site.json")], nil).status == 0)
+        #expect(try await run(["drain"], nil).stdout == "drain: 2 sent, 0 retrying, 0 dead\n")
+        let sent = try await server.waitForMessages(2)
+        let access = try #require(sent.first { $0.rcptTos == ["erika.mueller@mueller-logistik.example"] })
+        let notice = try #require(sent.first { $0.rcptTos == ["bsp-admin@mueller-logistik.example"] })
+        // The envelope sender names the delivery; the From header stays.
+        let verp = try #require(access.mailFrom.firstMatch(of: /^bounces\+(\d+)-([a-z2-7]{16})@companyflex\.example$/))
+        #expect(access.from.contains("noreply@companyflex.example") && notice.mailFrom != access.mailFrom)
+        let token = "\(verp.1)-\(verp.2)"
+
+        // A Postfix DSN to the VERP address (the returned Message-ID is not even ours).
+        let postfix = try Self.sample("postfix-user-unknown.eml", token: token, messageId: "<unrelated@elsewhere.example>")
+        let taken = try await run(["bounce", "-"], postfix)
+        #expect(taken.status == 0 && taken.stdout == "bounced - delivery \(verp.1) 5.1.1 erika.mueller@mueller-logistik.example\n",
+                "\(taken.stdout)\(taken.stderr)")
+        let status = try await run(["status", "ORD-2026-004711"], nil).stdout
+        #expect(status.contains("\taccess-data\tbounced\t"), "\(status)")
+        #expect(status.contains("bounce\tbounced\tdelivery \(verp.1) (access-data): 5.1.1; 550 5.1.1")
+            && status.contains("remote MTA mx.mueller-logistik.example; reported by mx.companyflex.example"), "\(status)")
+        #expect(try await run(["list", "--state", "bounced"], nil).stdout.hasSuffix("1 deliveries\n"))
+        let again = try await run(["bounce", "-"], postfix)
+        #expect(again.status == 0 && again.stdout.hasPrefix("duplicate - delivery \(verp.1)"), "\(again.stdout)")
+        #expect(try await run(["status", "ORD-2026-004711"], nil).stdout.components(separatedBy: "\tbounced\tdelivery").count == 2,
+                "one history line")
+
+        // A forged token and a Message-ID nobody sent: exit 0 all the same (never bounce a bounce).
+        let forged = try Self.sample("postfix-user-unknown.eml", token: "\(verp.1)-aaaaaaaaaaaaaaaa", messageId: "<nobody@x.example>")
+        let unmatched = try await run(["bounce", "-"], forged)
+        #expect(unmatched.status == 0 && unmatched.stdout.hasPrefix("unmatched (failed) -"), "\(unmatched.stdout)")
+
+        // Without a usable token, the returned Message-ID: a delay of the notice is noted, it stays sent.
+        let delayed = try Self.sample("gmail-delayed.eml", token: "x", messageId: notice.messageId)
+        let dryRun = try await run(["bounce", "--dry-run", "--json", "-"], delayed)
+        let object = try JSONSerialization.jsonObject(with: Data(dryRun.stdout.utf8)) as? [String: Any]
+        #expect(object?["class"] as? String == "delayed" && object?["status"] as? String == "4.4.1"
+            && object?["messageId"] as? String == notice.messageId && (object?["delivery"] as? Int).map(Int64.init) != nil,
+                "\(dryRun.stdout)")
+        #expect(!(try await run(["status", "ORD-2026-004711"], nil).stdout.contains("bounce-delayed")), "a dry run stores nothing")
+        let noted = try await run(["bounce", "-"], delayed)
+        #expect(noted.stdout.hasPrefix("delay noted -"), "\(noted.stdout)")
+        let after = try await run(["status", "ORD-2026-004711"], nil).stdout
+        #expect(after.contains("\tadmin-notice\tsent\t") && after.contains("bounce\tbounce-delayed\t"), "\(after)")
+        // An auto-reply changes nothing.
+        let ooo = try await run(["bounce", "-"], try Self.sample("autoreply.eml", token: token, messageId: access.messageId))
+        #expect(ooo.status == 0 && ooo.stdout.hasPrefix("ignored (autoreply) -"), "\(ooo.stdout)")
+
+        // The store cannot take it: 75, so that the MTA keeps the message.
+        var down = env
+        down["FLEXPOST_DATABASE_URL"] = "postgres://flexpost@127.0.0.1:\(TestEnvironment.freePort())/none?sslmode=disable"
+        let tempfail = try await flexpost(["bounce", "-"], environment: down, directory: dir, stdin: postfix)
+        #expect(tempfail.status == 75, "\(tempfail.stderr)")
+    }
+}
