@@ -1,12 +1,12 @@
 import FlexpostCore
 import Foundation
 import Logging
-import Metrics
 
 /// Taking bounces in (SPEC §6): a received message is read by the core
 /// (``BounceReport``), tied to a delivery by its VERP address first, then by
 /// the returned Message-ID, and decided by ``BounceRules`` in the store's
-/// transaction. Counted in `flexpost_bounces_total{kind,class}`.
+/// transaction. `/metrics` counts them from the store
+/// (`flexpost_bounces_total{kind,class}`), whichever process took them in.
 public struct BounceIntake: Sendable {
     let store: any QueueStore
     let returnPath: ReturnPath?
@@ -45,7 +45,6 @@ public struct BounceIntake: Sendable {
     public func take(_ bytes: [UInt8]) async throws -> Taken {
         let report = BounceReport.read(bytes)
         guard let (deliveryId, orderId) = try await match(report) else {
-            count(kind: nil, report.bounceClass)
             logger.info("bounce matched no delivery", metadata: [
                 "bounce.class": "\(report.bounceClass.rawValue)", "bounce.message_id": "\(report.messageId ?? "-")",
             ])
@@ -55,17 +54,10 @@ public struct BounceIntake: Sendable {
         let recorded = try await store.decide(orderIds: [orderId]) { facts in
             BounceRules.apply(report, deliveryId: deliveryId, facts: facts[orderId], at: now)
         }
-        let kind = try await store.deliveries(orderId: orderId).first { $0.id == deliveryId }?.kind
-        if recorded.outcome != .duplicate { count(kind: kind, report.bounceClass) }
         logger.info("bounce taken in", metadata: [
             "delivery.id": "\(deliveryId)", "order.id": "\(orderId)", "bounce.class": "\(report.bounceClass.rawValue)",
             "bounce.outcome": "\(recorded.outcome)",
         ])
         return Taken(report: report, deliveryId: deliveryId, outcome: recorded.outcome)
-    }
-
-    func count(kind: DeliveryKind?, _ bounceClass: BounceClass) {
-        Counter(label: "flexpost_bounces_total",
-                dimensions: [("kind", kind?.rawValue ?? "none"), ("class", bounceClass.rawValue)]).increment()
     }
 }

@@ -153,6 +153,43 @@ extension PostgresQueueStore {
         return orderIds
     }
 
+    public func bouncedDeliveries(endedFrom from: Date, to: Date, limit: Int) async throws -> [BouncedDelivery] {
+        var said: [(Int64, String?, String?)] = []
+        for try await row in try await client.query(
+            """
+            SELECT d.id, b.status, b.diagnostic FROM deliveries d
+            JOIN bounces b ON b.delivery_id = d.id AND b.class = \(unescaped: BounceClass.failed.sqlLiteral)
+            WHERE d.state = \(unescaped: DeliveryState.bounced.sqlLiteral)
+              AND d.finished_at >= \(from.timeIntervalSince1970) AND d.finished_at <= \(to.timeIntervalSince1970)
+            ORDER BY d.finished_at DESC, d.id DESC LIMIT \(limit)
+            """, logger: logger
+        ).decode((Int64, String?, String?).self) {
+            said.append(row)
+        }
+        guard !said.isEmpty else { return [] }
+        var byId: [Int64: Delivery] = [:]
+        for delivery in try await deliveries(try await client.query(
+            "SELECT \(unescaped: Self.deliveryColumns) FROM deliveries WHERE id = ANY(\(said.map(\.0)))", logger: logger))
+        {
+            byId[delivery.id] = delivery
+        }
+        return said.compactMap { id, status, diagnostic in
+            byId[id].map { BouncedDelivery(delivery: $0, status: status, diagnostic: diagnostic) }
+        }
+    }
+
+    public func bounceCounts() async throws -> [BounceCount] {
+        var counts: [BounceCount] = []
+        for try await (kind, bounceClass, count) in try await client.query(
+            "SELECT d.kind, b.class, COUNT(*) FROM bounces b JOIN deliveries d ON d.id = b.delivery_id GROUP BY d.kind, b.class",
+            logger: logger
+        ).decode((String, String, Int64).self) {
+            counts.append(BounceCount(kind: try DeliveryKind(stored: kind, column: "deliveries.kind"),
+                                      bounceClass: try BounceClass(stored: bounceClass, column: "bounces.class"), count: Int(count)))
+        }
+        return counts
+    }
+
     public func delivery(messageId: String) async throws -> (deliveryId: Int64, orderId: String)? {
         for try await (id, orderId) in try await client.query(
             "SELECT id, order_id FROM deliveries WHERE message_id = \(messageId) ORDER BY id LIMIT 1", logger: logger

@@ -101,10 +101,11 @@ extension PostgresQueueStore {
                 }
             case .note(let orderId, let entry):
                 try await addHistory(connection, orderId: orderId, entry)
-            case .recordBounce(let key, let deliveryId, let at):
+            case .recordBounce(let key, let deliveryId, let at, let bounceClass, let status, let diagnostic):
                 try await connection.query(
                     """
-                    INSERT INTO bounces (key, delivery_id, received_at) VALUES (\(key), \(deliveryId), \(at.timeIntervalSince1970))
+                    INSERT INTO bounces (key, delivery_id, received_at, class, status, diagnostic)
+                    VALUES (\(key), \(deliveryId), \(at.timeIntervalSince1970), \(bounceClass.rawValue), \(status), \(diagnostic))
                     ON CONFLICT DO NOTHING
                     """, logger: logger
                 ).consume()

@@ -136,7 +136,10 @@ enum PostgresSchema {
             CREATE TABLE bounces (
                 key TEXT PRIMARY KEY,
                 delivery_id BIGINT NOT NULL REFERENCES deliveries(id),
-                received_at DOUBLE PRECISION NOT NULL)
+                received_at DOUBLE PRECISION NOT NULL,
+                class TEXT NOT NULL,
+                status TEXT,
+                diagnostic TEXT)
             """,
             "CREATE INDEX bounces_delivery ON bounces (delivery_id)",
             "CREATE INDEX deliveries_message_id ON deliveries (message_id)",

@@ -262,9 +262,11 @@ public struct SupportConsole: Sendable {
     func home(notice: String? = nil, error: String? = nil, status: HTTPResponse.Status = .ok,
               logger: Logger) async throws -> Response {
         let (shown, more) = try await support.recentDead(days: Self.deadDays, showing: Self.deadShown, logger: logger)
-        let store = support.store
-        let (holds, counts) = try await StoreUnavailable.guarding("a read of the holds", logger: logger) {
-            (try await store.holds(), try await store.countsByState())
+        let store = support.store, now = support.clock.now()
+        let (holds, counts, bounced) = try await StoreUnavailable.guarding("a read of the holds", logger: logger) {
+            (try await store.holds(), try await store.countsByState(),
+             try await store.bouncedDeliveries(endedFrom: now.addingTimeInterval(-86_400 * Double(Self.deadDays)), to: now,
+                                               limit: Self.deadShown))
         }
         let rows: [[String: Any]] = shown.map { delivery in
             [
@@ -281,6 +283,18 @@ public struct SupportConsole: Sendable {
         }
         if more { view["deadMore"] = "the newest \(shown.count) are listed; `flexpost list --state dead` shows all" }
         view["heldCount"] = counts[.held] ?? 0
+        // SPEC §6: mail the relay took and the customer's server refused later.
+        if !bounced.isEmpty {
+            view["bounced"] = bounced.map { item -> [String: Any] in
+                ["orderId": item.delivery.orderId, "orderQuery": Self.percentEncoded(item.delivery.orderId),
+                 "kind": item.delivery.kind.rawValue,
+                 "recipient": item.delivery.recipient.email.isErased ? "(erased)" : item.delivery.recipient.email.value,
+                 "status": item.status ?? "", "diagnostic": item.diagnostic ?? "",
+                 "ended": item.delivery.finishedAt.map(RFC3339.format) ?? ""]
+            }
+        }
+        view["bouncedCount"] = bounced.count
+        if !bounced.isEmpty { view["hasBounced"] = true }
         if !holds.isEmpty {
             view["holds"] = holds.map { hold -> [String: Any] in
                 ["scope": hold.scope.description, "kind": hold.scope.kind?.rawValue ?? "", "orderId": hold.scope.orderId ?? "",

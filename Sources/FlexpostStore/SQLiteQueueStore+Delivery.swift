@@ -175,6 +175,35 @@ extension SQLiteQueueStore {
         }
     }
 
+    public func bouncedDeliveries(endedFrom from: Date, to: Date, limit: Int) async throws -> [BouncedDelivery] {
+        let columns = Self.deliveryColumns.split(separator: ",").map { "d." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .joined(separator: ", ")
+        return try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(columns), b.status, b.diagnostic FROM deliveries d
+                    JOIN bounces b ON b.delivery_id = d.id AND b.class = \(BounceClass.failed.sqlLiteral)
+                    WHERE d.state = \(DeliveryState.bounced.sqlLiteral) AND d.finished_at >= ? AND d.finished_at <= ?
+                    ORDER BY d.finished_at DESC, d.id DESC LIMIT ?
+                    """,
+                arguments: [from.timeIntervalSince1970, to.timeIntervalSince1970, limit]
+            ).map { BouncedDelivery(delivery: try Self.delivery($0), status: $0[17], diagnostic: $0[18]) }
+        }
+    }
+
+    public func bounceCounts() async throws -> [BounceCount] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT d.kind, b.class, COUNT(*) FROM bounces b JOIN deliveries d ON d.id = b.delivery_id GROUP BY d.kind, b.class"
+            ).map {
+                BounceCount(kind: try DeliveryKind(stored: $0[0], column: "deliveries.kind"),
+                            bounceClass: try BounceClass(stored: $0[1], column: "bounces.class"), count: $0[2])
+            }
+        }
+    }
+
     public func delivery(messageId: String) async throws -> (deliveryId: Int64, orderId: String)? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT id, order_id FROM deliveries WHERE message_id = ? ORDER BY id LIMIT 1",

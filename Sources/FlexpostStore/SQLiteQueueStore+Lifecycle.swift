@@ -112,9 +112,13 @@ extension SQLiteQueueStore {
                 }
             case .note(let orderId, let entry):
                 try addHistory(db, orderId: orderId, entry)
-            case .recordBounce(let key, let deliveryId, let at):
-                try db.run(sql: "INSERT INTO bounces (key, delivery_id, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                           arguments: [key, deliveryId, at.timeIntervalSince1970])
+            case .recordBounce(let key, let deliveryId, let at, let bounceClass, let status, let diagnostic):
+                try db.run(
+                    sql: """
+                        INSERT INTO bounces (key, delivery_id, received_at, class, status, diagnostic) VALUES (?, ?, ?, ?, ?, ?)
+                        ON CONFLICT DO NOTHING
+                        """,
+                    arguments: [key, deliveryId, at.timeIntervalSince1970, bounceClass.rawValue, status, diagnostic])
             case .erasePersonalData(let orderId, let quoted, let at):
                 try db.run(
                     sql: """

@@ -152,7 +152,10 @@ enum SQLiteSchema {
                 CREATE TABLE bounces (
                     key TEXT PRIMARY KEY,
                     delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
-                    received_at REAL NOT NULL
+                    received_at REAL NOT NULL,
+                    class TEXT NOT NULL,
+                    status TEXT,
+                    diagnostic TEXT
                 );
                 CREATE INDEX bounces_delivery ON bounces (delivery_id);
                 CREATE INDEX deliveries_message_id ON deliveries (message_id);

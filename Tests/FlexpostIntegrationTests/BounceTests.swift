@@ -67,6 +67,19 @@ struct BounceTests {
         let ooo = try await run(["bounce", "-"], try Self.sample("autoreply.eml", token: token, messageId: access.messageId))
         #expect(ooo.status == 0 && ooo.stdout.hasPrefix("ignored (autoreply) -"), "\(ooo.stdout)")
 
+        // The console's first page lists it beside the dead mail; /metrics counts the reports.
+        env["FLEXPOST_SUPPORT_TOKEN"] = "bounce-token"
+        let serve = try await ServeProcess(environment: env, directory: dir)
+        let login = try await ConsoleLogin.signIn(serve.base, token: "bounce-token")
+        let home = try await HTTPClient.send("GET", serve.base + "/support/", headers: login.cookie).body
+        #expect(home.contains("1 e-mail(s) were accepted by the relay and then refused") && home.contains("<td>5.1.1</td>")
+            && home.contains("User unknown in virtual mailbox table"), "\(home)")
+        let metrics = try await HTTPClient.send("GET", serve.base + "/metrics").body
+        #expect(metrics.contains(#"flexpost_bounces_total{kind="access-data",class="failed"} 1"#)
+            && metrics.contains(#"flexpost_bounces_total{kind="admin-notice",class="delayed"} 1"#)
+            && metrics.contains(#"flexpost_queue_deliveries{state="bounced"} 1"#), "\(metrics)")
+        _ = await serve.terminate()
+
         // The store cannot take it: 75, so that the MTA keeps the message.
         var down = env
         down["FLEXPOST_DATABASE_URL"] = "postgres://flexpost@127.0.0.1:\(TestEnvironment.freePort())/none?sslmode=disable"

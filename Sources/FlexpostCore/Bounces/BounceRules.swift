@@ -40,7 +40,8 @@ public enum BounceRules {
         let bounceClass = entry?.bounceClass ?? report.bounceClass
         let key = key(report, entry: entry)
         if facts.bounceKeys.contains(key) { return Decision(.duplicate) }
-        let recorded = QueueChange.recordBounce(key: key, deliveryId: deliveryId, at: at)
+        let recorded = QueueChange.recordBounce(key: key, deliveryId: deliveryId, at: at, bounceClass: bounceClass,
+                                                status: entry?.status, diagnostic: entry?.diagnostic)
         let what = [entry?.status, entry?.diagnostic, entry?.remoteMTA.map { "remote MTA \($0)" },
                     report.reportingMTA.map { "reported by \($0)" }].compactMap { $0 }.joined(separator: "; ")
         switch bounceClass {

@@ -23,7 +23,7 @@ public enum QueueChange: Sendable, Equatable {
     case erasePersonalData(orderId: String, quoted: [String], at: Date)
     /// SPEC §6: a bounce about the delivery was taken in (so that the same
     /// bounce taken again changes nothing).
-    case recordBounce(key: String, deliveryId: Int64, at: Date)
+    case recordBounce(key: String, deliveryId: Int64, at: Date, bounceClass: BounceClass, status: String?, diagnostic: String?)
 }
 
 /// A delivery a decision creates: the plan, and whether it is support's

@@ -21,3 +21,4 @@ extension DeliveryState: StoredName {}
 extension DeliveryKind: StoredName {}
 extension HistoryAction: StoredName {}
 extension EventType: StoredName {}
+extension BounceClass: StoredName {}

@@ -83,6 +83,10 @@ final class ClaimCountingStore: QueueStore {
     }
     func orderId(ofDelivery deliveryId: Int64) async throws -> String? { try await base.orderId(ofDelivery: deliveryId) }
     func orderIds(customerNumber: String) async throws -> [String] { try await base.orderIds(customerNumber: customerNumber) }
+    func bouncedDeliveries(endedFrom from: Date, to: Date, limit: Int) async throws -> [BouncedDelivery] {
+        try await base.bouncedDeliveries(endedFrom: from, to: to, limit: limit)
+    }
+    func bounceCounts() async throws -> [BounceCount] { try await base.bounceCounts() }
     func delivery(messageId: String) async throws -> (deliveryId: Int64, orderId: String)? {
         try await base.delivery(messageId: messageId)
     }
