@@ -92,6 +92,10 @@ public struct Intake: EventIntake {
             outcome = try await store.recordCancellation(identity, cancellation, receivedAt: now)
         case .portalAccountActivated(let activation):
             outcome = try await store.recordActivation(identity, activation, receivedAt: now)
+        case .recipientsChanged(let change):
+            let planner = self.planner
+            outcome = try await store.recordRecipientChange(identity, change, receivedAt: now) { planner.newMessageID() }
+            if outcome == .accepted { doorbell?.ring() }
         }
         return .recorded(outcome, type: event.type, key: event.naturalKey)
     }

@@ -48,6 +48,13 @@ extension PostgresQueueStore {
         ).decode((String, Double).self) {
             facts[orderId]?.resendTimes.append(Date(timeIntervalSince1970: at))
         }
+        var recipients: [String: CustomerRecipients] = [:]
+        for customer in Set(facts.values.map(\.customerNumber)) {
+            recipients[customer] = try await customerRecipients(connection, customerNumber: customer, lock: false)
+        }
+        for orderId in facts.keys {
+            if let customer = facts[orderId]?.customerNumber { facts[orderId]?.recipients = recipients[customer] ?? .none }
+        }
         for try await (orderId, key) in try await connection.query(
             "SELECT d.order_id, b.key FROM bounces b JOIN deliveries d ON d.id = b.delivery_id WHERE d.order_id = ANY(\(known))",
             logger: logger
@@ -101,6 +108,38 @@ extension PostgresQueueStore {
                 }
             case .note(let orderId, let entry):
                 try await addHistory(connection, orderId: orderId, entry)
+            case .readdress(let deliveryIds, let contact):
+                try await connection.query(
+                    """
+                    UPDATE deliveries SET recipient_name = \(contact.name), recipient_email = \(contact.email.value)
+                    WHERE id = ANY(\(deliveryIds))
+                    """, logger: logger
+                ).consume()
+            case .setRecipients(let change):
+                try await connection.query(
+                    """
+                    INSERT INTO customers (customer_number, portal_active) VALUES (\(change.customerNumber), FALSE)
+                    ON CONFLICT DO NOTHING
+                    """, logger: logger
+                ).consume()
+                switch change.recipients {
+                case .contact(let contact):
+                    try await connection.query(
+                        """
+                        UPDATE customers SET contact_name = \(contact.name), contact_email = \(contact.email.value),
+                            contact_changed_at = \(change.changedAt.timeIntervalSince1970)
+                        WHERE customer_number = \(change.customerNumber)
+                        """, logger: logger
+                    ).consume()
+                case .administrators(let administrators):
+                    try await connection.query(
+                        """
+                        UPDATE customers SET administrators = \(CustomerRecipients.storedText(administrators)),
+                            administrators_changed_at = \(change.changedAt.timeIntervalSince1970)
+                        WHERE customer_number = \(change.customerNumber)
+                        """, logger: logger
+                    ).consume()
+                }
             case .recordBounce(let key, let deliveryId, let at, let bounceClass, let status, let diagnostic):
                 try await connection.query(
                     """
@@ -109,7 +148,18 @@ extension PostgresQueueStore {
                     ON CONFLICT DO NOTHING
                     """, logger: logger
                 ).consume()
-            case .erasePersonalData(let orderId, let quoted, let at):
+            case .eraseCustomerRecipients(let customerNumber):
+                try await connection.query(
+                    """
+                    UPDATE customers SET contact_name = NULL, contact_email = NULL, administrators = NULL
+                    WHERE customer_number = \(customerNumber)
+                    """, logger: logger
+                ).consume()
+            case .erasePersonalData(let orderId, let quoted, let blanked, let at):
+                try await connection.query(
+                    "UPDATE history SET detail = '[erased]' WHERE order_id = \(orderId) AND action = ANY(\(blanked.map(\.rawValue)))",
+                    logger: logger
+                ).consume()
                 try await connection.query(
                     """
                     UPDATE orders SET document = ''::BYTEA,
@@ -140,5 +190,59 @@ extension PostgresQueueStore {
             }
         }
         return scheduled
+    }
+}
+
+extension PostgresQueueStore {
+    /// SPEC §6: the customer's recipients as last corrected; `lock` holds the
+    /// customer's row, so that two corrections of one customer apply in turn.
+    func customerRecipients(_ connection: PostgresConnection, customerNumber: String, lock: Bool) async throws
+        -> CustomerRecipients
+    {
+        let rows = try await connection.query(
+            """
+            SELECT contact_name, contact_email, contact_changed_at, administrators, administrators_changed_at
+            FROM customers WHERE customer_number = \(customerNumber) \(unescaped: lock ? "FOR UPDATE" : "")
+            """, logger: logger)
+        for try await (name, email, contactAt, administrators, administratorsAt) in rows.decode(
+            (String?, String?, Double?, String?, Double?).self)
+        {
+            return CustomerRecipients(
+                contact: try email.map { try Contact.stored(name: name ?? "", email: $0) },
+                contactChangedAt: contactAt.map(Date.init(timeIntervalSince1970:)),
+                administrators: try administrators.map {
+                    try CustomerRecipients.administrators(storedText: $0, column: "customers.administrators")
+                },
+                administratorsChangedAt: administratorsAt.map(Date.init(timeIntervalSince1970:)))
+        }
+        return .none
+    }
+
+    public func recordRecipientChange(_ identity: EventIdentity, _ change: RecipientChange, receivedAt: Date,
+                                      messageID: @escaping @Sendable () -> String) async throws -> IntakeOutcome {
+        try await intakeDeadline {
+            try await self.transaction { connection in
+                if let outcome = try await self.checkEvent(connection, identity, at: receivedAt) { return outcome }
+                try await connection.query(
+                    """
+                    INSERT INTO customers (customer_number, portal_active) VALUES (\(change.customerNumber), FALSE)
+                    ON CONFLICT DO NOTHING
+                    """, logger: self.logger
+                ).consume()
+                let current = try await self.customerRecipients(connection, customerNumber: change.customerNumber, lock: true)
+                var orderIds: [String] = []
+                for try await orderId in try await connection.query(
+                    "SELECT order_id FROM orders WHERE customer_number = \(change.customerNumber) ORDER BY order_id",
+                    logger: self.logger
+                ).decode(String.self) {
+                    orderIds.append(orderId)
+                }
+                _ = try await self.decide(connection, orderIds: orderIds) { facts in
+                    RecipientCorrection.apply(change, current: current, orders: orderIds.compactMap { facts[$0] }, at: receivedAt,
+                                              messageID: messageID)
+                }
+                return .accepted
+            }
+        }
     }
 }

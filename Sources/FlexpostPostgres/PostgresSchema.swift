@@ -144,6 +144,14 @@ enum PostgresSchema {
             "CREATE INDEX bounces_delivery ON bounces (delivery_id)",
             "CREATE INDEX deliveries_message_id ON deliveries (message_id)",
         ]),
+        // SPEC §6: a customer's recipients as the order system last corrected them.
+        (8, [
+            "ALTER TABLE customers ADD COLUMN contact_name TEXT",
+            "ALTER TABLE customers ADD COLUMN contact_email TEXT",
+            "ALTER TABLE customers ADD COLUMN contact_changed_at DOUBLE PRECISION",
+            "ALTER TABLE customers ADD COLUMN administrators TEXT",
+            "ALTER TABLE customers ADD COLUMN administrators_changed_at DOUBLE PRECISION",
+        ]),
     ]
 
     /// Applies what is missing; returns the versions applied now.

@@ -14,7 +14,7 @@ extension SQLiteQueueStore {
                 let decision = decide(facts)
                 destroyed = decision.changes.contains {
                     switch $0 {
-                    case .destroySecrets, .erasePersonalData: true
+                    case .destroySecrets, .erasePersonalData, .eraseCustomerRecipients: true
                     default: false
                     }
                 }
@@ -62,6 +62,7 @@ extension SQLiteQueueStore {
         let resends = try Double.fetchAll(
             db.cachedStatement(sql: "SELECT at FROM history WHERE order_id = ? AND action = ?"),
             arguments: [orderId, HistoryAction.resend.rawValue])
+        let recipients = try customerRecipients(db, customerNumber: row[0])
         let bounceKeys = try String.fetchAll(
             db.cachedStatement(sql: "SELECT b.key FROM bounces b JOIN deliveries d ON d.id = b.delivery_id WHERE d.order_id = ?"),
             arguments: [orderId])
@@ -70,7 +71,26 @@ extension SQLiteQueueStore {
             secretsPurgedAt: (row[2] as Double?).map(Date.init(timeIntervalSince1970:)), holdsSecrets: row[3],
             deliveries: deliveries, resendTimes: resends.map(Date.init(timeIntervalSince1970:)),
             receivedAt: Date(timeIntervalSince1970: row[4]),
-            personalDataErasedAt: (row[5] as Double?).map(Date.init(timeIntervalSince1970:)), bounceKeys: Set(bounceKeys))
+            personalDataErasedAt: (row[5] as Double?).map(Date.init(timeIntervalSince1970:)), bounceKeys: Set(bounceKeys),
+            recipients: recipients)
+    }
+
+    /// SPEC §6: the customer's recipients as last corrected (none when never).
+    static func customerRecipients(_ db: Database, customerNumber: String) throws -> CustomerRecipients {
+        guard let row = try Row.fetchOne(
+            db.cachedStatement(sql: """
+                SELECT contact_name, contact_email, contact_changed_at, administrators, administrators_changed_at
+                FROM customers WHERE customer_number = ?
+                """),
+            arguments: [customerNumber])
+        else { return .none }
+        let contact = try (row[1] as String?).map { try Contact.stored(name: row[0] ?? "", email: $0) }
+        return CustomerRecipients(
+            contact: contact, contactChangedAt: (row[2] as Double?).map(Date.init(timeIntervalSince1970:)),
+            administrators: try (row[3] as String?).map {
+                try CustomerRecipients.administrators(storedText: $0, column: "customers.administrators")
+            },
+            administratorsChangedAt: (row[4] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
 
     /// Persists a decision's changes; returns the deliveries it scheduled.
@@ -112,6 +132,28 @@ extension SQLiteQueueStore {
                 }
             case .note(let orderId, let entry):
                 try addHistory(db, orderId: orderId, entry)
+            case .readdress(let deliveryIds, let contact):
+                for id in deliveryIds {
+                    try db.run(sql: "UPDATE deliveries SET recipient_name = ?, recipient_email = ? WHERE id = ?",
+                               arguments: [contact.name, contact.email.value, id])
+                }
+            case .setRecipients(let change):
+                try db.run(sql: "INSERT INTO customers (customer_number, portal_active) VALUES (?, 0) ON CONFLICT DO NOTHING",
+                           arguments: [change.customerNumber])
+                switch change.recipients {
+                case .contact(let contact):
+                    try db.run(
+                        sql: """
+                            UPDATE customers SET contact_name = ?, contact_email = ?, contact_changed_at = ?
+                            WHERE customer_number = ?
+                            """,
+                        arguments: [contact.name, contact.email.value, change.changedAt.timeIntervalSince1970, change.customerNumber])
+                case .administrators(let administrators):
+                    try db.run(
+                        sql: "UPDATE customers SET administrators = ?, administrators_changed_at = ? WHERE customer_number = ?",
+                        arguments: [CustomerRecipients.storedText(administrators), change.changedAt.timeIntervalSince1970,
+                                    change.customerNumber])
+                }
             case .recordBounce(let key, let deliveryId, let at, let bounceClass, let status, let diagnostic):
                 try db.run(
                     sql: """
@@ -119,7 +161,18 @@ extension SQLiteQueueStore {
                         ON CONFLICT DO NOTHING
                         """,
                     arguments: [key, deliveryId, at.timeIntervalSince1970, bounceClass.rawValue, status, diagnostic])
-            case .erasePersonalData(let orderId, let quoted, let at):
+            case .eraseCustomerRecipients(let customerNumber):
+                try db.run(
+                    sql: """
+                        UPDATE customers SET contact_name = NULL, contact_email = NULL, administrators = NULL
+                        WHERE customer_number = ?
+                        """,
+                    arguments: [customerNumber])
+            case .erasePersonalData(let orderId, let quoted, let blanked, let at):
+                for action in blanked {
+                    try db.run(sql: "UPDATE history SET detail = '[erased]' WHERE order_id = ? AND action = ?",
+                               arguments: [orderId, action.rawValue])
+                }
                 try db.run(
                     sql: """
                         UPDATE orders SET document = x'', personal_data_erased_at = COALESCE(personal_data_erased_at, ?)
@@ -148,5 +201,23 @@ extension SQLiteQueueStore {
             db, sql: "SELECT \(deliveryColumns) FROM deliveries WHERE id IN (\(placeholders)) ORDER BY id",
             arguments: StatementArguments(scheduled)
         ).map(delivery)
+    }
+}
+
+extension SQLiteQueueStore {
+    public func recordRecipientChange(_ identity: EventIdentity, _ change: RecipientChange, receivedAt: Date,
+                                      messageID: @escaping @Sendable () -> String) async throws -> IntakeOutcome {
+        let fingerprint = identity.fingerprint(nil)
+        return try await intake.submit(deadline: StoreTimeout.requestSeconds) { db in
+            if let outcome = try Self.checkEvent(db, identity, fingerprint, at: receivedAt) { return outcome }
+            let orderIds = try String.fetchAll(
+                db, sql: "SELECT order_id FROM orders WHERE customer_number = ? ORDER BY order_id", arguments: [change.customerNumber])
+            let current = try Self.customerRecipients(db, customerNumber: change.customerNumber)
+            _ = try Self.decide(db, orderIds: orderIds) { facts in
+                RecipientCorrection.apply(change, current: current, orders: orderIds.compactMap { facts[$0] }, at: receivedAt,
+                                          messageID: messageID)
+            }
+            return .accepted
+        }
     }
 }

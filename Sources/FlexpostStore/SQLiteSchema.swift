@@ -161,6 +161,16 @@ enum SQLiteSchema {
                 CREATE INDEX deliveries_message_id ON deliveries (message_id);
                 """)
         }
+        migrator.registerMigration("v10-recipients") { db in
+            // SPEC §6: a customer's recipients as the order system last corrected them.
+            try db.execute(sql: """
+                ALTER TABLE customers ADD COLUMN contact_name TEXT;
+                ALTER TABLE customers ADD COLUMN contact_email TEXT;
+                ALTER TABLE customers ADD COLUMN contact_changed_at REAL;
+                ALTER TABLE customers ADD COLUMN administrators TEXT;
+                ALTER TABLE customers ADD COLUMN administrators_changed_at REAL;
+                """)
+        }
         return migrator
     }
 }

@@ -34,7 +34,8 @@ import Testing
         #expect(decision.outcome == 1)
         #expect(decision.changes == [
             .destroySecrets(orderId: "O", at: at),
-            .erasePersonalData(orderId: "O", quoted: ["N a@x.example", "a@x.example"], at: at),
+            .erasePersonalData(orderId: "O", quoted: ["N a@x.example", "a@x.example"], blanked: [.confirmed, .recipientsChanged],
+                               at: at),
             .note(orderId: "O", HistoryEntry(at: at, actor: "flexpost", action: .personalDataErased,
                                              detail: "personal data erased after the retention period (365 days)")),
         ])
@@ -53,11 +54,13 @@ import Testing
             .finish(deliveryIds: [2], state: .cancelled, at: Self.t0),
             .destroySecrets(orderId: "O", at: Self.t0),
             .erasePersonalData(orderId: "O", quoted: ["N admin@x.example", "admin@x.example", "N c@x.example", "c@x.example"],
-                               at: Self.t0),
+                               blanked: [.confirmed, .recipientsChanged], at: Self.t0),
             .note(orderId: "O", HistoryEntry(at: Self.t0, actor: "dpo", action: .personalDataErased,
                                              detail: "personal data erased on request: Art. 17 request; 1 unsent deliveries cancelled")),
+            .eraseCustomerRecipients(customerNumber: "C"),
         ])
-        #expect(PersonalDataErasure.erase(request, facts: [erasedBefore], at: Self.t0).changes.isEmpty)
+        #expect(PersonalDataErasure.erase(request, facts: [erasedBefore], at: Self.t0).changes
+            == [.eraseCustomerRecipients(customerNumber: "C")], "asked again: the customer's recipients are gone too, nothing else")
     }
 
     @Test("R7 after an erasure: refused, nobody is left to send to")

@@ -41,6 +41,20 @@ public struct EventDecoder: Sendable {
             event = .portalAccountActivated(PortalActivation(
                 customerNumber: try data.member("customerNumber").identifier(),
                 activatedAt: try data.member("activatedAt").timestamp()))
+        case .customerContactChanged:
+            event = .recipientsChanged(RecipientChange(
+                customerNumber: try data.member("customerNumber").identifier(),
+                recipients: .contact(try contact(data.member("contact"))),
+                changedAt: try data.member("changedAt").timestamp()))
+        case .portalAdministratorsChanged:
+            let customerNumber = try data.member("customerNumber").identifier()
+            let field = data.member("administrators")
+            var administrators: [Contact] = []
+            for entry in try field.array(maxCount: 50) { administrators.append(try contact(entry)) }
+            if administrators.isEmpty { throw field.reject("must name at least one administrator") }
+            event = .recipientsChanged(RecipientChange(
+                customerNumber: customerNumber, recipients: .administrators(administrators),
+                changedAt: try data.member("changedAt").timestamp()))
         }
         return DecodedEvent(event: event, canonicalData: data.value!.canonicalBytes)
     }

@@ -26,6 +26,8 @@ public enum HistoryAction: String, Codable, Sendable, CaseIterable {
     case bounced
     /// SPEC §6: a server on the way reported a delay; the mail is still `sent`.
     case bounceDelayed = "bounce-delayed"
+    /// SPEC §6: the order system corrected the recipients of unsent mail.
+    case recipientsChanged = "recipients-changed"
 }
 
 /// Who acts when nobody from support does.

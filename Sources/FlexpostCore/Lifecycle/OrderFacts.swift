@@ -22,10 +22,12 @@ public struct OrderFacts: Sendable, Equatable {
     public var personalDataErasedAt: Date?
     /// The bounces taken in about the order's deliveries (``BounceRules/key(_:entry:)``).
     public var bounceKeys: Set<String>
+    /// The customer's recipients as the order system last corrected them (SPEC §6).
+    public var recipients: CustomerRecipients
 
     public init(orderId: String, customerNumber: String, cancelledAt: Date?, secretsPurgedAt: Date?, holdsSecrets: Bool,
                 deliveries: [Delivery], resendTimes: [Date], receivedAt: Date, personalDataErasedAt: Date? = nil,
-                bounceKeys: Set<String> = []) {
+                bounceKeys: Set<String> = [], recipients: CustomerRecipients = .none) {
         self.orderId = orderId
         self.customerNumber = customerNumber
         self.cancelledAt = cancelledAt
@@ -36,6 +38,7 @@ public struct OrderFacts: Sendable, Equatable {
         self.receivedAt = receivedAt
         self.personalDataErasedAt = personalDataErasedAt
         self.bounceKeys = bounceKeys
+        self.recipients = recipients
     }
 
     public var cancelled: Bool { cancelledAt != nil }

@@ -75,12 +75,16 @@ public enum OrderLifecycle {
             return refused(.stillScheduled(waiting.dueAt), "still scheduled for \(RFC3339.format(waiting.dueAt))")
         }
         var seen = Set<String>()
-        let recipients = facts.deliveries.filter {
+        let originals = facts.deliveries.filter {
             $0.kind == request.kind && !$0.isResend && seen.insert($0.recipient.email.value).inserted
         }
-        if recipients.isEmpty { return Decision(.nothingToResend) }
-        let planned = recipients.map {
-            NewDelivery(PlannedDelivery(kind: request.kind, recipient: $0.recipient, language: $0.language, dueAt: at,
+        if originals.isEmpty { return Decision(.nothingToResend) }
+        // SPEC §6: "the same recipients" are the ones the order system last gave.
+        let recipients = facts.recipients.current(request.kind).map { current in
+            current.map { ($0, originals[0].language) }
+        } ?? originals.map { ($0.recipient, $0.language) }
+        let planned = recipients.map { recipient, language in
+            NewDelivery(PlannedDelivery(kind: request.kind, recipient: recipient, language: language, dueAt: at,
                                         messageID: messageID()), isResend: true)
         }
         return Decision(nil, changes: [

@@ -83,6 +83,9 @@ public enum PersonalDataErasure {
                 at: at, actor: request.actor, action: .personalDataErased,
                 detail: "personal data erased on request: \(request.reason)\(cancelledNote)"))
         }
+        if outcome.erased > 0 || outcome.alreadyErased > 0 {
+            changes.append(.eraseCustomerRecipients(customerNumber: request.customerNumber))
+        }
         return Decision(outcome, changes: changes)
     }
 
@@ -100,7 +103,7 @@ public enum PersonalDataErasure {
         var changes: [QueueChange] = []
         if order.holdsSecrets { changes.append(.destroySecrets(orderId: order.orderId, at: at)) }
         changes.append(.erasePersonalData(orderId: order.orderId, quoted: quoted.sorted { ($0.count, $0) > ($1.count, $1) },
-                                          at: at))
+                                          blanked: [.confirmed, .recipientsChanged], at: at))
         changes.append(.note(orderId: order.orderId, note))
         return changes
     }

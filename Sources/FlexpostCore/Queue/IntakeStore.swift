@@ -16,6 +16,12 @@ public protocol IntakeStore: Sendable {
         -> IntakeOutcome
 
     /// Marks the customer's portal account active (R2).
+    /// SPEC §6: a recipient correction, idempotent like every event; its
+    /// effect is ``RecipientCorrection/apply(_:current:orders:at:messageID:)``
+    /// over the customer's orders, in the same transaction.
+    func recordRecipientChange(_ identity: EventIdentity, _ change: RecipientChange, receivedAt: Date,
+                               messageID: @escaping @Sendable () -> String) async throws -> IntakeOutcome
+
     func recordActivation(_ identity: EventIdentity, _ activation: PortalActivation, receivedAt: Date) async throws
         -> IntakeOutcome
 }

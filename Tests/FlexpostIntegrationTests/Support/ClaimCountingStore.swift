@@ -67,6 +67,10 @@ final class ClaimCountingStore: QueueStore {
     func rekey(newestKeyId: String, reseal: @escaping @Sendable (String, SealedSecret) -> SealedSecret?) async throws
         -> (rekeyed: Int, failed: Int) { try await base.rekey(newestKeyId: newestKeyId, reseal: reseal) }
     func close() async { await base.close() }
+    func recordRecipientChange(_ identity: EventIdentity, _ change: RecipientChange, receivedAt: Date,
+                               messageID: @escaping @Sendable () -> String) async throws -> IntakeOutcome {
+        try await base.recordRecipientChange(identity, change, receivedAt: receivedAt, messageID: messageID)
+    }
     func createSession(_ session: SupportSession) async throws { try await base.createSession(session) }
     func session(idHash: String) async throws -> SupportSession? { try await base.session(idHash: idHash) }
     func touchSession(idHash: String, at: Date) async throws { try await base.touchSession(idHash: idHash, at: at) }
