@@ -31,6 +31,8 @@ public struct Configuration: Sendable {
     public var smtpConnections: Int
     public var outboxDirectory: String
     public var sender: Contact
+    /// SPEC §7: `FLEXPOST_SUPPORT_USERS`, the file of the support team's people.
+    public var supportUsersFile: String?
     /// SPEC §6: `FLEXPOST_BOUNCE_ADDRESS`, the base of each delivery's VERP envelope sender.
     public var bounceAddress: EmailAddress?
     public var webhookSecret: Secret?
@@ -150,7 +152,8 @@ public struct Configuration: Sendable {
         return Configuration(
             database: database, smtp: smtp,
             smtpConnections: try integer("FLEXPOST_SMTP_CONNECTIONS", default: Self.defaultSMTPConnections, range: 1...64),
-            outboxDirectory: "queue/outbox", sender: sender, bounceAddress: bounceAddress,
+            outboxDirectory: "queue/outbox", sender: sender, supportUsersFile: value("FLEXPOST_SUPPORT_USERS"),
+            bounceAddress: bounceAddress,
             webhookSecret: value("FLEXPOST_WEBHOOK_SECRET").map(Secret.init),
             supportToken: value("FLEXPOST_SUPPORT_TOKEN").map(Secret.init),
             encryptionKey: value("FLEXPOST_ENCRYPTION_KEY").map(Secret.init),
@@ -267,7 +270,7 @@ public struct Configuration: Sendable {
         "FLEXPOST_RETENTION_DAYS",
         "FLEXPOST_RETRY_LIFETIME", "FLEXPOST_SEND_AT", "FLEXPOST_SMTP_CA_FILE", "FLEXPOST_SMTP_CONNECTIONS",
         "FLEXPOST_SMTP_PASSWORD", "FLEXPOST_SMTP_TLS_VERIFY", "FLEXPOST_SMTP_URL", "FLEXPOST_SMTP_USER",
-        "FLEXPOST_SUPPORT_TOKEN", "FLEXPOST_TEMPLATES", "FLEXPOST_TIMEZONE", "FLEXPOST_WEBHOOK_SECRET",
+        "FLEXPOST_SUPPORT_TOKEN", "FLEXPOST_SUPPORT_USERS", "FLEXPOST_TEMPLATES", "FLEXPOST_TIMEZONE", "FLEXPOST_WEBHOOK_SECRET",
     ]
 
     /// The `FLEXPOST_…` variables in `env` that flexpost does not read, sorted.

@@ -2,11 +2,15 @@ import FlexpostCore
 import Foundation
 import Logging
 
-/// A live console session: its id (the cookie's value) and CSRF token.
+/// A live console session: its id (the cookie's value), CSRF token, and
+/// who signed in with which role.
 struct ConsoleSession: Sendable {
     let id: Secret
     let csrf: String
     let subject: String
+    let role: SupportRole
+    /// The signed-in person (SPEC §7); nil when the support token signed in.
+    let person: String?
 
     /// The session of the request being answered, for the pages it renders.
     @TaskLocal static var current: ConsoleSession?
@@ -27,7 +31,12 @@ struct ConsoleSessions: Sendable {
     let clock: any WallClock
     /// `Secure` on the cookie: the console is not served on loopback.
     let secure: Bool
+    /// `FLEXPOST_SUPPORT_USERS`; nil: the support token signs in.
+    let people: SupportUsers?
     var policy = SessionPolicy()
+
+    /// The subject of a session the support token started.
+    static let tokenSubject = "support token"
 
     /// Starts a session; returns its id, for the cookie.
     func begin(subject: String, logger: Logger) async throws -> Secret {
@@ -54,8 +63,21 @@ struct ConsoleSessions: Sendable {
                 try await store.deleteSession(idHash: hash)
                 return nil
             }
+            // The person's role as the users file says now; one taken off the file is signed out.
+            let role: SupportRole, person: String?
+            if let people {
+                guard let listed = people.people[session.subject] else {
+                    try await store.deleteSession(idHash: hash)
+                    return nil
+                }
+                (role, person) = (listed.role, listed.name)
+            } else {
+                guard session.subject == Self.tokenSubject else { return nil }
+                (role, person) = (.admin, nil)
+            }
             if policy.needsTouch(session, at: now) { try await store.touchSession(idHash: hash, at: now) }
-            return ConsoleSession(id: id, csrf: SupportSession.csrfToken(id: id), subject: session.subject)
+            return ConsoleSession(id: id, csrf: SupportSession.csrfToken(id: id), subject: session.subject, role: role,
+                                  person: person)
         }
     }
 

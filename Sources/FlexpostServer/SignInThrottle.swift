@@ -18,18 +18,23 @@ public final class SignInThrottle: Sendable {
         self.window = Mutex(window)
     }
 
-    /// Seconds to wait before this client may try again; nil: it may now.
-    func retryAfter(client: String) -> Int? {
+    /// Seconds to wait before this client (or anyone, for this name) may try again; nil: it may now.
+    func retryAfter(client: String, name: String? = nil) -> Int? {
         let now = clock.now()
-        return window.withLock { $0.retryAfter([Self.key(client)], at: now) }.map { max(1, Int($0.rounded(.up))) }
+        return window.withLock { $0.retryAfter(Self.keys(client, name), at: now) }.map { max(1, Int($0.rounded(.up))) }
     }
 
-    func failed(client: String, route: String, logger: Logger) {
+    /// A failure, counted for the address and (SPEC §7) for the name tried.
+    func failed(client: String, name: String? = nil, route: String, logger: Logger) {
         let now = clock.now()
-        window.withLock { $0.record([Self.key(client)], at: now) }
+        window.withLock { $0.record(Self.keys(client, name), at: now) }
         Counter(label: "flexpost_support_auth_failures_total", dimensions: [("route", route)]).increment()
-        logger.warning("support sign-in failed", metadata: ["client.address": "\(client)", "auth.route": "\(route)"])
+        var metadata: Logger.Metadata = ["client.address": "\(client)", "auth.route": "\(route)"]
+        if let name { metadata["support.name"] = "\(name.prefix(64))" }
+        logger.warning("support sign-in failed", metadata: metadata)
     }
 
-    static func key(_ client: String) -> String { "address:" + client }
+    static func keys(_ client: String, _ name: String?) -> [String] {
+        ["address:" + client] + (name.map { ["name:" + $0] } ?? [])
+    }
 }

@@ -56,10 +56,13 @@ public struct SupportConsole: Sendable {
 
     /// - Parameter secureCookies: mark the session cookie `Secure` (the console
     ///   is reached over HTTPS, i.e. not on loopback).
-    public init(support: SupportRoutes, pages: Pages, secureCookies: Bool) {
+    /// - Parameter people: `FLEXPOST_SUPPORT_USERS` (SPEC §7): people sign in with
+    ///   name and password and act as themselves, by role. Without it, the
+    ///   support token signs in, with every right, and actions carry a typed name.
+    public init(support: SupportRoutes, pages: Pages, secureCookies: Bool, people: SupportUsers? = nil) {
         self.support = support
         self.pages = pages
-        self.sessions = ConsoleSessions(store: support.store, clock: support.clock, secure: secureCookies)
+        self.sessions = ConsoleSessions(store: support.store, clock: support.clock, secure: secureCookies, people: people)
     }
 
     public func register(on router: Router<FlexpostRequestContext>) {
@@ -75,26 +78,40 @@ public struct SupportConsole: Sendable {
         router.post("/support/login") { request, context in
             if let refusal = crossSite(request) { return refusal }
             let client = context.clientAddress
-            if let wait = support.throttle.retryAfter(client: client) {
-                var response = page("login", ["error": "Too many wrong tokens from this address: try again in \(wait) s."],
+            let form = try await Self.form(request)
+            let name = sessions.people == nil ? nil : form.name
+            if let wait = support.throttle.retryAfter(client: client, name: name) {
+                var response = page("login", ["error": "Too many failed sign-ins: try again in \(wait) s."],
                                     status: .tooManyRequests)
                 response.headers[.retryAfter] = String(wait)
                 return response
             }
-            let form = try await Self.form(request)
-            guard let token = support.token, let given = form.token,
-                SupportRoutes.constantTimeEqual(given, token.exposedValue)
-            else {
-                support.throttle.failed(client: client, route: "console", logger: context.logger)
-                return page("login", ["error": "That support token is not valid."], status: .unauthorized)
+            let subject: String
+            if let people = sessions.people {
+                // SPEC §7: name and password; bcrypt off the cooperative pool, and as
+                // slow for an unknown name as for a wrong password.
+                let person = name.flatMap { people.people[$0] }
+                guard await SupportPasswords.verify(form.password ?? "", hash: person?.passwordHash), let person else {
+                    support.throttle.failed(client: client, name: name, route: "console", logger: context.logger)
+                    return page("login", ["error": "That name and password do not match."], status: .unauthorized)
+                }
+                subject = person.name
+            } else {
+                guard let token = support.token, let given = form.token,
+                    SupportRoutes.constantTimeEqual(given, token.exposedValue)
+                else {
+                    support.throttle.failed(client: client, route: "console", logger: context.logger)
+                    return page("login", ["error": "That support token is not valid."], status: .unauthorized)
+                }
+                subject = ConsoleSessions.tokenSubject
             }
             let id: Secret
             do {
-                id = try await sessions.begin(subject: "support token", logger: context.logger)
+                id = try await sessions.begin(subject: subject, logger: context.logger)
             } catch is StoreUnavailable {
                 return outage("The queue store is unavailable: signing in needs it. Try again in a moment.")
             }
-            context.logger.info("support sign-in", metadata: ["client.address": "\(client)"])
+            context.logger.info("support sign-in", metadata: ["client.address": "\(client)", "support.person": "\(subject)"])
             var response = Self.redirect("/support/")
             response.headers[.setCookie] = sessions.cookie(id)
             return response
@@ -131,12 +148,13 @@ public struct SupportConsole: Sendable {
             let orderId = try SupportRoutes.orderId(context)
             let form = try await Self.form(request)
             guard session.accepts(form.csrf) else { return forgedForm() }
+            guard session.role.allows(.resend) else { return notAllowed(session, "resend") }
             let body: ResendBody
             do throws(EventRejection) {
                 guard let kind = try form.deliveryKind() else {
                     throw EventRejection(field: "kind", rule: "must be \"access-data\" or \"admin-notice\"")
                 }
-                let (reason, actor) = try form.record()
+                let (reason, actor) = try form.record(by: session)
                 body = ResendBody(kind: kind, reason: reason, actor: actor)
             } catch {
                 return try await orderPage(orderId, notice: nil, error: "Not resent: \(error.field) \(error.rule).",
@@ -175,12 +193,13 @@ public struct SupportConsole: Sendable {
             let orderId = try SupportRoutes.orderId(context)
             let form = try await Self.form(request)
             guard session.accepts(form.csrf) else { return forgedForm() }
+            guard session.role.allows(.cancel) else { return notAllowed(session, "cancel deliveries") }
             func answer(_ notice: String?, _ error: String?, _ status: HTTPResponse.Status) async throws -> Response {
                 try await orderPage(orderId, notice: notice, error: error, status: status, logger: context.logger)
             }
             let record: (reason: String, actor: String)
             do throws(EventRejection) {
-                record = try form.record()
+                record = try form.record(by: session)
             } catch {
                 return try await answer(nil, "Not cancelled: \(error.field) \(error.rule).", .badRequest)
             }
@@ -212,10 +231,11 @@ public struct SupportConsole: Sendable {
     func holdOrRelease(_ request: Request, session: ConsoleSession, release: Bool, logger: Logger) async throws -> Response {
         let form = try await Self.form(request)
         guard session.accepts(form.csrf) else { return forgedForm() }
+        guard session.role.allows(release ? .release : .hold) else { return notAllowed(session, release ? "release" : "hold") }
         let verb = release ? "released" : "held"
         let holdRequest: HoldRequest
         do throws(EventRejection) {
-            let (reason, actor) = try form.record()
+            let (reason, actor) = try form.record(by: session)
             let orderId = form.orderId?.trimmingCharacters(in: .whitespaces)
             holdRequest = HoldRequest(scope: HoldScope(kind: try form.deliveryKind(), orderId: orderId?.isEmpty == false ? orderId : nil),
                                       actor: actor, reason: reason)
@@ -356,7 +376,11 @@ public struct SupportConsole: Sendable {
         if let session = ConsoleSession.current {
             view["signedIn"] = true
             view["csrf"] = session.csrf
+            if let person = session.person { view["person"] = person }
+            if session.role.allows(.resend) { view["canResend"] = true }
+            if session.role.allows(.hold) { view["canAdmin"] = true }
         }
+        if sessions.people != nil { view["people"] = true }
         return Response(status: status, headers: [
             .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
             HTTPField.Name("Content-Security-Policy")!: "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
@@ -408,6 +432,11 @@ public struct SupportConsole: Sendable {
         return try await ConsoleSession.$current.withValue(session) { try await body(session) }
     }
 
+    /// SPEC §7: a button the person's role does not have (403).
+    func notAllowed(_ session: ConsoleSession, _ what: String) -> Response {
+        page("lookup", ["error": "Refused: as \(session.role.rawValue) you may not \(what)."], status: .forbidden)
+    }
+
     /// A signed-in POST without the session's CSRF token: another page made the browser send it.
     func forgedForm() -> Response {
         page("login", ["error": "Refused: this form was not sent from your support console session."], status: .forbidden)
@@ -431,6 +460,8 @@ public struct SupportConsole: Sendable {
     /// optional here; the rules that record them say which are required.
     struct Form: Decodable {
         var token: String?
+        var name: String?
+        var password: String?
         var csrf: String?
         var kind: String?
         var orderId: String?
@@ -448,8 +479,12 @@ public struct SupportConsole: Sendable {
         }
 
         /// `reason` and `actor`, as every recorded action requires them.
-        func record() throws(EventRejection) -> (reason: String, actor: String) {
-            (try ResendRequest.recordedText(reason, field: "reason"), try ResendRequest.recordedText(actor, field: "actor"))
+        /// `reason`, and the actor: the signed-in person when people sign in
+        /// (SPEC §7: never a typed name), else the typed `actor`.
+        func record(by session: ConsoleSession) throws(EventRejection) -> (reason: String, actor: String) {
+            let reason = try ResendRequest.recordedText(reason, field: "reason")
+            if let person = session.person { return (reason, person) }
+            return (reason, try ResendRequest.recordedText(actor, field: "actor"))
         }
     }
 

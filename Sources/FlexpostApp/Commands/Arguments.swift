@@ -8,6 +8,7 @@ import Foundation
 
 extension DeliveryKind: ExpressibleByArgument {}
 extension DeliveryState: ExpressibleByArgument {}
+extension SupportRole: ExpressibleByArgument {}
 
 /// An RFC 3339 date-time given on the command line (`--now`, `--since`).
 struct Instant: ExpressibleByArgument, Sendable {

@@ -10,7 +10,8 @@ public struct Flexpost: AsyncParsableCommand {
         commandName: "flexpost",
         abstract: "Delivers CompanyFlex access-data e-mails and BSP administrator notices.",
         subcommands: [Serve.self, Drain.self, Enqueue.self, Resend.self, ResendDead.self, Status.self, List.self, Purge.self,
-                      Preview.self, HoldCommand.self, ReleaseCommand.self, CancelCommand.self, EraseCommand.self, BounceCommand.self,
+                      Preview.self, HoldCommand.self, ReleaseCommand.self, CancelCommand.self, EraseCommand.self,
+                      BounceCommand.self, SupportUserCommand.self,
                       Migrate.self,
                       Rekey.self])
 

@@ -17,6 +17,20 @@ struct Serve: AsyncParsableCommand {
 
     static let configuration = CommandConfiguration(abstract: "Run the HTTP API and the continuous delivery loop.")
 
+    /// SPEC §7: the people of `FLEXPOST_SUPPORT_USERS`; a file that cannot be
+    /// read or a bad line stops the start (exit 2), naming the file and line.
+    static func people(_ config: Configuration) throws -> SupportUsers? {
+        guard let path = config.supportUsersFile else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError("FLEXPOST_SUPPORT_USERS \(path): cannot be read")
+        }
+        do {
+            return try SupportUsers.parse(String(decoding: data, as: UTF8.self))
+        } catch {
+            throw ConfigurationError("FLEXPOST_SUPPORT_USERS \(path): \(error.description)")
+        }
+    }
+
     func run() async throws {
         let runtime = try await startRuntime()
         try await runtime.logHolds()
@@ -57,7 +71,7 @@ struct Serve: AsyncParsableCommand {
         // The session cookie is `Secure` unless the console is served on loopback
         // (plain HTTP there; a TLS proxy in front of a loopback listener sets its own).
         SupportConsole(support: support, pages: try TemplateDirectory.loadConsole(config.templatesDirectory),
-                       secureCookies: !Loopback.contains(host: config.httpHost))
+                       secureCookies: !Loopback.contains(host: config.httpHost), people: try Self.people(config))
             .register(on: router)
         MethodNotAllowed.register(on: router)
         if config.supportToken == nil {

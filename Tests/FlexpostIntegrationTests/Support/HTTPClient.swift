@@ -121,8 +121,18 @@ struct ConsoleLogin {
     static let form = ["content-type": "application/x-www-form-urlencoded"]
 
     static func signIn(_ base: String, token: String) async throws -> ConsoleLogin {
+        try await signIn(base, form: "token=\(token)")
+    }
+
+    /// SPEC §7: a person of `FLEXPOST_SUPPORT_USERS` signs in.
+    static func signIn(_ base: String, name: String, password: String) async throws -> ConsoleLogin {
+        let encoded = password.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? password
+        return try await signIn(base, form: "name=\(name)&password=\(encoded)")
+    }
+
+    static func signIn(_ base: String, form body: String) async throws -> ConsoleLogin {
         let answer = try await HTTPClient.send("POST", base + "/support/login", headers: form,
-                                               body: Data("token=\(token)".utf8), followRedirects: false)
+                                               body: Data(body.utf8), followRedirects: false)
         guard answer.status == 303, let setCookie = answer.headers["set-cookie"],
               let value = setCookie.split(separator: ";").first
         else { throw TestFailure("sign-in: \(answer.status) \(answer.headers) \(answer.body)") }
