@@ -52,6 +52,8 @@ public struct SupportConsole: Sendable {
     let support: SupportRoutes
     let pages: Pages
     let sessions: ConsoleSessions
+    /// SPEC §7: times on the pages in `FLEXPOST_TIMEZONE`.
+    let time: LocalDisplayTime
     static let cookieName = ConsoleSessions.cookieName
 
     /// - Parameter secureCookies: mark the session cookie `Secure` (the console
@@ -59,9 +61,11 @@ public struct SupportConsole: Sendable {
     /// - Parameter people: `FLEXPOST_SUPPORT_USERS` (SPEC §7): people sign in with
     ///   name and password and act as themselves, by role. Without it, the
     ///   support token signs in, with every right, and actions carry a typed name.
-    public init(support: SupportRoutes, pages: Pages, secureCookies: Bool, people: SupportUsers? = nil) {
+    public init(support: SupportRoutes, pages: Pages, secureCookies: Bool, people: SupportUsers? = nil,
+                timeZone: TimeZone = TimeZone(identifier: "Europe/Berlin")!) {
         self.support = support
         self.pages = pages
+        self.time = LocalDisplayTime(timeZone: timeZone)
         self.sessions = ConsoleSessions(store: support.store, clock: support.clock, secure: secureCookies, people: people)
     }
 
@@ -292,7 +296,7 @@ public struct SupportConsole: Sendable {
             [
                 "orderId": delivery.orderId, "orderQuery": Self.percentEncoded(delivery.orderId),
                 "kind": delivery.kind.rawValue,
-                "recipient": delivery.recipient.email.value, "due": RFC3339.format(delivery.dueAt),
+                "recipient": delivery.recipient.email.value, "due": time.format(delivery.dueAt),
                 "reply": delivery.lastReply ?? "", "attempts": delivery.attempts,
             ]
         }
@@ -310,7 +314,7 @@ public struct SupportConsole: Sendable {
                  "kind": item.delivery.kind.rawValue,
                  "recipient": item.delivery.recipient.email.isErased ? "(erased)" : item.delivery.recipient.email.value,
                  "status": item.status ?? "", "diagnostic": item.diagnostic ?? "",
-                 "ended": item.delivery.finishedAt.map(RFC3339.format) ?? ""]
+                 "ended": item.delivery.finishedAt.map(time.format) ?? ""]
             }
         }
         view["bouncedCount"] = bounced.count
@@ -318,7 +322,7 @@ public struct SupportConsole: Sendable {
         if !holds.isEmpty {
             view["holds"] = holds.map { hold -> [String: Any] in
                 ["scope": hold.scope.description, "kind": hold.scope.kind?.rawValue ?? "", "orderId": hold.scope.orderId ?? "",
-                 "actor": hold.actor, "reason": hold.reason, "since": RFC3339.format(hold.since)]
+                 "actor": hold.actor, "reason": hold.reason, "since": time.format(hold.since)]
             }
         }
         if let notice { view["notice"] = notice }
@@ -352,6 +356,7 @@ public struct SupportConsole: Sendable {
         var view = (try JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as? [String: Any]) ?? [:]
         view["signedIn"] = true
         view["orderPath"] = Self.percentEncoded(orderId)
+        localize(&view)
         // After an erasure (SPEC §8) a recipient is empty: shown as erased, not as "<>".
         if let deliveries = view["deliveries"] as? [[String: Any]] {
             view["deliveries"] = deliveries.map { delivery -> [String: Any] in
@@ -430,6 +435,22 @@ public struct SupportConsole: Sendable {
         }
         guard let session else { return otherwise() }
         return try await ConsoleSession.$current.withValue(session) { try await body(session) }
+    }
+
+    /// The report's RFC 3339 UTC times as local times (SPEC §7).
+    func localize(_ view: inout [String: Any]) {
+        func local(_ list: String, _ keys: [String]) {
+            guard let rows = view[list] as? [[String: Any]] else { return }
+            view[list] = rows.map { row in
+                var row = row
+                for key in keys { if let text = row[key] as? String { row[key] = time.format(rfc3339: text) } }
+                return row
+            }
+        }
+        local("deliveries", ["dueAt", "sentAt"])
+        local("attempts", ["startedAt", "finishedAt"])
+        local("history", ["at"])
+        if let erased = view["personalDataErasedAt"] as? String { view["personalDataErasedAt"] = time.format(rfc3339: erased) }
     }
 
     /// SPEC §7: a button the person's role does not have (403).

@@ -114,8 +114,9 @@ struct PersonalDataStoreTests {
         let left = Self.found(try await contents())
         #expect(left.isEmpty, "still in the database: \(left)")
         let status = try await run(["status", "ORD-2026-004711"])
-        #expect(status.stdout.contains("personal data erased on ") && status.stdout.contains("\tsent\t(erased)\tdue ")
-            && status.stdout.contains(" sent 20"), "\(status.stdout)")
+        // Times in local time (SPEC §7: FLEXPOST_TIMEZONE, Europe/Berlin here).
+        #expect(status.stdout.contains("personal data erased on ") && status.stdout.contains("\tsent\t(erased)\tdue 01.12.2026 08:00 MEZ")
+            && status.stdout.contains(" sent "), "\(status.stdout)")
         #expect(status.stdout.contains("dpo\tpersonal-data-erased\tpersonal data erased on request: Art. 17 request"))
         let again = try await run(["erase", "--customer", "5500123456", "--reason", "again", "--actor", "dpo"])
         #expect(again.stdout.hasSuffix("; 1 orders erased before\n"), "\(again.stdout)")
@@ -133,7 +134,7 @@ struct PersonalDataStoreTests {
                 "\(api.body)")
         let cookie = try await ConsoleLogin.signIn(serve.base, token: "dpo-token").cookie
         let page = try await HTTPClient.send("GET", serve.base + "/support/orders?id=ORD-2026-004711", headers: cookie)
-        #expect(page.status == 200 && page.body.contains("personal data erased on 20") && page.body.contains("(erased)"),
+        #expect(page.status == 200 && page.body.contains("personal data erased on ") && page.body.contains(" MEZ") && page.body.contains("(erased)"),
                 "\(page.body)")
         _ = await serve.terminate()
     }

@@ -36,6 +36,7 @@ struct SupportPeopleTests {
         let page = try await HTTPClient.send("GET", serve.base + "/support/orders?id=ORD-2026-004711", headers: anna.cookie).body
         #expect(page.contains(#"id="resend""#) && !page.contains(#"name="actor""#) && !page.contains(#"id="cancel""#),
                 "an agent resends, types no name, cancels nothing")
+        #expect(page.contains("<td>01.12.2026 08:00 MEZ</td>") && !page.contains("2026-12-01T07:00:00Z"), "local times (SPEC §7)")
         let resent = try await HTTPClient.send("POST", order, headers: anna.postHeaders,
                                                body: Data("kind=admin-notice&reason=lost&actor=mallory&csrf=\(anna.csrf)".utf8))
         #expect(resent.status == 200 && resent.body.contains("Resend scheduled"), "\(resent.body)")

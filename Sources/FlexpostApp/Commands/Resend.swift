@@ -21,7 +21,8 @@ struct Resend: AsyncParsableCommand {
             messageID: { planner.newMessageID() })
         switch outcome {
         case .scheduled(let deliveries):
-            for delivery in deliveries { print("scheduled " + DeliveryView(delivery).line) }
+            let time = LocalDisplayTime(timeZone: runtime.configuration.timeZone)
+            for delivery in deliveries { print("scheduled " + DeliveryView(delivery).line(time)) }
             print("resend: \(deliveries.count) deliveries scheduled; `flexpost drain` or serve sends them")
         case .refused(let refusal):
             FlexpostMain.printError("flexpost: not resent: order \(orderId) \(kind.rawValue): \(refusal.explanation)")

@@ -71,7 +71,8 @@ struct Serve: AsyncParsableCommand {
         // The session cookie is `Secure` unless the console is served on loopback
         // (plain HTTP there; a TLS proxy in front of a loopback listener sets its own).
         SupportConsole(support: support, pages: try TemplateDirectory.loadConsole(config.templatesDirectory),
-                       secureCookies: !Loopback.contains(host: config.httpHost), people: try Self.people(config))
+                       secureCookies: !Loopback.contains(host: config.httpHost), people: try Self.people(config),
+                       timeZone: config.timeZone)
             .register(on: router)
         MethodNotAllowed.register(on: router)
         if config.supportToken == nil {

@@ -19,7 +19,7 @@ struct Status: AsyncParsableCommand {
         if json {
             print(try report.json())
         } else {
-            print(report.text())
+            print(report.text(LocalDisplayTime(timeZone: runtime.configuration.timeZone)))
         }
     }
 }
@@ -54,7 +54,8 @@ struct List: AsyncParsableCommand {
             print(try OrderReport.encode(deliveries.map(DeliveryView.init)))
             if let shown { FileHandle.standardError.write(Data((shown + "\n").utf8)) }
         } else {
-            for delivery in deliveries { print(DeliveryView(delivery).line) }
+            let time = LocalDisplayTime(timeZone: runtime.configuration.timeZone)
+            for delivery in deliveries { print(DeliveryView(delivery).line(time)) }
             print(shown ?? "\(deliveries.count) deliveries")
         }
     }

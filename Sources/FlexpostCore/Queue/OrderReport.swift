@@ -32,10 +32,12 @@ public struct DeliveryView: Codable, Sendable {
         lastReply = d.lastReply
     }
 
-    public var line: String {
-        let sent = sentAt.map { " sent \($0)" } ?? ""
+    /// The text line of `status` and `list`, times in local time (SPEC §7).
+    public func line(_ time: LocalDisplayTime) -> String {
+        let sent = sentAt.map { " sent \(time.format(rfc3339: $0))" } ?? ""
         let reply = lastCode.map { " last \($0)" } ?? ""
-        return "\(id)\t\(orderId)\t\(kind)\t\(state)\t\(recipient.isEmpty ? "(erased)" : recipient)\tdue \(dueAt)\(sent)\tattempts \(attempts)\(reply)"
+        return "\(id)\t\(orderId)\t\(kind)\t\(state)\t\(recipient.isEmpty ? "(erased)" : recipient)"
+            + "\tdue \(time.format(rfc3339: dueAt))\(sent)\tattempts \(attempts)\(reply)"
     }
 }
 
@@ -92,18 +94,21 @@ public struct OrderReport: Codable, Sendable {
 
     public func json() throws -> String { try Self.encode(self) }
 
-    public func text() -> String {
+    /// What `status` prints, times in local time (SPEC §7; `--json` keeps RFC 3339 UTC).
+    public func text(_ time: LocalDisplayTime) -> String {
         var lines = ["order \(orderId)  customer \(customerNumber)  portal \(portalActive ? "active" : "pending")"
             + (cancelled ? "  cancelled" : "") + (secretsPurged ? "  secrets purged" : "")
-            + (personalDataErasedAt.map { "  personal data erased on \($0)" } ?? "")]
+            + (personalDataErasedAt.map { "  personal data erased on \(time.format(rfc3339: $0))" } ?? "")]
         lines.append("deliveries:")
-        lines += deliveries.map { "  " + $0.line }
+        lines += deliveries.map { "  " + $0.line(time) }
         if !attempts.isEmpty {
             lines.append("attempts:")
-            lines += attempts.map { "  \($0.deliveryId)\t\($0.finishedAt)\t\($0.outcome)\t\($0.replyCode.map(String.init) ?? "-")\t\($0.reply)" }
+            lines += attempts.map {
+                "  \($0.deliveryId)\t\(time.format(rfc3339: $0.finishedAt))\t\($0.outcome)\t\($0.replyCode.map(String.init) ?? "-")\t\($0.reply)"
+            }
         }
         lines.append("history:")
-        lines += history.map { "  \($0.at)\t\($0.actor)\t\($0.action)\t\($0.detail)" }
+        lines += history.map { "  \(time.format(rfc3339: $0.at))\t\($0.actor)\t\($0.action)\t\($0.detail)" }
         return lines.joined(separator: "\n")
     }
 }
