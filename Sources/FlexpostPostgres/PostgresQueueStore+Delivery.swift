@@ -153,6 +153,20 @@ extension PostgresQueueStore {
         return orderIds
     }
 
+    public func searchOrders(term: String, limit: Int) async throws -> [OrderMatch] {
+        var found: [OrderMatch] = []
+        for try await (orderId, customer, received) in try await client.query(
+            """
+            SELECT o.order_id, o.customer_number, o.received_at FROM search_terms s
+            JOIN orders o ON o.order_id = s.order_id
+            WHERE s.term = \(term) ORDER BY o.received_at DESC, o.order_id DESC LIMIT \(limit)
+            """, logger: logger
+        ).decode((String, String, Double).self) {
+            found.append(OrderMatch(orderId: orderId, customerNumber: customer, receivedAt: Date(timeIntervalSince1970: received)))
+        }
+        return found
+    }
+
     public func bouncedDeliveries(endedFrom from: Date, to: Date, limit: Int) async throws -> [BouncedDelivery] {
         var said: [(Int64, String?, String?)] = []
         for try await row in try await client.query(

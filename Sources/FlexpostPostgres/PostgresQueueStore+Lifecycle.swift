@@ -155,7 +155,17 @@ extension PostgresQueueStore {
                     WHERE customer_number = \(customerNumber)
                     """, logger: logger
                 ).consume()
-            case .erasePersonalData(let orderId, let quoted, let blanked, let at):
+            case .addSearchTerms(let orderId, let terms):
+                try await connection.query(
+                    """
+                    INSERT INTO search_terms (term, order_id) SELECT t, \(orderId) FROM unnest(\(terms)::TEXT[]) AS t
+                    ON CONFLICT DO NOTHING
+                    """, logger: logger
+                ).consume()
+            case .erasePersonalData(let orderId, let quoted, let blanked, let keptTerms, let at):
+                try await connection.query(
+                    "DELETE FROM search_terms WHERE order_id = \(orderId) AND NOT (term = ANY(\(keptTerms)))", logger: logger
+                ).consume()
                 try await connection.query(
                     "UPDATE history SET detail = '[erased]' WHERE order_id = \(orderId) AND action = ANY(\(blanked.map(\.rawValue)))",
                     logger: logger

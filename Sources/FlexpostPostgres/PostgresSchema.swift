@@ -152,6 +152,12 @@ enum PostgresSchema {
             "ALTER TABLE customers ADD COLUMN administrators TEXT",
             "ALTER TABLE customers ADD COLUMN administrators_changed_at DOUBLE PRECISION",
         ]),
+        // SPEC §7: each order's search terms (OrderSearch), for the one search field.
+        (9, [
+            "CREATE TABLE search_terms (term TEXT NOT NULL, order_id TEXT NOT NULL, PRIMARY KEY (term, order_id))",
+            "CREATE INDEX search_terms_order ON search_terms (order_id)",
+            "CREATE INDEX orders_received ON orders (received_at)",
+        ]),
     ]
 
     /// Applies what is missing; returns the versions applied now.

@@ -41,8 +41,11 @@ enum PostgresStatements {
 
     /// The rows of an order after its `stored` row: the customer's active mark
     /// when the order says so, the sealed secrets, the deliveries (ids in plan
-    /// order) and the history line. Parameters $1-$18 as in ``OrderInsertion``.
-    static let orderRows = """
+    /// order) and the history line. Parameters $1-$18 as in ``OrderInsertion``,
+    /// the search terms (``OrderSearch``) as `$terms`.
+    static func orderRows(terms: Int) -> String { orderRowsTemplate.replacingOccurrences(of: "$terms", with: "$\(terms)") }
+
+    static let orderRowsTemplate = """
         active AS (
             INSERT INTO customers (customer_number, portal_active, activated_at)
             SELECT $2::TEXT, TRUE, $5::DOUBLE PRECISION FROM stored WHERE $6::BOOLEAN
@@ -64,7 +67,10 @@ enum PostgresStatements {
             ORDER BY position),
         noted AS (
             INSERT INTO history (order_id, at, actor, action, detail)
-            SELECT order_id, $5::DOUBLE PRECISION, $17::TEXT, $18::TEXT, $16::TEXT FROM stored)
+            SELECT order_id, $5::DOUBLE PRECISION, $17::TEXT, $18::TEXT, $16::TEXT FROM stored),
+        found AS (
+            INSERT INTO search_terms (term, order_id)
+            SELECT t, order_id FROM stored, unnest($terms::TEXT[]) AS t ON CONFLICT DO NOTHING)
         """
 
     /// What an order's rows are made of, bound as $1-$18.
@@ -76,6 +82,9 @@ enum PostgresStatements {
         let secrets: [SealedSecret]
         let deliveries: [PlannedDelivery]
         let history: HistoryEntry
+
+        /// SPEC §7: what the order is found by.
+        var searchTerms: [String] { OrderSearch.terms(order).sorted() }
 
         func bind(into bindings: inout PostgresBindings) {
             bindings.append(order.orderId)
@@ -107,7 +116,7 @@ enum PostgresStatements {
                 INSERT INTO orders (order_id, customer_number, document, confirmed_at, received_at)
                 VALUES ($1::TEXT, $2::TEXT, $3::BYTEA, $4::DOUBLE PRECISION, $5::DOUBLE PRECISION)
                 RETURNING order_id),
-            """ + orderRows + """
+            """ + orderRows(terms: 19) + """
 
             SELECT EXISTS (SELECT 1 FROM events WHERE type = \(EventType.orderCancelled.sqlLiteral) AND natural_key = $1::TEXT)
             """
@@ -116,8 +125,9 @@ enum PostgresStatements {
         let rows: OrderRows
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 18)
+            var bindings = PostgresBindings(capacity: 19)
             rows.bind(into: &bindings)
+            bindings.append(rows.searchTerms)
             return bindings
         }
 
@@ -150,7 +160,7 @@ enum PostgresStatements {
                 INSERT INTO orders (order_id, customer_number, document, confirmed_at, received_at)
                 SELECT $1::TEXT, $2::TEXT, $3::BYTEA, $4::DOUBLE PRECISION, $5::DOUBLE PRECISION FROM event
                 RETURNING order_id),
-            """ + orderRows + """
+            """ + orderRows(terms: 23) + """
 
             SELECT EXISTS (SELECT 1 FROM event)
             """
@@ -160,12 +170,13 @@ enum PostgresStatements {
         let type: String, key: String, fingerprintKey: String, fingerprint: [UInt8]
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 22)
+            var bindings = PostgresBindings(capacity: 23)
             rows.bind(into: &bindings)
             bindings.append(type)
             bindings.append(key)
             bindings.append(fingerprintKey)
             bindings.append(ByteBuffer(bytes: fingerprint))
+            bindings.append(rows.searchTerms)
             return bindings
         }
 

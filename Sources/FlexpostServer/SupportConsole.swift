@@ -16,7 +16,7 @@ public struct SupportConsole: Sendable {
     /// The console's page templates, loaded at start.
     public struct Pages: Sendable {
         let library: MustacheLibrary
-        public static let names = ["layout", "login", "lookup", "order", "not-found"]
+        public static let names = ["layout", "login", "lookup", "order", "not-found", "search"]
         /// Every console template starts with this pragma: its values are then
         /// HTML-escaped byte by byte, like the mail's (``HTMLText/escaped(_:)``).
         public static let pragma = "{{% CONTENT_TYPE: BYTEWISE_HTML }}"
@@ -139,6 +139,18 @@ public struct SupportConsole: Sendable {
             try await signedIn(request, context, otherwise: refused()) { _ in
                 let orderId = request.uri.queryParameters.get("id")?.trimmingCharacters(in: .whitespaces) ?? ""
                 do {
+                    // SPEC §7: one field; a single match opens the order, several are listed newest first.
+                    if let query = request.uri.queryParameters.get("q").map({ String($0) }), orderId.isEmpty {
+                        let (orders, more) = try await support.search(String(query.prefix(254)), logger: context.logger)
+                        if orders.count == 1 && !more {
+                            return try await orderPage(orders[0].orderId, notice: nil, error: nil, logger: context.logger)
+                        }
+                        return page("search", [
+                            "query": query, "count": orders.count, "more": more,
+                            "orders": orders.map { ["orderId": $0.orderId, "orderQuery": Self.percentEncoded($0.orderId),
+                                                    "customerNumber": $0.customerNumber, "received": time.format($0.receivedAt)] },
+                        ], status: orders.isEmpty ? .notFound : .ok)
+                    }
                     return try await orderPage(orderId, notice: nil, error: nil, logger: context.logger)
                 } catch is StoreUnavailable {
                     return outage("The queue store is unavailable: look the order up again in a moment.")

@@ -39,6 +39,17 @@ public struct SupportRoutes: Sendable {
             }
             return JSONResponse.make(.ok, report)
         }
+        router.get("/v1/orders") { request, context -> Response in
+            if let refusal = self.refusal(request, context: context) { return refusal }
+            guard let query = request.uri.queryParameters.get("q"), !query.trimmingCharacters(in: .whitespaces).isEmpty,
+                query.count <= 254
+            else {
+                return JSONResponse.make(.badRequest, ["error": "invalid search: q is required (at most 254 characters)",
+                                                        "field": "q", "rule": "is required"])
+            }
+            let found = try await self.search(query, logger: context.logger)
+            return JSONResponse.make(.ok, SearchAnswer(query: query, orders: found.orders, more: found.more))
+        }
         router.post("/v1/orders/{orderId}/resend") { request, context -> Response in
             if let refusal = self.refusal(request, context: context) { return refusal }
             let orderId = try Self.orderId(context)
@@ -69,6 +80,23 @@ public struct SupportRoutes: Sendable {
         return try await StoreUnavailable.guarding("an order read", logger: logger) {
             try await OrderReport.load(orderId: orderId, store: store)
         }
+    }
+
+    /// SPEC §7: the orders one search field finds, newest first (at most 50, and whether there are more).
+    func search(_ query: String, logger: Logger) async throws -> (orders: [OrderMatch], more: Bool) {
+        let store = self.store, term = OrderSearch.term(query)
+        let found = try await StoreUnavailable.guarding("a search", logger: logger) {
+            try await store.searchOrders(term: term, limit: Self.searchShown + 1)
+        }
+        return (Array(found.prefix(Self.searchShown)), found.count > Self.searchShown)
+    }
+
+    static let searchShown = 50
+
+    struct SearchAnswer: Encodable {
+        var query: String
+        var orders: [OrderMatch]
+        var more: Bool
     }
 
     /// The newest `showing` dead deliveries of the last `days` days, newest

@@ -175,6 +175,20 @@ extension SQLiteQueueStore {
         }
     }
 
+    public func searchOrders(term: String, limit: Int) async throws -> [OrderMatch] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT o.order_id, o.customer_number, o.received_at FROM search_terms s
+                    JOIN orders o ON o.order_id = s.order_id
+                    WHERE s.term = ? ORDER BY o.received_at DESC, o.order_id DESC LIMIT ?
+                    """,
+                arguments: [term, limit]
+            ).map { OrderMatch(orderId: $0[0], customerNumber: $0[1], receivedAt: Date(timeIntervalSince1970: $0[2])) }
+        }
+    }
+
     public func bouncedDeliveries(endedFrom from: Date, to: Date, limit: Int) async throws -> [BouncedDelivery] {
         let columns = Self.deliveryColumns.split(separator: ",").map { "d." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             .joined(separator: ", ")

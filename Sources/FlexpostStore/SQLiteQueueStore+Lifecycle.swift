@@ -168,7 +168,15 @@ extension SQLiteQueueStore {
                         WHERE customer_number = ?
                         """,
                     arguments: [customerNumber])
-            case .erasePersonalData(let orderId, let quoted, let blanked, let at):
+            case .addSearchTerms(let orderId, let terms):
+                for term in terms {
+                    try db.run(sql: "INSERT INTO search_terms (term, order_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                               arguments: [term, orderId])
+                }
+            case .erasePersonalData(let orderId, let quoted, let blanked, let keptTerms, let at):
+                let kept = keptTerms.map { _ in "?" }.joined(separator: ", ")
+                try db.run(sql: "DELETE FROM search_terms WHERE order_id = ? AND term NOT IN (\(kept))",
+                           arguments: StatementArguments([orderId] + keptTerms))
                 for action in blanked {
                     try db.run(sql: "UPDATE history SET detail = '[erased]' WHERE order_id = ? AND action = ?",
                                arguments: [orderId, action.rawValue])

@@ -171,6 +171,18 @@ enum SQLiteSchema {
                 ALTER TABLE customers ADD COLUMN administrators_changed_at REAL;
                 """)
         }
+        migrator.registerMigration("v11-search") { db in
+            // SPEC §7: each order's search terms (OrderSearch), for the one search field.
+            try db.execute(sql: """
+                CREATE TABLE search_terms (
+                    term TEXT NOT NULL,
+                    order_id TEXT NOT NULL,
+                    PRIMARY KEY (term, order_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX search_terms_order ON search_terms (order_id);
+                CREATE INDEX orders_received ON orders (received_at);
+                """)
+        }
         return migrator
     }
 }

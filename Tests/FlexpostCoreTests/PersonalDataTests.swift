@@ -35,7 +35,7 @@ import Testing
         #expect(decision.changes == [
             .destroySecrets(orderId: "O", at: at),
             .erasePersonalData(orderId: "O", quoted: ["N a@x.example", "a@x.example"], blanked: [.confirmed, .recipientsChanged],
-                               at: at),
+                               keptTerms: ["o", "c"], at: at),
             .note(orderId: "O", HistoryEntry(at: at, actor: "flexpost", action: .personalDataErased,
                                              detail: "personal data erased after the retention period (365 days)")),
         ])
@@ -54,7 +54,7 @@ import Testing
             .finish(deliveryIds: [2], state: .cancelled, at: Self.t0),
             .destroySecrets(orderId: "O", at: Self.t0),
             .erasePersonalData(orderId: "O", quoted: ["N admin@x.example", "admin@x.example", "N c@x.example", "c@x.example"],
-                               blanked: [.confirmed, .recipientsChanged], at: Self.t0),
+                               blanked: [.confirmed, .recipientsChanged], keptTerms: ["o", "c"], at: Self.t0),
             .note(orderId: "O", HistoryEntry(at: Self.t0, actor: "dpo", action: .personalDataErased,
                                              detail: "personal data erased on request: Art. 17 request; 1 unsent deliveries cancelled")),
             .eraseCustomerRecipients(customerNumber: "C"),

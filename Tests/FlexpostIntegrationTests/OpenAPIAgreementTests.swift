@@ -51,6 +51,11 @@ struct OpenAPIAgreementTests {
         record(order, try await HTTPClient.send("GET", serve.base + "/v1/orders/ORD-2026-004712").status)
         record(order, try await HTTPClient.send("GET", serve.base + "/v1/orders/NOPE", headers: auth).status)
 
+        let search = "GET /v1/orders"
+        record(search, try await HTTPClient.send("GET", serve.base + "/v1/orders?q=ORD-2026-004712", headers: auth).status)
+        record(search, try await HTTPClient.send("GET", serve.base + "/v1/orders?q=", headers: auth).status)
+        record(search, try await HTTPClient.send("GET", serve.base + "/v1/orders?q=x").status)
+
         let resend = "POST /v1/orders/{orderId}/resend"
         let body = Data(#"{"kind":"admin-notice","reason":"r","actor":"a"}"#.utf8)
         let resendURL = serve.base + "/v1/orders/ORD-2026-004712/resend"
@@ -103,6 +108,7 @@ struct OpenAPIAgreementTests {
         }
         record(order, try await HTTPClient.send("GET", serve.base + "/v1/orders/ORD-2026-004712", headers: auth).status)
         record(holds, try await HTTPClient.send("GET", serve.base + "/v1/holds", headers: auth).status)
+        record(search, try await HTTPClient.send("GET", serve.base + "/v1/orders?q=x", headers: auth).status)
         record(hold, try await HTTPClient.send("POST", serve.base + "/v1/holds", headers: auth, body: holdBody).status)
         record(release, try await HTTPClient.send("POST", serve.base + "/v1/holds/release", headers: auth, body: holdBody).status)
         record(cancel, try await HTTPClient.send("POST", cancelURL, headers: auth, body: cancelBody).status)

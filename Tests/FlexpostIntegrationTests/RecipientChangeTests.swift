@@ -83,4 +83,33 @@ struct RecipientChangeTests {
         #expect(try await intake.submit(bad).line.contains("data.administrators[0].email"))
         #expect(try await store.countsByState().isEmpty)
     }
+
+    @Test("search: every kind of term finds the order, newest first; a corrected address finds it too; after an erasure only ids do",
+          arguments: StoreKind.allCases)
+    func search(kind: StoreKind) async throws {
+        let store = try await TestStores.make(kind)
+        let intake = TestStores.intake(store, at: "2026-11-30T15:00:00Z")
+        #expect(try await intake.submit(StoreConformanceTests.fixture("order-second-site.json")).line.hasPrefix("accepted"))
+        let later = EventEditing.data("order-second-site.json", [("data.orderId", "ORD-2026-004799")])
+        #expect(try await TestStores.intake(store, at: "2026-11-30T16:00:00Z").submit(Array(later)).line.hasPrefix("accepted"))
+        func found(_ query: String) async throws -> [String] {
+            try await store.searchOrders(term: OrderSearch.term(query), limit: 10).map(\.orderId)
+        }
+        #expect(try await found("5500123456") == ["ORD-2026-004799", "ORD-2026-004711"], "newest first")
+        #expect(try await found("ord-2026-004711") == ["ORD-2026-004711"])
+        #expect(try await found("Erika.Mueller@mueller-logistik.example").count == 2)
+        #expect(try await found("+49 221 4711002").count == 2)
+        #expect(try await found("0221 4711002").count == 2)
+        #expect(try await found("SP-300401").count == 2)
+        #expect(try await found("nobody@example.com").isEmpty)
+        #expect(try await intake.submit(Self.contactChanged("erika.neu@mueller-logistik.example", at: "2026-11-30T17:00:00Z")).line
+            .hasPrefix("accepted"))
+        #expect(try await found("erika.neu@mueller-logistik.example").count == 2)
+        _ = try await store.erase(ErasureRequest(customerNumber: "5500123456", actor: "dpo", reason: "Art. 17"),
+                                  at: RFC3339.parse("2026-12-01T00:00:00Z")!)
+        let byMail = try await found("erika.mueller@mueller-logistik.example"), byPhone = try await found("0221 4711002")
+        #expect(byMail.isEmpty && byPhone.isEmpty)
+        let byOrder = try await found("ORD-2026-004711"), byCustomer = try await found("5500123456")
+        #expect(byOrder == ["ORD-2026-004711"] && byCustomer.count == 2, "ids still find the erased orders")
+    }
 }

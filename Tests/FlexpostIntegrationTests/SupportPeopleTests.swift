@@ -44,6 +44,15 @@ struct SupportPeopleTests {
                                                     body: Data("reason=incident&csrf=\(anna.csrf)".utf8))
         #expect(holdAsAgent.status == 403 && holdAsAgent.body.contains("as agent you may not hold"), "\(holdAsAgent.body)")
 
+        // One search field (SPEC §7): a phone number as written on a contract finds the order.
+        let byPhone = try await HTTPClient.send("GET", serve.base + "/support/orders?q=%2B49%20221%204711001", headers: anna.cookie)
+        #expect(byPhone.status == 200 && byPhone.body.contains("Order ORD-2026-004711"), "\(byPhone.status)")
+        let none = try await HTTPClient.send("GET", serve.base + "/support/orders?q=nobody%40example.com", headers: anna.cookie)
+        #expect(none.status == 404 && none.body.contains("0 order(s)"))
+        let api = try await HTTPClient.send("GET", serve.base + "/v1/orders?q=SP-300401",
+                                            headers: ["authorization": "Bearer machine-token"])
+        #expect(api.status == 200 && api.body.contains(#""orderId":"ORD-2026-004711""#), "\(api.body)")
+
         let vera = try await ConsoleLogin.signIn(serve.base, name: "vera", password: "vera-correct-horse-battery")
         let veraPage = try await HTTPClient.send("GET", serve.base + "/support/orders?id=ORD-2026-004711", headers: vera.cookie).body
         #expect(veraPage.contains("Order ORD-2026-004711") && !veraPage.contains(#"id="resend""#))

@@ -103,7 +103,9 @@ public enum PersonalDataErasure {
         var changes: [QueueChange] = []
         if order.holdsSecrets { changes.append(.destroySecrets(orderId: order.orderId, at: at)) }
         changes.append(.erasePersonalData(orderId: order.orderId, quoted: quoted.sorted { ($0.count, $0) > ($1.count, $1) },
-                                          blanked: [.confirmed, .recipientsChanged], at: at))
+                                          blanked: [.confirmed, .recipientsChanged],
+                                          keptTerms: OrderSearch.keptTerms(orderId: order.orderId, customerNumber: order.customerNumber),
+                                          at: at))
         changes.append(.note(orderId: order.orderId, note))
         return changes
     }

@@ -21,13 +21,16 @@ public enum QueueChange: Sendable, Equatable {
     /// addresses are erased, each of the `quoted` strings is blanked where
     /// history details and SMTP replies quote it, and the order records when.
     /// History lines of the `blanked` actions (they list addresses) lose their detail.
-    case erasePersonalData(orderId: String, quoted: [String], blanked: [HistoryAction], at: Date)
+    /// Only the `keptTerms` still find the order.
+    case erasePersonalData(orderId: String, quoted: [String], blanked: [HistoryAction], keptTerms: [String], at: Date)
     /// SPEC §8: the customer's corrected recipients (SPEC §6) are erased.
     case eraseCustomerRecipients(customerNumber: String)
     /// SPEC §6: a bounce about the delivery was taken in (so that the same
     /// bounce taken again changes nothing).
     /// SPEC §6: unsent deliveries go to another recipient.
     case readdress(deliveryIds: [Int64], to: Contact)
+    /// SPEC §7: the order is found by these terms too (``OrderSearch``).
+    case addSearchTerms(orderId: String, terms: [String])
     /// SPEC §6: the customer's recipients as the order system last gave them.
     case setRecipients(RecipientChange)
     case recordBounce(key: String, deliveryId: Int64, at: Date, bounceClass: BounceClass, status: String?, diagnostic: String?)

@@ -58,6 +58,8 @@ public enum RecipientCorrection {
         let new = change.contacts
         let newText = new.map(\.email.value).joined(separator: ", ")
         for order in orders {
+            // Found by the new addresses too.
+            changes.append(.addSearchTerms(orderId: order.orderId, terms: new.map { OrderSearch.term($0.email.value) }))
             let unsent = order.deliveries.filter {
                 $0.kind == change.kind && !$0.state.isFinal && $0.state != .sending
             }

@@ -7,6 +7,8 @@ public protocol SupportReads: Sendable {
     func deliveries(orderId: String) async throws -> [Delivery]
     /// The ids of a customer's orders, oldest first.
     func orderIds(customerNumber: String) async throws -> [String]
+    /// SPEC §7: the orders a search term (``OrderSearch/term(_:)``) finds, newest first.
+    func searchOrders(term: String, limit: Int) async throws -> [OrderMatch]
     /// Deliveries that ended `bounced` in the window, newest first, with what the bounce said.
     func bouncedDeliveries(endedFrom from: Date, to: Date, limit: Int) async throws -> [BouncedDelivery]
     /// How many bounces were taken in, by the delivery's kind and the bounce's class (`/metrics`).

@@ -91,6 +91,7 @@ final class ClaimCountingStore: QueueStore {
         try await base.bouncedDeliveries(endedFrom: from, to: to, limit: limit)
     }
     func bounceCounts() async throws -> [BounceCount] { try await base.bounceCounts() }
+    func searchOrders(term: String, limit: Int) async throws -> [OrderMatch] { try await base.searchOrders(term: term, limit: limit) }
     func delivery(messageId: String) async throws -> (deliveryId: Int64, orderId: String)? {
         try await base.delivery(messageId: messageId)
     }
