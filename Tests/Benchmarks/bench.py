@@ -13,6 +13,7 @@ import argparse
 import base64
 import datetime
 import json
+import urllib.parse
 import os
 import shutil
 import signal
@@ -663,6 +664,56 @@ def bench_lateness(args, workdir, sink):
            target=("<= 1 s", notices[-1] <= 1))
 
 
+def bench_search(args, workdir, sink):
+    """SPEC 7: the one search field on a queue of 100,000 orders, each with its
+    own customer number, contact address and phone numbers; 2,000 searches of
+    each kind through GET /v1/orders?q= over one keep-alive connection."""
+    import http.client
+    import random
+    n = args.search_n
+    fp = Flexpost(args.flexpost, workdir, "search", sink, args.templates, {"FLEXPOST_SUPPORT_TOKEN": "bench-token"})
+    events = os.path.join(workdir, "search.jsonl")
+    confirmed = rfc3339(time.time() + 86400 * 30)  # nothing falls due while the searches run
+    with open(events, "w", encoding="utf-8") as f:
+        for i in range(n):
+            document = order_document(f"S{i:07d}", confirmed, active=True)
+            data = document["data"]
+            data["customer"]["contact"]["email"] = f"kunde{i}@example.com"
+            data["items"][0]["phoneNumbers"] = [f"+49 30 {5000000 + i}"]
+            f.write(json.dumps(document, ensure_ascii=False) + "\n")
+    log(f"search: enqueueing {n} orders")
+    assert fp.enqueue(events) == n
+    fp.serve()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", fp.port, timeout=10)
+        rng = random.Random(7)
+        kinds = {
+            "order id": lambda i: f"ORD-S{i:07d}",
+            "customer number": lambda i: f"C-S{i:07d}",
+            "e-mail": lambda i: f"Kunde{i}@example.com",
+            "phone": lambda i: f"030 {5000000 + i}",
+        }
+        for name, make in kinds.items():
+            latencies = []
+            for _ in range(2000):
+                i = rng.randrange(n)
+                query = urllib.parse.quote(make(i))
+                start = time.monotonic()
+                connection.request("GET", f"/v1/orders?q={query}", headers={"Authorization": "Bearer bench-token"})
+                response = connection.getresponse()
+                body = response.read()
+                latencies.append((time.monotonic() - start) * 1000)
+                assert response.status == 200 and f"ORD-S{i:07d}".encode() in body, (name, response.status, body[:200])
+            latencies.sort()
+            p99 = latencies[int(len(latencies) * 0.99) - 1]
+            report(f"search by {name}, {n // 1000}k orders, p99 (ms)", "ms", p99,
+                   f"p50 {statistics.median(latencies):.2f} ms", None, higher_is_better=False,
+                   target=("< 50 ms", p99 < 50))
+        connection.close()
+    finally:
+        fp.stop_serve()
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--flexpost", required=True)
@@ -673,7 +724,8 @@ def main():
     parser.add_argument("--intake-n", type=int, default=10000, help="events per intake and end-to-end round")
     parser.add_argument("--memory-n", type=int, default=100000)
     parser.add_argument("--lateness-n", type=int, default=1000)
-    parser.add_argument("--only", default="drain,intake,e2e,memory,lateness,postgres")
+    parser.add_argument("--search-n", type=int, default=100000, help="orders in the queue the searches run on")
+    parser.add_argument("--only", default="drain,intake,e2e,memory,lateness,postgres,search")
     args = parser.parse_args()
     args.flexpost = os.path.abspath(args.flexpost)
     only = set(args.only.split(","))
@@ -697,6 +749,8 @@ def main():
             bench_lateness(args, workdir, sink)
         if "postgres" in only:
             bench_postgres(args, workdir, sink, postfix)
+        if "search" in only:
+            bench_search(args, workdir, sink)
     finally:
         if postfix:
             postfix.stop()
