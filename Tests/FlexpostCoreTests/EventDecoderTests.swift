@@ -115,7 +115,7 @@ struct EventDecoderTests {
     func envelopeRejections() {
         var object = Fixtures.eventObject("order-second-site.json")
         object["type"] = "order.shipped"
-        #expect(throws: EventRejection(field: "type", rule: "unknown event type; expected one of \"order.confirmed\", \"order.cancelled\", \"portal.account.activated\"")) {
+        #expect(throws: EventRejection(field: "type", rule: "unknown event type; expected one of \"order.confirmed\", \"order.cancelled\", \"portal.account.activated\", \"customer.contact.changed\", \"portal.administrators.changed\"")) {
             try decoder.decode(Fixtures.bytes(object))
         }
         #expect(throws: EventRejection.self) { try decoder.decode(Array("[1,2]".utf8)) }
