@@ -110,14 +110,14 @@ extension PostgresQueueStore {
     public func storedOrders(_ orderIds: Set<String>) async throws -> [String: StoredOrder] {
         guard !orderIds.isEmpty else { return [:] }
         let ids = Array(orderIds)
-        var rows: [(String, Data, Double?, Double?, Bool, String, Double?)] = []
+        var rows: [(String, Data, Double?, Double?, Bool, String, Double?, Double?)] = []
         for try await row in try await client.query(
             """
             SELECT o.order_id, o.document, o.cancelled_at, o.secrets_purged_at, COALESCE(c.portal_active, FALSE),
-                o.customer_number, o.personal_data_erased_at
+                o.customer_number, o.personal_data_erased_at, c.activated_at
             FROM orders o LEFT JOIN customers c ON c.customer_number = o.customer_number WHERE o.order_id = ANY(\(ids))
             """, logger: logger
-        ).decode((String, Data, Double?, Double?, Bool, String, Double?).self) {
+        ).decode((String, Data, Double?, Double?, Bool, String, Double?, Double?).self) {
             rows.append(row)
         }
         var sealed: [String: [SealedSecret]] = [:]
@@ -128,11 +128,12 @@ extension PostgresQueueStore {
             sealed[orderId, default: []].append(SealedSecret(purpose: purpose, keyId: keyId, ciphertext: Array(ciphertext)))
         }
         var orders: [String: StoredOrder] = [:]
-        for (orderId, document, cancelledAt, purgedAt, active, customerNumber, erasedAt) in rows {
+        for (orderId, document, cancelledAt, purgedAt, active, customerNumber, erasedAt, activatedAt) in rows {
             orders[orderId] = StoredOrder(
                 order: erasedAt == nil ? try StoredDocument.decode(document) : nil, customerNumber: customerNumber,
                 sealedSecrets: sealed[orderId] ?? [], portalActive: active, cancelled: cancelledAt != nil,
-                secretsPurged: purgedAt != nil, personalDataErasedAt: erasedAt.map(Date.init(timeIntervalSince1970:)))
+                secretsPurged: purgedAt != nil, personalDataErasedAt: erasedAt.map(Date.init(timeIntervalSince1970:)),
+                activatedAt: activatedAt.map(Date.init(timeIntervalSince1970:)))
         }
         return orders
     }

@@ -54,6 +54,8 @@ public struct SupportConsole: Sendable {
     let sessions: ConsoleSessions
     /// SPEC §7: times on the pages in `FLEXPOST_TIMEZONE`.
     let time: LocalDisplayTime
+    /// SPEC §7 "why", by the rules that schedule and compose.
+    let explanation: DeliveryExplanation
     static let cookieName = ConsoleSessions.cookieName
 
     /// - Parameter secureCookies: mark the session cookie `Secure` (the console
@@ -62,10 +64,12 @@ public struct SupportConsole: Sendable {
     ///   name and password and act as themselves, by role. Without it, the
     ///   support token signs in, with every right, and actions carry a typed name.
     public init(support: SupportRoutes, pages: Pages, secureCookies: Bool, people: SupportUsers? = nil,
-                timeZone: TimeZone = TimeZone(identifier: "Europe/Berlin")!) {
+                schedule: AccessDataSchedule = AccessDataSchedule(timeZone: TimeZone(identifier: "Europe/Berlin")!,
+                                                                  sendAt: LocalTime("08:00")!)) {
         self.support = support
         self.pages = pages
-        self.time = LocalDisplayTime(timeZone: timeZone)
+        self.time = LocalDisplayTime(timeZone: schedule.timeZone)
+        self.explanation = DeliveryExplanation(schedule: schedule, time: time)
         self.sessions = ConsoleSessions(store: support.store, clock: support.clock, secure: secureCookies, people: people)
     }
 
@@ -368,6 +372,11 @@ public struct SupportConsole: Sendable {
         var view = (try JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as? [String: Any]) ?? [:]
         view["signedIn"] = true
         view["orderPath"] = Self.percentEncoded(orderId)
+        let why = try await whyLines(orderId, logger: logger)
+        if !why.isEmpty {
+            view["why"] = why
+            view["hasWhy"] = true
+        }
         localize(&view)
         // After an erasure (SPEC §8) a recipient is empty: shown as erased, not as "<>".
         if let deliveries = view["deliveries"] as? [[String: Any]] {
@@ -447,6 +456,20 @@ public struct SupportConsole: Sendable {
         }
         guard let session else { return otherwise() }
         return try await ConsoleSession.$current.withValue(session) { try await body(session) }
+    }
+
+    /// For each unsent delivery: why it is due then, and for access data whether the OTP goes with it.
+    func whyLines(_ orderId: String, logger: Logger) async throws -> [[String: Any]] {
+        let store = support.store
+        let (stored, deliveries, holds) = try await StoreUnavailable.guarding("an order read", logger: logger) {
+            (try await store.storedOrder(orderId), try await store.deliveries(orderId: orderId), try await store.holds())
+        }
+        return deliveries.compactMap { delivery -> [String: Any]? in
+            guard let due = explanation.due(delivery, order: stored, holds: holds) else { return nil }
+            var line: [String: Any] = ["id": delivery.id, "kind": delivery.kind.rawValue, "due": due]
+            if let otp = explanation.oneTimePassword(delivery, order: stored) { line["otp"] = otp }
+            return line
+        }
     }
 
     /// The report's RFC 3339 UTC times as local times (SPEC §7).

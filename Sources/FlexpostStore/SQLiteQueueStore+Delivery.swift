@@ -141,7 +141,7 @@ extension SQLiteQueueStore {
         guard let row = try Row.fetchOne(
             db.cachedStatement(sql: """
                 SELECT o.document, o.cancelled_at, o.secrets_purged_at, COALESCE(c.portal_active, 0) AS active,
-                    o.customer_number, o.personal_data_erased_at
+                    o.customer_number, o.personal_data_erased_at, c.activated_at
                 FROM orders o LEFT JOIN customers c ON c.customer_number = o.customer_number
                 WHERE o.order_id = ?
                 """),
@@ -156,7 +156,8 @@ extension SQLiteQueueStore {
         return StoredOrder(
             order: order, customerNumber: row["customer_number"], sealedSecrets: sealed, portalActive: row["active"],
             cancelled: (row["cancelled_at"] as Double?) != nil,
-            secretsPurged: (row["secrets_purged_at"] as Double?) != nil, personalDataErasedAt: erasedAt)
+            secretsPurged: (row["secrets_purged_at"] as Double?) != nil, personalDataErasedAt: erasedAt,
+            activatedAt: (row["activated_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
 
     public func deliveries(orderId: String) async throws -> [Delivery] {

@@ -253,6 +253,13 @@ struct HoldEndToEndTests {
         let order = serve.base + "/v1/orders/ORD-2026-004711"
         let report = try await HTTPClient.send("GET", order, headers: auth).body
         #expect(report.contains(#""kind":"admin-notice""#) && report.contains(#""state":"held""#), "\(report)")
+        // The console says why the access data waits (R1) and whether the one-time password goes with it (R2).
+        let console = try await ConsoleLogin.signIn(serve.base, token: "ops-token")
+        let orderPage = try await HTTPClient.send("GET", serve.base + "/support/orders?id=ORD-2026-004711", headers: console.cookie).body
+        #expect(orderPage.contains(#"id="why""#) && orderPage.contains("access-data: R1: confirmed ")
+            && orderPage.contains("the access data goes the next calendar day at 08:00")
+            && orderPage.contains("no one-time password: the portal account is active"), "\(orderPage)")
+        #expect(orderPage.contains("admin-notice: held: admin-notice, since"), "\(orderPage)")
         let listed = try await HTTPClient.send("GET", serve.base + "/v1/holds", headers: auth).body
         #expect(listed.contains(#""held":1"#) && listed.contains(#""scope":"admin-notice""#) && listed.contains(#""actor":"ops""#),
                 "\(listed)")

@@ -72,7 +72,7 @@ struct Serve: AsyncParsableCommand {
         // (plain HTTP there; a TLS proxy in front of a loopback listener sets its own).
         SupportConsole(support: support, pages: try TemplateDirectory.loadConsole(config.templatesDirectory),
                        secureCookies: !Loopback.contains(host: config.httpHost), people: try Self.people(config),
-                       timeZone: config.timeZone)
+                       schedule: runtime.planner.schedule)
             .register(on: router)
         MethodNotAllowed.register(on: router)
         if config.supportToken == nil {

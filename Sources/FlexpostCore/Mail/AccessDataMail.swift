@@ -11,6 +11,12 @@ public struct AccessDataMail: MailContent {
         self.portalActive = portalActive
     }
 
+    /// R2, the one rule: the one-time password goes only to a portal account
+    /// not active at the moment of sending, and only if one is stored.
+    public static func includesOneTimePassword(portalActive: Bool, hasOneTimePassword: Bool) -> Bool {
+        !portalActive && hasOneTimePassword
+    }
+
     public func view(dates: LocalDateFormat) -> TemplateView {
         var view = order.commonView(dates: dates)
         view["basePackages"] = order.groupedByBasePackage { product in
@@ -18,7 +24,9 @@ public struct AccessDataMail: MailContent {
         }
         view["hasSiteProducts"] = .flag(!order.siteProducts.isEmpty)
         view["portalActive"] = .flag(portalActive)
-        if !portalActive, let otp = order.secrets.oneTimePassword {
+        if let otp = order.secrets.oneTimePassword,
+            Self.includesOneTimePassword(portalActive: portalActive, hasOneTimePassword: true)
+        {
             view["oneTimePassword"] = .text(otp.exposedValue)
         }
         return view

@@ -53,9 +53,11 @@ public struct StoredOrder: Sendable {
     public var secretsPurged: Bool
     /// When the order's personal data was erased (retention or a data subject's request).
     public var personalDataErasedAt: Date?
+    /// When the customer's portal account became active, as far as flexpost knows.
+    public var activatedAt: Date?
 
     public init(order: OrderConfirmation?, customerNumber: String, sealedSecrets: [SealedSecret], portalActive: Bool,
-                cancelled: Bool, secretsPurged: Bool, personalDataErasedAt: Date? = nil) {
+                cancelled: Bool, secretsPurged: Bool, personalDataErasedAt: Date? = nil, activatedAt: Date? = nil) {
         self.order = order
         self.customerNumber = customerNumber
         self.sealedSecrets = sealedSecrets
@@ -63,6 +65,7 @@ public struct StoredOrder: Sendable {
         self.cancelled = cancelled
         self.secretsPurged = secretsPurged
         self.personalDataErasedAt = personalDataErasedAt
+        self.activatedAt = activatedAt
     }
 }
 
