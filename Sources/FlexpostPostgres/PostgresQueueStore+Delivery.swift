@@ -154,6 +154,27 @@ extension PostgresQueueStore {
         return orderIds
     }
 
+    public func hourlyOutcomes(from: Date, to: Date) async throws -> [HourlyOutcome] {
+        var hours: [Int64: HourlyOutcome] = [:]
+        for try await (hour, state, count) in try await client.query(
+            """
+            SELECT floor(finished_at / 3600)::BIGINT AS hour, state, COUNT(*) FROM deliveries
+            WHERE state IN (\(unescaped: [DeliveryState.sent, .dead, .bounced].sqlList))
+              AND finished_at >= \(from.timeIntervalSince1970) AND finished_at < \(to.timeIntervalSince1970)
+            GROUP BY hour, state
+            """, logger: logger
+        ).decode((Int64, String, Int64).self) {
+            var outcome = hours[hour] ?? HourlyOutcome(hour: Date(timeIntervalSince1970: Double(hour) * 3_600))
+            switch try DeliveryState(stored: state, column: "deliveries.state") {
+            case .sent: outcome.sent = Int(count)
+            case .dead: outcome.dead = Int(count)
+            default: outcome.bounced = Int(count)
+            }
+            hours[hour] = outcome
+        }
+        return hours.values.sorted { $0.hour < $1.hour }
+    }
+
     public func searchOrders(term: String, limit: Int) async throws -> [OrderMatch] {
         var found: [OrderMatch] = []
         for try await (orderId, customer, received) in try await client.query(

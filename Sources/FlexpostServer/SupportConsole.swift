@@ -16,7 +16,7 @@ public struct SupportConsole: Sendable {
     /// The console's page templates, loaded at start.
     public struct Pages: Sendable {
         let library: MustacheLibrary
-        public static let names = ["layout", "login", "lookup", "order", "not-found", "search"]
+        public static let names = ["layout", "login", "lookup", "order", "not-found", "search", "overview"]
         /// Every console template starts with this pragma: its values are then
         /// HTML-escaped byte by byte, like the mail's (``HTMLText/escaped(_:)``).
         public static let pragma = "{{% CONTENT_TYPE: BYTEWISE_HTML }}"
@@ -162,6 +162,15 @@ public struct SupportConsole: Sendable {
             }
         }
         registerOperatorControls(on: router)
+        router.get("/support/overview") { request, context in
+            try await signedIn(request, context, otherwise: refused()) { _ in
+                do {
+                    return try await overview(logger: context.logger)
+                } catch is StoreUnavailable {
+                    return outage("The queue store is unavailable: the overview cannot be shown now.")
+                }
+            }
+        }
         router.post("/support/orders/{orderId}/resend") { request, context in
             if let refusal = crossSite(request) { return refusal }
             return try await signedIn(request, context, otherwise: refused()) { session in
@@ -470,6 +479,28 @@ public struct SupportConsole: Sendable {
             if let otp = explanation.oneTimePassword(delivery, order: stored) { line["otp"] = otp }
             return line
         }
+    }
+
+    /// SPEC §7: counts per state, the oldest due delivery, and mail per hour
+    /// of the last 24 hours as a chart drawn here (SVG, no JavaScript).
+    func overview(logger: Logger) async throws -> Response {
+        let store = support.store, now = support.clock.now()
+        let (counts, oldest, hours) = try await StoreUnavailable.guarding("the overview", logger: logger) {
+            (try await store.countsByState(), try await store.oldestWaitingDue(at: now),
+             try await store.hourlyOutcomes(from: now.addingTimeInterval(-24 * 3_600 - 3_600), to: now.addingTimeInterval(1)))
+        }
+        let day = OverviewChart.lastDay(hours, now: now)
+        var view: [String: Any] = [
+            "states": DeliveryState.allCases.map { ["state": $0.rawValue, "count": counts[$0] ?? 0] },
+            "sent": day.map(\.sent).reduce(0, +), "dead": day.map(\.dead).reduce(0, +),
+            "bounced": day.map(\.bounced).reduce(0, +),
+            "chart": OverviewChart.svg(day) { [time] in String(time.format($0).dropFirst(11).prefix(5)) },
+        ]
+        if let oldest {
+            let minutes = Int(now.timeIntervalSince(oldest) / 60)
+            view["oldestDue"] = "\(time.format(oldest)), waiting \(minutes / 60) h \(minutes % 60) min"
+        }
+        return page("overview", view)
     }
 
     /// The report's RFC 3339 UTC times as local times (SPEC §7).

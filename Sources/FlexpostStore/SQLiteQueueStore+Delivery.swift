@@ -176,6 +176,32 @@ extension SQLiteQueueStore {
         }
     }
 
+    public func hourlyOutcomes(from: Date, to: Date) async throws -> [HourlyOutcome] {
+        try await pool.read { db in
+            var hours: [Int64: HourlyOutcome] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT CAST(finished_at / 3600 AS INTEGER) AS hour, state, COUNT(*) FROM deliveries
+                    WHERE state IN (\([DeliveryState.sent, .dead, .bounced].sqlList)) AND finished_at >= ? AND finished_at < ?
+                    GROUP BY hour, state
+                    """,
+                arguments: [from.timeIntervalSince1970, to.timeIntervalSince1970])
+            {
+                let hour: Int64 = row[0]
+                var outcome = hours[hour] ?? HourlyOutcome(hour: Date(timeIntervalSince1970: Double(hour) * 3_600))
+                let count: Int = row[2]
+                switch try DeliveryState(stored: row[1], column: "deliveries.state") {
+                case .sent: outcome.sent = count
+                case .dead: outcome.dead = count
+                default: outcome.bounced = count
+                }
+                hours[hour] = outcome
+            }
+            return hours.values.sorted { $0.hour < $1.hour }
+        }
+    }
+
     public func searchOrders(term: String, limit: Int) async throws -> [OrderMatch] {
         try await pool.read { db in
             try Row.fetchAll(

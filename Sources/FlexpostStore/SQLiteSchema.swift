@@ -181,6 +181,7 @@ enum SQLiteSchema {
                 ) WITHOUT ROWID;
                 CREATE INDEX search_terms_order ON search_terms (order_id);
                 CREATE INDEX orders_received ON orders (received_at);
+                CREATE INDEX deliveries_finished ON deliveries (state, finished_at);
                 """)
         }
         return migrator

@@ -74,6 +74,11 @@ struct BounceTests {
         let home = try await HTTPClient.send("GET", serve.base + "/support/", headers: login.cookie).body
         #expect(home.contains("1 e-mail(s) were accepted by the relay and then refused") && home.contains("<td>5.1.1</td>")
             && home.contains("User unknown in virtual mailbox table"), "\(home)")
+        let overview = try await HTTPClient.send("GET", serve.base + "/support/overview", headers: login.cookie)
+        #expect(overview.status == 200 && overview.body.contains("<tr><td>bounced</td><td>1</td></tr>")
+            && overview.body.contains("1 sent, 0 dead, 1 bounced") && overview.body.contains("<svg ")
+            && overview.body.contains(" bounced: 1</title>"), "\(overview.body)")
+        #expect(overview.headers["content-security-policy"]?.hasPrefix("default-src 'none'") == true)
         let metrics = try await HTTPClient.send("GET", serve.base + "/metrics").body
         #expect(metrics.contains(#"flexpost_bounces_total{kind="access-data",class="failed"} 1"#)
             && metrics.contains(#"flexpost_bounces_total{kind="admin-notice",class="delayed"} 1"#)

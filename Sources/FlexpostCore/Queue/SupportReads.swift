@@ -7,6 +7,8 @@ public protocol SupportReads: Sendable {
     func deliveries(orderId: String) async throws -> [Delivery]
     /// The ids of a customer's orders, oldest first.
     func orderIds(customerNumber: String) async throws -> [String]
+    /// SPEC §7 overview: sent, dead and bounced mail per hour, ended in the window.
+    func hourlyOutcomes(from: Date, to: Date) async throws -> [HourlyOutcome]
     /// SPEC §7: the orders a search term (``OrderSearch/term(_:)``) finds, newest first.
     func searchOrders(term: String, limit: Int) async throws -> [OrderMatch]
     /// Deliveries that ended `bounced` in the window, newest first, with what the bounce said.
