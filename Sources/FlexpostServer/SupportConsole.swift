@@ -577,7 +577,7 @@ public struct SupportConsole: Sendable {
 
     static func form(_ request: Request) async throws -> Form {
         var request = request
-        let buffer = try await request.collectBody(upTo: 64 * 1024)
+        let buffer = try await request.collectBody(within: 64 * 1024) ?? ByteBuffer()
         do {
             return try URLEncodedFormDecoder().decode(Form.self, from: String(buffer: buffer))
         } catch {

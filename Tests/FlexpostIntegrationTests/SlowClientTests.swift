@@ -78,4 +78,29 @@ struct SlowClientTests {
         }
         _ = await serve.terminate()
     }
+
+    @Test("a body that trickles in a byte at a time, each within the idle timeout, is answered 408 and closed once the timeout has passed since the headers")
+    func tricklingBodyCut() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("trickle-body")
+        var env = TestEnvironment.baseEnvironment()
+        env["FLEXPOST_HTTP_IDLE_TIMEOUT"] = "2s"
+        let serve = try await ServeProcess(environment: env, directory: dir)
+        let port = try #require(Int(serve.base.split(separator: ":").last ?? ""))
+        let trickle = try RawConnection(port: port)
+        trickle.send("POST /v1/events HTTP/1.1\r\nHost: flexpost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+        let start = Date()
+        var received = ""
+        var closed = false
+        // A byte every half second: the idle timeout alone would never close it.
+        while Date().timeIntervalSince(start) < 15 && !closed {
+            trickle.send(" ")
+            try await Task.sleep(for: .milliseconds(500))
+            closed = trickle.closedByServer(received: &received)
+        }
+        let after = Date().timeIntervalSince(start)
+        #expect(closed && after < 8, "closed: \(closed) after \(after) s")
+        #expect(received.hasPrefix("HTTP/1.1 408"), "\(received)")
+        #expect(try await HTTPClient.send("GET", serve.base + "/healthz").status == 200)
+        _ = await serve.terminate()
+    }
 }

@@ -59,6 +59,8 @@ struct Serve: AsyncParsableCommand {
                                 doorbell: doorbell)
 
         let router = Router(context: FlexpostRequestContext.self, options: .autoGenerateHeadEndpoints)
+        // A body must arrive within the idle timeout, however it trickles.
+        router.add(middleware: BodyDeadlineMiddleware(.nanoseconds(Int64(config.httpIdleTimeout * 1e9))))
         EventRoutes(intake: runtime.intake(clock: clock, doorbell: doorbell), verifier: verifier, clock: clock).register(on: router)
         HealthRoutes(store: runtime.store).register(on: router)
         MetricsRoutes(registry: registry, store: runtime.store, clock: clock).register(on: router)
