@@ -178,7 +178,7 @@ enum SQLiteSchema {
                     term TEXT NOT NULL,
                     order_id TEXT NOT NULL,
                     PRIMARY KEY (term, order_id)
-                ) WITHOUT ROWID;
+                );
                 CREATE INDEX search_terms_order ON search_terms (order_id);
                 CREATE INDEX orders_received ON orders (received_at);
                 CREATE INDEX deliveries_finished ON deliveries (state, finished_at);
