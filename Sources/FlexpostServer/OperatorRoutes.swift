@@ -25,16 +25,8 @@ public struct OperatorRoutes: Sendable {
             return JSONResponse.make(.ok, HoldsAnswer(holds: holds.map(HoldView.init), held: counts[.held] ?? 0))
         }
         router.post("/v1/holds") { request, context -> Response in
-            if let refusal = support.refusal(request, context: context) { return refusal }
-            let parsed: HoldRequest
-            switch try await Self.holdRequest(request) {
-            case .success(let body): parsed = body
-            case .failure(let answer): return answer.response
-            }
-            let (store, now) = (support.store, support.clock.now())
-            let result = try await StoreUnavailable.guarding("a hold", logger: context.logger) {
-                try await store.hold(parsed, at: now)
-            }
+            let decided = try await decide(request, context, "a hold") { store, parsed, now in try await store.hold(parsed, at: now) }
+            guard case .success(let (parsed, result)) = decided else { return decided.answer }
             context.logger.notice("hold requested", metadata: [
                 "hold.scope": "\(parsed.scope.description)", "hold.actor": "\(parsed.actor)", "hold.held": "\(result.held)",
             ])
@@ -50,16 +42,10 @@ public struct OperatorRoutes: Sendable {
             }
         }
         router.post("/v1/holds/release") { request, context -> Response in
-            if let refusal = support.refusal(request, context: context) { return refusal }
-            let parsed: HoldRequest
-            switch try await Self.holdRequest(request) {
-            case .success(let body): parsed = body
-            case .failure(let answer): return answer.response
-            }
-            let (store, now) = (support.store, support.clock.now())
-            let result = try await StoreUnavailable.guarding("a release", logger: context.logger) {
+            let decided = try await decide(request, context, "a release") { store, parsed, now in
                 try await store.release(parsed, at: now)
             }
+            guard case .success(let (parsed, result)) = decided else { return decided.answer }
             if result.released > 0 { support.queued() }
             context.logger.notice("release requested", metadata: [
                 "hold.scope": "\(parsed.scope.description)", "hold.actor": "\(parsed.actor)",
@@ -108,6 +94,23 @@ public struct OperatorRoutes: Sendable {
         }
     }
 
+    /// A hold or release over HTTP: the bearer token checked, the body read,
+    /// the decision recorded; or the answer that ends the request early.
+    func decide(_ request: Request, _ context: FlexpostRequestContext, _ what: String,
+                _ record: @escaping @Sendable (any QueueStore, HoldRequest, Date) async throws -> HoldResult) async throws
+        -> Result<(HoldRequest, HoldResult), AnswerError>
+    {
+        if let refusal = support.refusal(request, context: context) { return .failure(AnswerError(refusal)) }
+        let parsed: HoldRequest
+        switch try await Self.holdRequest(request) {
+        case .success(let body): parsed = body
+        case .failure(let answer): return .failure(answer)
+        }
+        let (store, now) = (support.store, support.clock.now())
+        let result = try await StoreUnavailable.guarding(what, logger: context.logger) { try await record(store, parsed, now) }
+        return .success((parsed, result))
+    }
+
     /// The body of a hold or release: its scope and record, or the 400/413 answer.
     static func holdRequest(_ request: Request) async throws -> Result<HoldRequest, AnswerError> {
         var request = request
@@ -128,7 +131,7 @@ public struct OperatorRoutes: Sendable {
                                         "rule": error.rule])
     }
 
-    /// An answer carried as an error (a refused request body).
+    /// An answer carried as an error (a refused request or body).
     struct AnswerError: Error {
         let response: Response
         init(_ response: Response) { self.response = response }
@@ -204,4 +207,12 @@ struct ReleaseAnswer: Encodable {
     var released: Int
     var lifted: [HoldView]
     var stillHeldBy: [HoldView]
+}
+
+extension Result where Failure == OperatorRoutes.AnswerError {
+    /// The early answer of a failed step.
+    var answer: Response {
+        if case .failure(let error) = self { return error.response }
+        preconditionFailure("only a failure carries an early answer")
+    }
 }
