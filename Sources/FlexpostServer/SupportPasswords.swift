@@ -15,8 +15,10 @@ public enum SupportPasswords {
     /// Whether `password` matches; for an unknown person (`hash` nil) a hash
     /// is still checked, so that the answer takes as long.
     public static func verify(_ password: String, hash: Secret?) async -> Bool {
-        let target = hash?.exposedValue ?? unknownPersonHash
-        let matches = (try? await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: target) }) ?? false
+        // The stand-in hash is made on first use, on the thread pool too: bcrypt never runs on the cooperative pool.
+        let matches = (try? await NIOThreadPool.singleton.runIfActive {
+            Bcrypt.verify(password, hash: hash?.exposedValue ?? unknownPersonHash)
+        }) ?? false
         return matches && hash != nil
     }
 
