@@ -40,11 +40,7 @@ struct ConsoleSessions: Sendable {
 
     /// Starts a session; returns its id, for the cookie.
     func begin(subject: String, logger: Logger) async throws -> Secret {
-        var bytes = [UInt8](repeating: 0, count: 32)
-        var generator = SystemRandomNumberGenerator()
-        for index in bytes.indices { bytes[index] = generator.next() }
-        let id = Secret(Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: ""))
+        let id = SupportSession.newId()
         let now = clock.now()
         let session = SupportSession(idHash: SupportSession.hash(id: id), subject: subject, createdAt: now, lastSeenAt: now)
         let store = self.store

@@ -30,7 +30,17 @@ public struct SupportSession: Sendable, Equatable {
     public static func csrfToken(id: Secret) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data("flexpost console csrf v1".utf8),
                                                   using: SymmetricKey(data: Data(id.exposedValue.utf8)))
-        return Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+        return base64URL(Data(mac))
+    }
+
+    /// A new session id: 256 random bits (as `EncryptionKeyRing` makes keys), URL-safe for a cookie.
+    public static func newId() -> Secret {
+        Secret(SymmetricKey(size: .bits256).withUnsafeBytes { base64URL(Data($0)) })
+    }
+
+    /// Base64 with `-` and `_`, unpadded: safe in a cookie and a form field.
+    static func base64URL(_ data: Data) -> String {
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 }
