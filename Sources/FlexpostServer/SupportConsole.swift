@@ -73,13 +73,15 @@ public struct SupportConsole: Sendable {
         self.sessions = ConsoleSessions(store: support.store, clock: support.clock, secure: secureCookies, people: people)
     }
 
-    public func register(on router: Router<FlexpostRequestContext>) {
+    public func register(on parent: Router<FlexpostRequestContext>) {
+        // SPEC §7: every page in the browser's language.
+        let router = parent.group().add(middleware: ConsoleLanguageMiddleware())
         router.get("/support/") { request, context in
             try await signedIn(request, context, otherwise: page("login", [:], status: .ok)) { _ in
                 do {
                     return try await home(logger: context.logger)
                 } catch is StoreUnavailable {
-                    return outage("The queue store is unavailable: the list of undelivered mail cannot be shown now.")
+                    return outage(.home)
                 }
             }
         }
@@ -89,7 +91,7 @@ public struct SupportConsole: Sendable {
             let form = try await Self.form(request)
             let name = sessions.people == nil ? nil : form.name
             if let wait = support.throttle.retryAfter(client: client, name: name) {
-                var response = page("login", ["error": "Too many failed sign-ins: try again in \(wait) s."],
+                var response = page("login", ["error": ConsoleText.current.tooManySignIns(wait)],
                                     status: .tooManyRequests)
                 response.headers[.retryAfter] = String(wait)
                 return response
@@ -101,7 +103,7 @@ public struct SupportConsole: Sendable {
                 let person = name.flatMap { people.people[$0] }
                 guard await SupportPasswords.verify(form.password ?? "", hash: person?.passwordHash), let person else {
                     support.throttle.failed(client: client, name: name, route: "console", logger: context.logger)
-                    return page("login", ["error": "That name and password do not match."], status: .unauthorized)
+                    return page("login", ["error": ConsoleText.current.wrongPassword], status: .unauthorized)
                 }
                 subject = person.name
             } else {
@@ -109,7 +111,7 @@ public struct SupportConsole: Sendable {
                     SupportRoutes.constantTimeEqual(given, token.exposedValue)
                 else {
                     support.throttle.failed(client: client, route: "console", logger: context.logger)
-                    return page("login", ["error": "That support token is not valid."], status: .unauthorized)
+                    return page("login", ["error": ConsoleText.current.wrongToken], status: .unauthorized)
                 }
                 subject = ConsoleSessions.tokenSubject
             }
@@ -117,7 +119,7 @@ public struct SupportConsole: Sendable {
             do {
                 id = try await sessions.begin(subject: subject, logger: context.logger)
             } catch is StoreUnavailable {
-                return outage("The queue store is unavailable: signing in needs it. Try again in a moment.")
+                return outage(.signIn)
             }
             context.logger.info("support sign-in", metadata: ["client.address": "\(client)", "support.person": "\(subject)"])
             var response = Self.redirect("/support/")
@@ -132,7 +134,7 @@ public struct SupportConsole: Sendable {
                 do {
                     try await sessions.end(session, logger: context.logger)
                 } catch is StoreUnavailable {
-                    return outage("The queue store is unavailable: you are not signed out yet. Try again in a moment.")
+                    return outage(.signOut)
                 }
                 var response = Self.redirect("/support/")
                 response.headers[.setCookie] = sessions.expiredCookie
@@ -149,15 +151,17 @@ public struct SupportConsole: Sendable {
                         if orders.count == 1 && !more {
                             return try await orderPage(orders[0].orderId, notice: nil, error: nil, logger: context.logger)
                         }
+                        let text = ConsoleText.current
                         return page("search", [
-                            "query": query, "count": orders.count, "more": more,
+                            "query": query, "heading": text.searchHeading(query),
+                            "summary": text.searchSummary(count: orders.count, more: more),
                             "orders": orders.map { ["orderId": $0.orderId, "orderQuery": Self.percentEncoded($0.orderId),
                                                     "customerNumber": $0.customerNumber, "received": time.format($0.receivedAt)] },
                         ], status: orders.isEmpty ? .notFound : .ok)
                     }
                     return try await orderPage(orderId, notice: nil, error: nil, logger: context.logger)
                 } catch is StoreUnavailable {
-                    return outage("The queue store is unavailable: look the order up again in a moment.")
+                    return outage(.lookUp)
                 }
             }
         }
@@ -167,7 +171,7 @@ public struct SupportConsole: Sendable {
                 do {
                     return try await overview(logger: context.logger)
                 } catch is StoreUnavailable {
-                    return outage("The queue store is unavailable: the overview cannot be shown now.")
+                    return outage(.overview)
                 }
             }
         }
@@ -177,7 +181,7 @@ public struct SupportConsole: Sendable {
             let orderId = try SupportRoutes.orderId(context)
             let form = try await Self.form(request)
             guard session.accepts(form.csrf) else { return forgedForm() }
-            guard session.role.allows(.resend) else { return notAllowed(session, "resend") }
+            guard session.role.allows(.resend) else { return notAllowed(session, .resend) }
             let body: ResendBody
             do throws(EventRejection) {
                 guard let kind = try form.deliveryKind() else {
@@ -186,15 +190,15 @@ public struct SupportConsole: Sendable {
                 let (reason, actor) = try form.record(by: session)
                 body = ResendBody(kind: kind, reason: reason, actor: actor)
             } catch {
-                return try await orderPage(orderId, notice: nil, error: "Not resent: \(error.field) \(error.rule).",
+                let text = ConsoleText.current
+                return try await orderPage(orderId, notice: nil, error: text.notResent(text.rejected(error)),
                                            status: .badRequest, logger: context.logger)
             }
             do {
                 return try await resend(orderId, body, logger: context.logger)
             } catch is StoreUnavailable {
                 // The resend may still have been stored after the deadline: look first, then resend.
-                return outage("The queue store did not answer: look the order up again in a moment to see "
-                              + "whether the resend was scheduled before trying again.")
+                return outage(.resend)
             }
             }
         }
@@ -203,7 +207,7 @@ public struct SupportConsole: Sendable {
     /// Operator controls (SPEC §8): hold and release from the first page,
     /// cancel one delivery from the order's page. Until people and roles
     /// exist, whoever holds the support token may use them.
-    func registerOperatorControls(on router: Router<FlexpostRequestContext>) {
+    func registerOperatorControls(on router: RouterGroup<FlexpostRequestContext>) {
         router.post("/support/holds") { request, context in
             if let refusal = crossSite(request) { return refusal }
             return try await signedIn(request, context, otherwise: refused()) { session in
@@ -222,15 +226,15 @@ public struct SupportConsole: Sendable {
             let orderId = try SupportRoutes.orderId(context)
             let form = try await Self.form(request)
             guard session.accepts(form.csrf) else { return forgedForm() }
-            guard session.role.allows(.cancel) else { return notAllowed(session, "cancel deliveries") }
+            guard session.role.allows(.cancel) else { return notAllowed(session, .cancel) }
             func answer(_ notice: String?, _ error: String?, _ status: HTTPResponse.Status) async throws -> Response {
                 try await orderPage(orderId, notice: notice, error: error, status: status, logger: context.logger)
             }
-            let record: (reason: String, actor: String)
+            let record: (reason: String, actor: String), text = ConsoleText.current
             do throws(EventRejection) {
                 record = try form.record(by: session)
             } catch {
-                return try await answer(nil, "Not cancelled: \(error.field) \(error.rule).", .badRequest)
+                return try await answer(nil, text.notCancelled(text.rejected(error)), .badRequest)
             }
             let store = support.store, now = support.clock.now()
             do {
@@ -238,7 +242,7 @@ public struct SupportConsole: Sendable {
                     try await StoreUnavailable.guarding("a delivery read", logger: context.logger, {
                         try await store.orderId(ofDelivery: id)
                     }) == orderId
-                else { return try await answer(nil, "Not cancelled: choose one of this order's deliveries.", .badRequest) }
+                else { return try await answer(nil, text.notCancelled(text.chooseDelivery), .badRequest) }
                 let cancellation = DeliveryCancellation(deliveryId: id, actor: record.actor, reason: record.reason)
                 let refusal = try await StoreUnavailable.guarding("a cancellation", logger: context.logger) {
                     try await store.cancelDelivery(cancellation, at: now)
@@ -246,11 +250,10 @@ public struct SupportConsole: Sendable {
                 context.logger.notice("delivery cancellation requested", metadata: [
                     "delivery.id": "\(id)", "cancel.actor": "\(record.actor)", "cancel.refused": "\(refusal?.explanation ?? "no")",
                 ])
-                if let refusal { return try await answer(nil, "Not cancelled: \(refusal.explanation).", .conflict) }
-                return try await answer("Delivery \(id) cancelled.", nil, .ok)
+                if let refusal { return try await answer(nil, text.notCancelled(refusal.explanation(in: text.language)), .conflict) }
+                return try await answer(text.cancelledDelivery(id), nil, .ok)
             } catch is StoreUnavailable {
-                return outage("The queue store did not answer: look the order up again in a moment to see "
-                              + "whether the delivery was cancelled before trying again.")
+                return outage(.cancel)
             }
             }
         }
@@ -260,8 +263,8 @@ public struct SupportConsole: Sendable {
     func holdOrRelease(_ request: Request, session: ConsoleSession, release: Bool, logger: Logger) async throws -> Response {
         let form = try await Self.form(request)
         guard session.accepts(form.csrf) else { return forgedForm() }
-        guard session.role.allows(release ? .release : .hold) else { return notAllowed(session, release ? "release" : "hold") }
-        let verb = release ? "released" : "held"
+        guard session.role.allows(release ? .release : .hold) else { return notAllowed(session, release ? .release : .hold) }
+        let text = ConsoleText.current
         let holdRequest: HoldRequest
         do throws(EventRejection) {
             let (reason, actor) = try form.record(by: session)
@@ -269,7 +272,7 @@ public struct SupportConsole: Sendable {
             holdRequest = HoldRequest(scope: HoldScope(kind: try form.deliveryKind(), orderId: orderId?.isEmpty == false ? orderId : nil),
                                       actor: actor, reason: reason)
         } catch {
-            return try await home(notice: nil, error: "Not \(verb): \(error.field) \(error.rule).", status: .badRequest,
+            return try await home(notice: nil, error: text.notHeldOrReleased(release: release, text.rejected(error)), status: .badRequest,
                                   logger: logger)
         }
         let store = support.store, now = support.clock.now()
@@ -281,25 +284,24 @@ public struct SupportConsole: Sendable {
                 "hold.scope": "\(holdRequest.scope.description)", "hold.actor": "\(holdRequest.actor)",
             ])
             if result.released > 0 { support.queued() }
-            let scope = holdRequest.scope.description
+            let scope = holdRequest.scope.description(in: text.language)
+            func summary(_ hold: Hold) -> String { hold.summary(in: text.language, time: time) }
             switch result.outcome {
             case .held:
-                return try await home(notice: "Held: \(scope) (\(result.held) deliveries now, and what arrives or falls due "
-                                      + "until it is released).", error: nil, logger: logger)
+                return try await home(notice: text.held(scope, count: result.held), error: nil, logger: logger)
             case .alreadyHeld(let hold):
-                return try await home(notice: "Already held: \(hold.summary).", error: nil, logger: logger)
+                return try await home(notice: text.alreadyHeld(summary(hold)), error: nil, logger: logger)
             case .unknownOrder:
-                return try await home(notice: nil, error: "Not held: unknown order.", status: .notFound, logger: logger)
+                return try await home(notice: nil, error: text.notHeldOrReleased(release: false, text.unknownOrderLower),
+                                      status: .notFound, logger: logger)
             case .released(_, let still):
-                let rest = still.isEmpty ? "" : " Still held by: " + still.map(\.summary).joined(separator: "; ") + "."
-                return try await home(notice: "Released: \(scope); \(result.released) deliveries are due again.\(rest)",
+                return try await home(notice: text.released(scope, count: result.released, stillHeldBy: still.map(summary)),
                                       error: nil, logger: logger)
             case .nothingHeld:
-                return try await home(notice: nil, error: "Nothing released: no hold on \(scope).", status: .conflict,
-                                      logger: logger)
+                return try await home(notice: nil, error: text.nothingReleased(scope), status: .conflict, logger: logger)
             }
         } catch is StoreUnavailable {
-            return outage("The queue store did not answer: look at the holds again in a moment before trying again.")
+            return outage(.holds)
         }
     }
 
@@ -325,13 +327,17 @@ public struct SupportConsole: Sendable {
                 "reply": delivery.lastReply ?? "", "attempts": delivery.attempts,
             ]
         }
-        var view: [String: Any] = ["signedIn": true, "deadDays": Self.deadDays, "deadCount": more ? "More than \(shown.count)" : "\(shown.count)"]
+        let text = ConsoleText.current
+        var view: [String: Any] = ["signedIn": true]
         if !rows.isEmpty {
             view["dead"] = rows
             view["hasDead"] = true
+            view["deadSummary"] = text.deadSummary(count: more ? text.moreThan(shown.count) : "\(shown.count)", days: Self.deadDays,
+                                                   more: more ? shown.count : nil)
+        } else {
+            view["deadSummary"] = text.noDead(days: Self.deadDays)
         }
-        if more { view["deadMore"] = "the newest \(shown.count) are listed; `flexpost list --state dead` shows all" }
-        view["heldCount"] = counts[.held] ?? 0
+        view["heldSummary"] = text.heldSummary(count: counts[.held] ?? 0, anyHold: !holds.isEmpty)
         // SPEC §6: mail the relay took and the customer's server refused later.
         if !bounced.isEmpty {
             view["bounced"] = bounced.map { item -> [String: Any] in
@@ -342,12 +348,14 @@ public struct SupportConsole: Sendable {
                  "ended": item.delivery.finishedAt.map(time.format) ?? ""]
             }
         }
-        view["bouncedCount"] = bounced.count
+        view["bouncedSummary"] = bounced.isEmpty ? text.noBounced(days: Self.deadDays)
+            : text.bouncedSummary(count: bounced.count, days: Self.deadDays)
         if !bounced.isEmpty { view["hasBounced"] = true }
         if !holds.isEmpty {
             view["holds"] = holds.map { hold -> [String: Any] in
-                ["scope": hold.scope.description, "kind": hold.scope.kind?.rawValue ?? "", "orderId": hold.scope.orderId ?? "",
-                 "actor": hold.actor, "reason": hold.reason, "since": time.format(hold.since)]
+                ["line": text.holdLine(hold.summary(in: text.language, time: time)),
+                 "release": text.releaseButton(hold.scope.description(in: text.language)),
+                 "kind": hold.scope.kind?.rawValue ?? "", "orderId": hold.scope.orderId ?? ""]
             }
         }
         if let notice { view["notice"] = notice }
@@ -362,14 +370,15 @@ public struct SupportConsole: Sendable {
         func answer(_ notice: String?, _ error: String?, _ status: HTTPResponse.Status = .ok) async throws -> Response {
             try await orderPage(orderId, notice: notice, error: error, status: status, logger: logger)
         }
+        let text = ConsoleText.current
         switch outcome {
         case .scheduled(let deliveries):
-            return try await answer("Resend scheduled: \(deliveries.count) e-mail(s) to the same recipients.", nil)
+            return try await answer(text.resendScheduled(deliveries.count), nil)
         case .refused(.unknownOrder):
             return try await answer(nil, nil)
         case .refused(let refusal):
             let status: HTTPResponse.Status = if case .limitReached = refusal { .tooManyRequests } else { .conflict }
-            return try await answer(nil, "Not resent: \(refusal.explanation).", status)
+            return try await answer(nil, text.notResent(refusal.explanation(in: text.language, time: time)), status)
         }
     }
 
@@ -379,8 +388,10 @@ public struct SupportConsole: Sendable {
             return page("not-found", ["signedIn": true, "orderId": orderId], status: .notFound)
         }
         var view = (try JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as? [String: Any]) ?? [:]
+        let text = ConsoleText.current
         view["signedIn"] = true
         view["orderPath"] = Self.percentEncoded(orderId)
+        view["heading"] = text.orderHeading(orderId)
         let why = try await whyLines(orderId, logger: logger)
         if !why.isEmpty {
             view["why"] = why
@@ -407,6 +418,9 @@ public struct SupportConsole: Sendable {
 
     func page(_ name: String, _ view: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
         var view = view
+        let text = ConsoleText.current
+        view["t"] = text.phrases
+        view["lang"] = text.language.rawValue
         // Every form of a signed-in page carries the session's CSRF token.
         if let session = ConsoleSession.current {
             view["signedIn"] = true
@@ -424,8 +438,8 @@ public struct SupportConsole: Sendable {
     }
 
     /// The store failed or did not answer in time (see ``StoreUnavailable``).
-    func outage(_ message: String) -> Response {
-        var response = page("lookup", ["signedIn": true, "error": message], status: .serviceUnavailable)
+    func outage(_ what: ConsoleText.Outage) -> Response {
+        var response = page("lookup", ["signedIn": true, "error": ConsoleText.current.outage(what)], status: .serviceUnavailable)
         response.headers[.retryAfter] = String(StoreUnavailable.retryAfterSeconds)
         return response
     }
@@ -444,11 +458,12 @@ public struct SupportConsole: Sendable {
         if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!], !["same-origin", "none"].contains(site) {
             foreign = true
         }
-        return foreign ? page("login", ["error": "Refused: this form was not sent from the support console."], status: .forbidden) : nil
+        return foreign ? page("login", ["error": ConsoleText.current.crossSite], status: .forbidden) : nil
     }
 
     func refused() -> Response {
-        page("login", ["error": "Please sign in with the support token."], status: .unauthorized)
+        let text = ConsoleText.current
+        return page("login", ["error": sessions.people == nil ? text.signInWithToken : text.signInFirst], status: .unauthorized)
     }
 
     /// Runs `body` for a request with a live session (SPEC §7), with the
@@ -461,7 +476,7 @@ public struct SupportConsole: Sendable {
         do {
             session = try await sessions.resume(cookieHeader: request.headers[.cookie], logger: context.logger)
         } catch is StoreUnavailable {
-            return outage("The queue store is unavailable: your sign-in cannot be checked now. Try again in a moment.")
+            return outage(.session)
         }
         guard let session else { return otherwise() }
         return try await ConsoleSession.$current.withValue(session) { try await body(session) }
@@ -473,6 +488,7 @@ public struct SupportConsole: Sendable {
         let (stored, deliveries, holds) = try await StoreUnavailable.guarding("an order read", logger: logger) {
             (try await store.storedOrder(orderId), try await store.deliveries(orderId: orderId), try await store.holds())
         }
+        let explanation = explanation.in(ConsoleText.current.language)
         return deliveries.compactMap { delivery -> [String: Any]? in
             guard let due = explanation.due(delivery, order: stored, holds: holds) else { return nil }
             var line: [String: Any] = ["id": delivery.id, "kind": delivery.kind.rawValue, "due": due]
@@ -489,17 +505,18 @@ public struct SupportConsole: Sendable {
             (try await store.countsByState(), try await store.oldestWaitingDue(at: now),
              try await store.hourlyOutcomes(from: now.addingTimeInterval(-24 * 3_600 - 3_600), to: now.addingTimeInterval(1)))
         }
-        let day = OverviewChart.lastDay(hours, now: now)
-        var view: [String: Any] = [
+        let day = OverviewChart.lastDay(hours, now: now), text = ConsoleText.current
+        let hourLabel = { [time] (date: Date) in String(time.format(date).dropFirst(11).prefix(5)) }
+        let minutes = oldest.map { Int(now.timeIntervalSince($0) / 60) } ?? 0
+        let view: [String: Any] = [
             "states": DeliveryState.allCases.map { ["state": $0.rawValue, "count": counts[$0] ?? 0] },
-            "sent": day.map(\.sent).reduce(0, +), "dead": day.map(\.dead).reduce(0, +),
-            "bounced": day.map(\.bounced).reduce(0, +),
-            "chart": OverviewChart.svg(day) { [time] in String(time.format($0).dropFirst(11).prefix(5)) },
+            "daySummary": text.daySummary(sent: day.map(\.sent).reduce(0, +), dead: day.map(\.dead).reduce(0, +),
+                                          bounced: day.map(\.bounced).reduce(0, +)),
+            "oldest": text.oldest(oldest.map(time.format), hours: minutes / 60, minutes: minutes % 60),
+            "chart": OverviewChart.svg(day, language: text.language, label: hourLabel),
+            // The chart's figures as a table too: a screen reader reads them there.
+            "hours": day.map { ["hour": hourLabel($0.hour), "sent": $0.sent, "dead": $0.dead, "bounced": $0.bounced] },
         ]
-        if let oldest {
-            let minutes = Int(now.timeIntervalSince(oldest) / 60)
-            view["oldestDue"] = "\(time.format(oldest)), waiting \(minutes / 60) h \(minutes % 60) min"
-        }
         return page("overview", view)
     }
 
@@ -516,17 +533,19 @@ public struct SupportConsole: Sendable {
         local("deliveries", ["dueAt", "sentAt"])
         local("attempts", ["startedAt", "finishedAt"])
         local("history", ["at"])
-        if let erased = view["personalDataErasedAt"] as? String { view["personalDataErasedAt"] = time.format(rfc3339: erased) }
+        if let erased = view["personalDataErasedAt"] as? String {
+            view["personalDataErasedAt"] = ConsoleText.current.personalDataErased(time.format(rfc3339: erased))
+        }
     }
 
     /// SPEC §7: a button the person's role does not have (403).
-    func notAllowed(_ session: ConsoleSession, _ what: String) -> Response {
-        page("lookup", ["error": "Refused: as \(session.role.rawValue) you may not \(what)."], status: .forbidden)
+    func notAllowed(_ session: ConsoleSession, _ action: SupportAction) -> Response {
+        page("lookup", ["error": ConsoleText.current.notAllowed(role: session.role, action)], status: .forbidden)
     }
 
     /// A signed-in POST without the session's CSRF token: another page made the browser send it.
     func forgedForm() -> Response {
-        page("login", ["error": "Refused: this form was not sent from your support console session."], status: .forbidden)
+        page("login", ["error": ConsoleText.current.forgedForm], status: .forbidden)
     }
 
     /// An order id as one URL path segment or query value: everything but

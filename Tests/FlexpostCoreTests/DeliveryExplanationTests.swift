@@ -55,7 +55,7 @@ import Testing
         let hold = Hold(id: 1, scope: HoldScope(kind: .accessData), actor: "ops", reason: "relay down",
                         since: RFC3339.parse("2026-12-01T06:00:00Z")!)
         #expect(Self.explanation.due(try Self.delivery(.accessData, .held, due: "2026-12-01T07:00:00Z"), order: order, holds: [hold])?
-            .hasPrefix("held: access-data, since 2026-12-01T06:00:00Z by ops: relay down") == true)
+            .hasPrefix("held: access-data, since 01.12.2026 07:00 MEZ by ops: relay down") == true)
         #expect(Self.explanation.due(try Self.delivery(.accessData, .sent, due: "2026-12-01T07:00:00Z"), order: order, holds: []) == nil)
 
         let access = try Self.delivery(.accessData, .scheduled, due: "2026-12-01T07:00:00Z")
@@ -70,5 +70,40 @@ import Testing
             == "no one-time password: the order carried none")
         #expect(Self.explanation.oneTimePassword(try Self.delivery(.adminNotice, .scheduled, due: "2026-12-01T07:00:00Z"),
                                                  order: order) == nil)
+    }
+
+    @Test("the same reasons in German, from the same rules: the times and the decision do not change with the language")
+    func german() throws {
+        let german = Self.explanation.in(.german)
+        let order = try Self.stored(confirmedAt: "2026-11-30T15:12:00+01:00", active: false, otp: true)
+        let access = try Self.delivery(.accessData, .scheduled, due: "2026-12-01T07:00:00Z")
+        #expect(german.due(access, order: order, holds: [])
+            == "R1: bestätigt 30.11.2026 15:12 MEZ, das ist der 30.11.2026 in Europe/Berlin; "
+            + "die Zugangsdaten gehen am nächsten Kalendertag um 08:00: 01.12.2026 08:00 MEZ")
+        #expect(german.oneTimePassword(access, order: order)
+            == "das Einmalpasswort ist dabei: das Portalkonto ist nicht aktiv (keine Aktivierung bekannt)")
+        let held = try Self.delivery(.accessData, .held, due: "2026-12-01T07:00:00Z")
+        let hold = Hold(id: 1, scope: HoldScope(orderId: held.orderId), actor: "ops", reason: "Relais gestört",
+                        since: RFC3339.parse("2026-12-01T06:00:00Z")!)
+        #expect(german.due(held, order: order, holds: [hold])?
+            .hasPrefix("angehalten: Auftrag \(held.orderId), seit 01.12.2026 07:00 MEZ von ops: Relais gestört") == true)
+        #expect(german.due(try Self.delivery(.adminNotice, .scheduled, due: "2026-11-30T14:12:00Z"), order: order, holds: [])
+            == "Administrator-Hinweise gehen sofort (R3): fällig beim Eingang des Auftrags, 30.11.2026 15:12 MEZ")
+    }
+}
+
+/// SPEC §7: the console's language follows the browser's `Accept-Language`.
+@Suite struct UILanguageTests {
+    @Test("the most preferred language the console has; English when none fits")
+    func preferred() {
+        #expect(UILanguage.preferred(acceptLanguage: nil) == .english)
+        #expect(UILanguage.preferred(acceptLanguage: "de-DE,de;q=0.9,en-US;q=0.8,en;q=0.7") == .german)
+        #expect(UILanguage.preferred(acceptLanguage: "en-GB,en;q=0.9,de;q=0.8") == .english)
+        #expect(UILanguage.preferred(acceptLanguage: "fr-FR, fr;q=0.9, de;q=0.5") == .german)
+        #expect(UILanguage.preferred(acceptLanguage: "fr, it") == .english)
+        #expect(UILanguage.preferred(acceptLanguage: "de;q=0, en;q=0.1") == .english)
+        #expect(UILanguage.preferred(acceptLanguage: "en;q=0.2, DE-at;q=0.8") == .german)
+        #expect(UILanguage.preferred(acceptLanguage: "de;q=abc") == .english)
+        #expect(UILanguage.preferred(acceptLanguage: ";;,,") == .english)
     }
 }

@@ -26,12 +26,16 @@ public struct HoldScope: Sendable, Hashable {
     }
 
     /// `everything`, `access-data`, `order 4711`, `access-data of order 4711`.
-    public var description: String {
+    public var description: String { description(in: .english) }
+
+    /// The scope in the console's language (`alles`, `Auftrag 4711`, … in German).
+    public func description(in language: UILanguage) -> String {
+        let german = language == .german
         switch (kind, orderId) {
-        case (nil, nil): "everything"
-        case (let kind?, nil): kind.rawValue
-        case (nil, let orderId?): "order \(orderId)"
-        case (let kind?, let orderId?): "\(kind.rawValue) of order \(orderId)"
+        case (nil, nil): return german ? "alles" : "everything"
+        case (let kind?, nil): return kind.rawValue
+        case (nil, let orderId?): return german ? "Auftrag \(orderId)" : "order \(orderId)"
+        case (let kind?, let orderId?): return german ? "\(kind.rawValue) von Auftrag \(orderId)" : "\(kind.rawValue) of order \(orderId)"
         }
     }
 
@@ -63,8 +67,13 @@ public struct Hold: Sendable, Equatable {
     }
 
     /// `everything, since 2026-12-01T07:00:00Z by ops: relay incident`.
-    public var summary: String {
-        "\(scope.description), since \(RFC3339.format(since)) by \(actor): \(reason)"
+    public var summary: String { summary(in: .english, time: nil) }
+
+    /// The summary in the console's language, the time local when `time` is given.
+    public func summary(in language: UILanguage, time: LocalDisplayTime?) -> String {
+        let at = time?.format(since) ?? RFC3339.format(since)
+        return language == .german ? "\(scope.description(in: language)), seit \(at) von \(actor): \(reason)"
+            : "\(scope.description), since \(at) by \(actor): \(reason)"
     }
 }
 

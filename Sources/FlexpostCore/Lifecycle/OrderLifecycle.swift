@@ -144,11 +144,19 @@ public enum DeliveryCancellationRefusal: Sendable, Equatable {
     /// A worker is sending it right now.
     case beingSent
 
-    public var explanation: String {
+    public var explanation: String { explanation(in: .english) }
+
+    /// Why, in words for support in the console's language.
+    public func explanation(in language: UILanguage) -> String {
+        let german = language == .german
         switch self {
-        case .unknownDelivery: "unknown delivery"
-        case .alreadyEnded(let state): "the delivery has ended already: it is \(state.rawValue)"
-        case .beingSent: "the delivery is being sent right now: look at it again in a minute"
+        case .unknownDelivery: return german ? "unbekannte Zustellung" : "unknown delivery"
+        case .alreadyEnded(let state):
+            return german ? "die Zustellung ist schon beendet: sie ist \(state.rawValue)"
+                : "the delivery has ended already: it is \(state.rawValue)"
+        case .beingSent:
+            return german ? "die Zustellung wird gerade gesendet: sehen Sie in einer Minute wieder nach"
+                : "the delivery is being sent right now: look at it again in a minute"
         }
     }
 }
@@ -171,16 +179,34 @@ public enum ResendRefusal: Sendable, Equatable {
 }
 
 extension ResendRefusal {
-    /// Why, in words for support (CLI, API, console).
-    public var explanation: String {
+    /// Why, in words for support (CLI, API), times in RFC 3339.
+    public var explanation: String { explanation(in: .english, time: nil) }
+
+    /// Why, in the console's language, times local when `time` is given.
+    public func explanation(in language: UILanguage, time: LocalDisplayTime?) -> String {
+        func at(_ date: Date) -> String { time?.format(date) ?? RFC3339.format(date) }
+        let german = language == .german
         switch self {
-        case .unknownOrder: "unknown order"
-        case .secretsGone: "its secrets were purged (retention) or the order was cancelled: access data cannot be resent"
-        case .orderCancelled: "the order was cancelled: nothing more is sent for it (R5)"
-        case .stillScheduled(let due): "the mail has not been sent yet: it is still scheduled for \(RFC3339.format(due))"
-        case .nothingToResend: "the order has no e-mail of this kind to resend"
-        case .limitReached(let limit): "resend limit reached: at most \(limit) resends per order per day (FLEXPOST_RESEND_LIMIT)"
-        case .personalDataErased(let at): "the order's personal data was erased on \(RFC3339.format(at)): nobody is left to send to"
+        case .unknownOrder: return german ? "unbekannter Auftrag" : "unknown order"
+        case .secretsGone:
+            return german ? "seine Geheimnisse wurden gelöscht (Aufbewahrungsfrist) oder der Auftrag storniert: "
+                + "Zugangsdaten können nicht erneut gesendet werden"
+                : "its secrets were purged (retention) or the order was cancelled: access data cannot be resent"
+        case .orderCancelled:
+            return german ? "der Auftrag wurde storniert: für ihn wird nichts mehr gesendet (R5)"
+                : "the order was cancelled: nothing more is sent for it (R5)"
+        case .stillScheduled(let due):
+            return german ? "die E-Mail ist noch nicht gesendet: sie ist für \(at(due)) geplant"
+                : "the mail has not been sent yet: it is still scheduled for \(at(due))"
+        case .nothingToResend:
+            return german ? "der Auftrag hat keine E-Mail dieser Art zum erneuten Senden"
+                : "the order has no e-mail of this kind to resend"
+        case .limitReached(let limit):
+            return german ? "Grenze erreicht: höchstens \(limit) erneute Sendungen je Auftrag und Tag (FLEXPOST_RESEND_LIMIT)"
+                : "resend limit reached: at most \(limit) resends per order per day (FLEXPOST_RESEND_LIMIT)"
+        case .personalDataErased(let erased):
+            return german ? "die personenbezogenen Daten des Auftrags wurden am \(at(erased)) gelöscht: niemand ist mehr da, an den gesendet werden kann"
+                : "the order's personal data was erased on \(at(erased)): nobody is left to send to"
         }
     }
 }

@@ -31,7 +31,9 @@ public enum OverviewChart {
         }
     }
 
-    public static func svg(_ hours: [HourlyOutcome], label: (Date) -> String) -> String {
+    /// The chart, its title and legend in the console's language.
+    public static func svg(_ hours: [HourlyOutcome], language: UILanguage = .english, label: (Date) -> String) -> String {
+        let german = language == .german
         let width = 960, height = 240, top = 20, bottom = 40, left = 40
         let plot = Double(height - top - bottom)
         let highest = max(1, hours.map { max($0.sent, $0.dead, $0.bounced) }.max() ?? 1)
@@ -39,12 +41,14 @@ public enum OverviewChart {
         let bar = max(1, (slot - 4) / 3)
         var parts = [
             ##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \##(width) \##(height)" width="100%" role="img" aria-labelledby="chart-title">"##,
-            ##"<title id="chart-title">Mail sent, dead and bounced per hour, last 24 hours (highest \##(highest))</title>"##,
+            german ? ##"<title id="chart-title">Gesendete, unzustellbare und zurückgewiesene E-Mails je Stunde, letzte 24 Stunden (höchstens \##(highest))</title>"##
+                : ##"<title id="chart-title">Mail sent, dead and bounced per hour, last 24 hours (highest \##(highest))</title>"##,
             ##"<line x1="\##(left)" y1="\##(height - bottom)" x2="\##(width)" y2="\##(height - bottom)" stroke="#888"/>"##,
             ##"<text x="0" y="\##(top + 10)" font-size="12">\##(highest)</text>"##,
         ]
         let series: [(String, String, KeyPath<HourlyOutcome, Int>)] = [
-            ("sent", "#3a7d44", \.sent), ("dead", "#b23a3a", \.dead), ("bounced", "#c98a1b", \.bounced),
+            (german ? "gesendet" : "sent", "#3a7d44", \.sent), (german ? "unzustellbar" : "dead", "#b23a3a", \.dead),
+            (german ? "zurückgewiesen" : "bounced", "#c98a1b", \.bounced),
         ]
         for (index, hour) in hours.enumerated() {
             let x0 = Double(left) + Double(index) * slot + 2
