@@ -59,6 +59,7 @@ struct SupportPeopleTests {
         let refused = try await HTTPClient.send("POST", order, headers: vera.postHeaders,
                                                 body: Data("kind=admin-notice&reason=lost&csrf=\(vera.csrf)".utf8))
         #expect(refused.status == 403 && refused.body.contains("as viewer you may not resend"), "\(refused.status)")
+        #expect(refused.body.contains("Order ORD-2026-004711"), "the refusal answers with the order's page")
 
         let olaf = try await ConsoleLogin.signIn(serve.base, name: "olaf", password: "olaf-correct-horse-battery")
         let held = try await HTTPClient.send("POST", serve.base + "/support/holds", headers: olaf.postHeaders,

@@ -7,55 +7,18 @@ the order's deliveries and history, a resend with a reason recorded, and
 that no SECRET appears on any page. Prints one line per step; exit 0 if all pass.
 """
 import os, sys
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
-from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
+from console_browser import check, chromium, failures, screenshot, submit as submit_on
 
 base, token, order_id, shots = sys.argv[1:5]
 secrets = sys.argv[5:]
-failures = []
-
-
-def check(condition, step):
-    print(("ok   " if condition else "FAIL ") + step, flush=True)
-    if not condition:
-        failures.append(step)
-
-
-options = Options()
-for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1200,900"]:
-    options.add_argument(arg)
-options.binary_location = "/usr/bin/chromium"
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-driver.set_page_load_timeout(20)
+driver = chromium()
 pages = []
 
 
-def detached(element):
-    """A wait condition: the element no longer belongs to the page. Chromium
-    reports a node of the replaced document either as a stale element or, now
-    and then, as a generic inspector error ("Node with given id does not belong
-    to the document"), which Selenium's staleness_of does not catch."""
-    def predicate(_):
-        try:
-            element.is_enabled()
-            return False
-        except WebDriverException:
-            return True
-    return predicate
-
-
 def submit(button):
-    """Clicks a submit button and waits until the next page has replaced this one."""
-    old = driver.find_element(By.TAG_NAME, "html")
-    WebDriverWait(driver, 15).until(EC.element_to_be_clickable(button))
-    button.click()
-    WebDriverWait(driver, 15).until(detached(old))
-    WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    submit_on(driver, button)
 
 
 try:
@@ -86,7 +49,7 @@ try:
     check(len(rows) >= 2 and "access-data" in driver.find_element(By.ID, "deliveries").text,
           "the deliveries are listed (%d rows)" % (len(rows) - 1))
     check("confirmed" in driver.find_element(By.ID, "history").text, "the history is listed")
-    driver.save_screenshot(os.path.join(shots, "order.png"))
+    screenshot(driver, shots, "order.png")
 
     # Resend with a reason; the history records actor and reason.
     Select(driver.find_element(By.ID, "kind")).select_by_value("admin-notice")
@@ -98,7 +61,7 @@ try:
     history = driver.find_element(By.ID, "history").text
     check("agent.browser" in history and "administrator lost the notice" in history,
           "the history shows actor and reason")
-    driver.save_screenshot(os.path.join(shots, "resent.png"))
+    screenshot(driver, shots, "resent.png")
 
     # Operator controls: hold everything, release it, cancel one delivery of an
     # order whose access data is scheduled for tomorrow.
@@ -112,7 +75,7 @@ try:
         check("Held: everything" in driver.find_element(By.ID, "notice").text, "the hold is confirmed")
         check(driver.find_element(By.ID, "held-summary").text.startswith("1 deliveries are held"),
               "the held deliveries are counted: " + driver.find_element(By.ID, "held-summary").text)
-        driver.save_screenshot(os.path.join(shots, "held.png"))
+        screenshot(driver, shots, "held.png")
         release = driver.find_element(By.CSS_SELECTOR, "form.hold")
         release.find_element(By.NAME, "reason").send_keys("template fixed")
         release.find_element(By.NAME, "actor").send_keys("ops.browser")
@@ -130,7 +93,7 @@ try:
         check("cancelled" in driver.find_element(By.ID, "notice").text, "the cancellation is confirmed")
         check("customer cancelled this site by phone" in driver.find_element(By.ID, "history").text,
               "the history shows the cancellation's reason")
-        driver.save_screenshot(os.path.join(shots, "cancelled.png"))
+        screenshot(driver, shots, "cancelled.png")
 
     # Unknown order.
     driver.get(base + "/support/orders?id=NO-SUCH-ORDER")
@@ -143,7 +106,7 @@ try:
           "the session cookie is HttpOnly and does not hold the token")
 
     # Sign out.
-    submit(driver.find_element(By.CSS_SELECTOR, "header form button"))
+    submit(driver.find_element(By.ID, "sign-out"))
     driver.get(base + "/support/orders?id=" + order_id)
     check(not driver.find_elements(By.ID, "deliveries"), "after sign-out the order is refused again")
 
