@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // libcurl, imported by FlexpostSMTP only. The shim turns the C-variadic
@@ -65,6 +66,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Delivery events to the order system (SPEC §6): signed POSTs through async-http-client.
+        .target(
+            name: "FlexpostWebhooks",
+            dependencies: [
+                "FlexpostCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // HTTP intake and support routes (Hummingbird).
         .target(
             name: "FlexpostServer",
@@ -97,6 +109,7 @@ let package = Package(
             name: "FlexpostApp",
             dependencies: [
                 "FlexpostCore", "FlexpostEngine", "FlexpostSMTP", "FlexpostStore", "FlexpostPostgres", "FlexpostServer",
+                "FlexpostWebhooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

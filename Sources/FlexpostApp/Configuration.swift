@@ -35,6 +35,8 @@ public struct Configuration: Sendable {
     public var supportUsersFile: String?
     /// SPEC §6: `FLEXPOST_BOUNCE_ADDRESS`, the base of each delivery's VERP envelope sender.
     public var bounceAddress: EmailAddress?
+    /// SPEC §6: `FLEXPOST_EVENTS_URL` and `FLEXPOST_EVENTS_SECRET`, where delivery events go.
+    public var events: EventsOut?
     public var webhookSecret: Secret?
     public var supportToken: Secret?
     public var encryptionKey: Secret?
@@ -54,6 +56,12 @@ public struct Configuration: Sendable {
     public var templatesDirectory: String
     public var leaseSeconds: Int
     public var retryLifetime: TimeInterval
+
+    /// SPEC §6 delivery events out: the order system's endpoint and the signing secret.
+    public struct EventsOut: Sendable {
+        public var url: String
+        public var signer: WebhookSigner
+    }
 
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError)
         -> Configuration
@@ -97,6 +105,8 @@ public struct Configuration: Sendable {
             }
             bounceAddress = address
         }
+
+        let events = try Self.parseEvents(url: value("FLEXPOST_EVENTS_URL"), secret: value("FLEXPOST_EVENTS_SECRET").map(Secret.init))
 
         let password = value("FLEXPOST_SMTP_PASSWORD").map(Secret.init)
         let lease = try integer("FLEXPOST_LEASE_SECONDS", default: 60, range: 10...86_400)
@@ -153,7 +163,7 @@ public struct Configuration: Sendable {
             database: database, smtp: smtp,
             smtpConnections: try integer("FLEXPOST_SMTP_CONNECTIONS", default: Self.defaultSMTPConnections, range: 1...64),
             outboxDirectory: "queue/outbox", sender: sender, supportUsersFile: value("FLEXPOST_SUPPORT_USERS"),
-            bounceAddress: bounceAddress,
+            bounceAddress: bounceAddress, events: events,
             webhookSecret: value("FLEXPOST_WEBHOOK_SECRET").map(Secret.init),
             supportToken: value("FLEXPOST_SUPPORT_TOKEN").map(Secret.init),
             encryptionKey: value("FLEXPOST_ENCRYPTION_KEY").map(Secret.init),
@@ -261,10 +271,33 @@ public struct Configuration: Sendable {
         return value * unit
     }
 
+    /// `FLEXPOST_EVENTS_URL`: https, or http to a loopback address (a local
+    /// relay or test); the secret is required with it and only with it.
+    static func parseEvents(url: String?, secret: Secret?) throws(ConfigurationError) -> EventsOut? {
+        guard let url else {
+            if secret != nil { throw ConfigurationError("FLEXPOST_EVENTS_SECRET is set but FLEXPOST_EVENTS_URL is not") }
+            return nil
+        }
+        guard let parts = URLComponents(string: url), let scheme = parts.scheme?.lowercased(), let host = parts.host,
+              !host.isEmpty, parts.user == nil, parts.password == nil,
+              scheme == "https" || (scheme == "http" && Loopback.contains(host: host))
+        else {
+            throw ConfigurationError(
+                "FLEXPOST_EVENTS_URL must be an https:// URL (http:// only to a loopback address), without user or password")
+        }
+        guard let secret else { throw ConfigurationError("FLEXPOST_EVENTS_URL is set: FLEXPOST_EVENTS_SECRET (whsec_…) is required") }
+        do {
+            return EventsOut(url: url, signer: try WebhookSigner(secret: secret))
+        } catch {
+            throw ConfigurationError(error.description)
+        }
+    }
+
     /// Every environment variable flexpost reads: any other `FLEXPOST_…` is
     /// most likely a typo, and is warned about at start.
     public static let settings: Set<String> = [
-        "FLEXPOST_BOUNCE_ADDRESS", "FLEXPOST_DATABASE_URL", "FLEXPOST_ENCRYPTION_KEY", "FLEXPOST_HTTP_ADDRESS", "FLEXPOST_HTTP_IDLE_TIMEOUT",
+        "FLEXPOST_BOUNCE_ADDRESS", "FLEXPOST_DATABASE_URL", "FLEXPOST_ENCRYPTION_KEY", "FLEXPOST_EVENTS_SECRET", "FLEXPOST_EVENTS_URL",
+        "FLEXPOST_HTTP_ADDRESS", "FLEXPOST_HTTP_IDLE_TIMEOUT",
         "FLEXPOST_LEASE_SECONDS",
         "FLEXPOST_LOG_FORMAT", "FLEXPOST_MAIL_FROM", "FLEXPOST_PERSONAL_DATA_DAYS", "FLEXPOST_RESEND_LIMIT",
         "FLEXPOST_RETENTION_DAYS",

@@ -1,5 +1,6 @@
 import FlexpostCore
 import FlexpostEngine
+import FlexpostWebhooks
 import FlexpostPostgres
 import FlexpostSMTP
 import FlexpostStore
@@ -34,7 +35,7 @@ public struct Runtime: Sendable {
         case .sqlite(let path):
             let store: SQLiteQueueStore
             do {
-                store = try SQLiteQueueStore(path: path)
+                store = try SQLiteQueueStore(path: path, deliveryEvents: configuration.events != nil)
             } catch {
                 throw ConfigurationError("cannot open the SQLite queue \(path): \(error)")
             }
@@ -47,7 +48,7 @@ public struct Runtime: Sendable {
             }
             let store: PostgresQueueStore
             do {
-                store = try await PostgresQueueStore(url: url, logger: logger)
+                store = try await PostgresQueueStore(url: url, logger: logger, deliveryEvents: configuration.events != nil)
             } catch {
                 throw QueueUnreachable(description: "cannot reach the PostgreSQL queue: \(String(describing: error).prefix(300))")
             }
@@ -148,6 +149,17 @@ public struct Runtime: Sendable {
     public var returnPath: ReturnPath? {
         guard let base = configuration.bounceAddress, let key = sealer.fingerprintKey else { return nil }
         return ReturnPath(base: base, key: key)
+    }
+
+    /// SPEC §6: the sender of delivery events and its HTTP client, when
+    /// `FLEXPOST_EVENTS_URL` is set. The caller shuts the client down.
+    public func eventSender(clock: any WallClock) -> (sender: DeliveryEventSender, transport: WebhookEventTransport)? {
+        guard let events = configuration.events else { return nil }
+        let transport = WebhookEventTransport(url: events.url)
+        return (DeliveryEventSender(store: store, transport: transport, signer: events.signer,
+                                    policy: DeliveryEvents.retryPolicy(lifetime: configuration.retryLifetime), clock: clock,
+                                    logger: logger),
+                transport)
     }
 
     public func bounceIntake(clock: any WallClock) -> BounceIntake {

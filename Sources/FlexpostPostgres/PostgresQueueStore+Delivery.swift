@@ -74,7 +74,9 @@ extension PostgresQueueStore {
         var held = Set<Int64>()
         // The attempt is history even when the claim was taken over meanwhile: it happened.
         for try await id in try await client.execute(
-            PostgresStatements.AttemptCompletion(attempts: attempts, owner: owner), logger: logger)
+            PostgresStatements.AttemptCompletion(attempts: attempts, owner: owner,
+                                                 events: deliveryEvents ? attempts.compactMap(DeliveryEvents.event) : []),
+            logger: logger)
         {
             held.insert(id)
         }

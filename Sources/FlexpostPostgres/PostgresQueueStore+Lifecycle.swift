@@ -16,7 +16,8 @@ extension PostgresQueueStore {
         _ connection: PostgresConnection, orderIds: [String], _ decide: ([String: OrderFacts]) -> Decision<Outcome>
     ) async throws -> Recorded<Outcome> {
         let decision = decide(try await orderFacts(connection, orderIds))
-        return Recorded(outcome: decision.outcome, scheduled: try await record(connection, decision.changes))
+        let changes = deliveryEvents ? DeliveryEvents.adding(to: decision.changes) : decision.changes
+        return Recorded(outcome: decision.outcome, scheduled: try await record(connection, changes))
     }
 
     func orderFacts(_ connection: PostgresConnection, _ orderIds: [String]) async throws -> [String: OrderFacts] {
@@ -148,6 +149,8 @@ extension PostgresQueueStore {
                     ON CONFLICT DO NOTHING
                     """, logger: logger
                 ).consume()
+            case .emitDeliveryEvent(let event):
+                try await insertEvents(connection, [event])
             case .eraseCustomerRecipients(let customerNumber):
                 try await connection.query(
                     """

@@ -13,6 +13,8 @@ public final class PostgresQueueStore: QueueStore {
     let client: PostgresClient
     let logger: Logger
     private let runTask: Task<Void, Never>
+    /// SPEC §6: every delivery that ends writes a delivery event (`FLEXPOST_EVENTS_URL` is set).
+    public let deliveryEvents: Bool
 
     /// Why a database URL cannot be used. Never echoes the password.
     public struct URLError: Error, CustomStringConvertible, Sendable {
@@ -25,11 +27,13 @@ public final class PostgresQueueStore: QueueStore {
     }
 
     /// Connects, applies migrations, and keeps the pool running until ``close()``.
-    public init(url: String, logger: Logger) async throws {
+    /// - Parameter deliveryEvents: write a delivery event with every end of a delivery (SPEC §6).
+    public init(url: String, logger: Logger, deliveryEvents: Bool = false) async throws {
         let configuration = try Self.configuration(url: url)
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.logger = logger
+        self.deliveryEvents = deliveryEvents
         // The pool runs in a task of the store's own (the store is needed, and
         // migrated, before `serve`'s service group starts); `serve` closes it as
         // the last of its services. Wait until that task is running, so that the

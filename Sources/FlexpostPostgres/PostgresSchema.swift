@@ -159,6 +159,24 @@ enum PostgresSchema {
             "CREATE INDEX orders_received ON orders (received_at)",
             "CREATE INDEX deliveries_finished ON deliveries (state, finished_at)",
         ]),
+        // SPEC §6: delivery events for the order system, written with the state
+        // change, deleted once taken; `next_at` is the next post (or a claim's lease).
+        (10, [
+            """
+            CREATE TABLE delivery_events (
+                webhook_id TEXT PRIMARY KEY,
+                delivery_id BIGINT NOT NULL REFERENCES deliveries(id),
+                type TEXT NOT NULL,
+                at DOUBLE PRECISION NOT NULL,
+                detail TEXT,
+                state TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                next_at DOUBLE PRECISION NOT NULL,
+                last_error TEXT
+            )
+            """,
+            "CREATE INDEX delivery_events_due ON delivery_events (state, next_at)",
+        ]),
     ]
 
     /// Applies what is missing; returns the versions applied now.

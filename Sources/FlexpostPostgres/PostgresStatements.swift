@@ -232,23 +232,35 @@ enum PostgresStatements {
                     AS r(delivery_id, started_at, finished_at, outcome, reply_code, reply, retry_at, sent_at, final_at)),
             recorded AS (
                 INSERT INTO attempts (delivery_id, started_at, finished_at, outcome, reply_code, reply)
-                SELECT delivery_id, started_at, finished_at, outcome, NULLIF(reply_code, -1), reply FROM result)
-            UPDATE deliveries d
-            SET state = r.outcome, due_at = COALESCE(NULLIF(r.retry_at, 'NaN'), d.due_at),
-                sent_at = NULLIF(r.sent_at, 'NaN'), last_code = NULLIF(r.reply_code, -1), last_reply = r.reply,
-                lease_owner = NULL, lease_expires_at = NULL, finished_at = NULLIF(r.final_at, 'NaN')
-            FROM result r
-            WHERE d.id = r.delivery_id AND d.state = \(DeliveryState.sending.sqlLiteral) AND d.lease_owner = $10::TEXT
-            RETURNING d.id
+                SELECT delivery_id, started_at, finished_at, outcome, NULLIF(reply_code, -1), reply FROM result),
+            updated AS (
+                UPDATE deliveries d
+                SET state = r.outcome, due_at = COALESCE(NULLIF(r.retry_at, 'NaN'), d.due_at),
+                    sent_at = NULLIF(r.sent_at, 'NaN'), last_code = NULLIF(r.reply_code, -1), last_reply = r.reply,
+                    lease_owner = NULL, lease_expires_at = NULL, finished_at = NULLIF(r.final_at, 'NaN')
+                FROM result r
+                WHERE d.id = r.delivery_id AND d.state = \(DeliveryState.sending.sqlLiteral) AND d.lease_owner = $10::TEXT
+                RETURNING d.id),
+            -- SPEC §6: the delivery events of the attempts whose claim held (none when events are off).
+            events AS (
+                INSERT INTO delivery_events (webhook_id, delivery_id, type, at, detail, state, attempts, next_at)
+                SELECT e.webhook_id, e.delivery_id, e.type, e.at, NULLIF(e.detail, ''), \(DeliveryEventState.pending.sqlLiteral), 0, e.at
+                FROM unnest($11::TEXT[], $12::BIGINT[], $13::TEXT[], $14::DOUBLE PRECISION[], $15::TEXT[])
+                    AS e(webhook_id, delivery_id, type, at, detail)
+                WHERE e.delivery_id IN (SELECT id FROM updated)
+                ON CONFLICT DO NOTHING)
+            SELECT id FROM updated
             """
         typealias Row = Int64
 
         let attempts: [CompletedAttempt]
         let owner: String
+        /// The events the attempts make (``DeliveryEvents/event(for:)``); empty when events are off.
+        let events: [DeliveryEventRecord]
 
         func makeBindings() throws -> PostgresBindings {
             let records = attempts.map(\.attempt)
-            var bindings = PostgresBindings(capacity: 10)
+            var bindings = PostgresBindings(capacity: 15)
             bindings.append(attempts.map(\.deliveryId))
             bindings.append(records.map(\.startedAt.timeIntervalSince1970))
             bindings.append(records.map(\.finishedAt.timeIntervalSince1970))
@@ -259,6 +271,11 @@ enum PostgresStatements {
             bindings.append(records.map { $0.nextState == .sent ? $0.finishedAt.timeIntervalSince1970 : .nan })
             bindings.append(records.map { $0.nextState.isFinal ? $0.finishedAt.timeIntervalSince1970 : .nan })
             bindings.append(owner)
+            bindings.append(events.map(\.webhookId))
+            bindings.append(events.map(\.deliveryId))
+            bindings.append(events.map(\.type.rawValue))
+            bindings.append(events.map(\.at.timeIntervalSince1970))
+            bindings.append(events.map { $0.detail ?? "" })
             return bindings
         }
 

@@ -66,7 +66,8 @@ extension SQLiteQueueStore {
     }
 
     public func complete(_ attempts: [CompletedAttempt], owner: String) async throws -> [Bool] {
-        try await immediate { db in
+        let events = deliveryEvents
+        return try await immediate { db in
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO attempts (delivery_id, started_at, finished_at, outcome, reply_code, reply)
                 VALUES (?, ?, ?, ?, ?, ?)
@@ -90,7 +91,9 @@ extension SQLiteQueueStore {
                     attempt.replyCode, attempt.reply,
                     attempt.nextState.isFinal ? attempt.finishedAt.timeIntervalSince1970 : nil,
                     completed.deliveryId, owner])
-                return db.changesCount == 1
+                let held = db.changesCount == 1
+                if held, events, let event = DeliveryEvents.event(for: completed) { try Self.insertEvents(db, [event]) }
+                return held
             }
         }
     }

@@ -8,9 +8,10 @@ extension SQLiteQueueStore {
     public func decide<Outcome: Sendable>(
         orderIds: [String], _ decide: @escaping @Sendable ([String: OrderFacts]) -> Decision<Outcome>
     ) async throws -> Recorded<Outcome> {
+        let events = deliveryEvents
         let (recorded, destroyed) = try await immediate { db in
             var destroyed = false
-            let recorded = try Self.decide(db, orderIds: orderIds) { facts in
+            let recorded = try Self.decide(db, orderIds: orderIds, events: events) { facts in
                 let decision = decide(facts)
                 destroyed = decision.changes.contains {
                     switch $0 {
@@ -35,15 +36,17 @@ extension SQLiteQueueStore {
         _ = try? await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
     }
 
+    /// - Parameter events: also persist the delivery events of the decision (``DeliveryEvents/adding(to:)``).
     static func decide<Outcome: Sendable>(
-        _ db: Database, orderIds: [String], _ decide: ([String: OrderFacts]) -> Decision<Outcome>
+        _ db: Database, orderIds: [String], events: Bool, _ decide: ([String: OrderFacts]) -> Decision<Outcome>
     ) throws -> Recorded<Outcome> {
         var facts: [String: OrderFacts] = [:]
         for orderId in orderIds {
             facts[orderId] = try orderFacts(db, orderId)
         }
         let decision = decide(facts)
-        return Recorded(outcome: decision.outcome, scheduled: try record(db, decision.changes))
+        let changes = events ? DeliveryEvents.adding(to: decision.changes) : decision.changes
+        return Recorded(outcome: decision.outcome, scheduled: try record(db, changes))
     }
 
     static func orderFacts(_ db: Database, _ orderId: String) throws -> OrderFacts? {
@@ -168,6 +171,8 @@ extension SQLiteQueueStore {
                         WHERE customer_number = ?
                         """,
                     arguments: [customerNumber])
+            case .emitDeliveryEvent(let event):
+                try insertEvents(db, [event])
             case .addSearchTerms(let orderId, let terms):
                 for term in terms {
                     try db.run(sql: "INSERT INTO search_terms (term, order_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
@@ -215,13 +220,13 @@ extension SQLiteQueueStore {
 extension SQLiteQueueStore {
     public func recordRecipientChange(_ identity: EventIdentity, _ change: RecipientChange, receivedAt: Date,
                                       messageID: @escaping @Sendable () -> String) async throws -> IntakeOutcome {
-        let fingerprint = identity.fingerprint(nil)
+        let fingerprint = identity.fingerprint(nil), events = deliveryEvents
         return try await intake.submit(deadline: StoreTimeout.requestSeconds) { db in
             if let outcome = try Self.checkEvent(db, identity, fingerprint, at: receivedAt) { return outcome }
             let orderIds = try String.fetchAll(
                 db, sql: "SELECT order_id FROM orders WHERE customer_number = ? ORDER BY order_id", arguments: [change.customerNumber])
             let current = try Self.customerRecipients(db, customerNumber: change.customerNumber)
-            _ = try Self.decide(db, orderIds: orderIds) { facts in
+            _ = try Self.decide(db, orderIds: orderIds, events: events) { facts in
                 RecipientCorrection.apply(change, current: current, orders: orderIds.compactMap { facts[$0] }, at: receivedAt,
                                           messageID: messageID)
             }

@@ -9,9 +9,13 @@ import GRDB
 public final class SQLiteQueueStore: QueueStore {
     let pool: DatabasePool
     let intake: IntakeCommitter
+    /// SPEC §6: every delivery that ends writes a delivery event (`FLEXPOST_EVENTS_URL` is set).
+    public let deliveryEvents: Bool
 
     /// Opens (creating if needed) the database file and applies migrations.
-    public init(path: String) throws {
+    /// - Parameter deliveryEvents: write a delivery event with every end of a delivery (SPEC §6).
+    public init(path: String, deliveryEvents: Bool = false) throws {
+        self.deliveryEvents = deliveryEvents
         var configuration = Configuration()
         configuration.busyMode = .timeout(15)
         configuration.prepareDatabase { db in
@@ -103,7 +107,7 @@ public final class SQLiteQueueStore: QueueStore {
         _ identity: EventIdentity, customerNumber: String, receivedAt: Date,
         prepare: @escaping @Sendable (Bool) -> PreparedOrder
     ) async throws -> IntakeOutcome {
-        let fingerprint = identity.fingerprint(nil)
+        let fingerprint = identity.fingerprint(nil), events = deliveryEvents
         return try await intake.submit(deadline: StoreTimeout.requestSeconds) { db in
             if let outcome = try Self.checkEvent(db, identity, fingerprint, at: receivedAt) { return outcome }
             let knownActive = try Bool.fetchOne(
@@ -148,7 +152,7 @@ public final class SQLiteQueueStore: QueueStore {
                 db.cachedStatement(sql: "SELECT 1 FROM events WHERE type = ? AND natural_key = ?"),
                 arguments: [EventType.orderCancelled.rawValue, order.orderId]) != nil
             {
-                try Self.cancel(db, orderId: order.orderId, at: receivedAt, cancelledAt: receivedAt)
+                try Self.cancel(db, orderId: order.orderId, at: receivedAt, cancelledAt: receivedAt, events: events)
             }
             return .accepted
         }
@@ -157,7 +161,7 @@ public final class SQLiteQueueStore: QueueStore {
     public func recordCancellation(_ identity: EventIdentity, _ cancellation: OrderCancellation, receivedAt: Date)
         async throws -> IntakeOutcome
     {
-        let fingerprint = identity.fingerprint(nil)
+        let fingerprint = identity.fingerprint(nil), events = deliveryEvents
         let outcome = try await intake.submit(deadline: StoreTimeout.requestSeconds) { db in
             if let outcome = try Self.checkEvent(db, identity, fingerprint, at: receivedAt) { return outcome }
             let orderId = cancellation.orderId
@@ -166,7 +170,7 @@ public final class SQLiteQueueStore: QueueStore {
                 try Self.addHistory(db, orderId: orderId, OrderLifecycle.cancellationBeforeOrder(at: receivedAt))
                 return .accepted
             }
-            try Self.cancel(db, orderId: orderId, at: receivedAt, cancelledAt: cancellation.cancelledAt)
+            try Self.cancel(db, orderId: orderId, at: receivedAt, cancelledAt: cancellation.cancelledAt, events: events)
             return .accepted
         }
         // The cancelled order's secrets leave the WAL too (a cancellation is rare).
@@ -175,8 +179,8 @@ public final class SQLiteQueueStore: QueueStore {
     }
 
     /// R5, decided by ``OrderLifecycle/cancel(_:at:cancelledAt:)`` inside the intake's transaction.
-    static func cancel(_ db: Database, orderId: String, at: Date, cancelledAt: Date) throws {
-        _ = try decide(db, orderIds: [orderId]) { facts in
+    static func cancel(_ db: Database, orderId: String, at: Date, cancelledAt: Date, events: Bool) throws {
+        _ = try decide(db, orderIds: [orderId], events: events) { facts in
             guard let order = facts[orderId] else { return Decision(()) }
             return OrderLifecycle.cancel(order, at: at, cancelledAt: cancelledAt)
         }

@@ -184,6 +184,24 @@ enum SQLiteSchema {
                 CREATE INDEX deliveries_finished ON deliveries (state, finished_at);
                 """)
         }
+        migrator.registerMigration("v12-delivery-events") { db in
+            // SPEC §6: delivery events for the order system, written with the state
+            // change, deleted once taken; `next_at` is the next post (or a claim's lease).
+            try db.execute(sql: """
+                CREATE TABLE delivery_events (
+                    webhook_id TEXT PRIMARY KEY,
+                    delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+                    type TEXT NOT NULL,
+                    at REAL NOT NULL,
+                    detail TEXT,
+                    state TEXT NOT NULL,
+                    attempts INTEGER NOT NULL,
+                    next_at REAL NOT NULL,
+                    last_error TEXT
+                );
+                CREATE INDEX delivery_events_due ON delivery_events (state, next_at);
+                """)
+        }
         return migrator
     }
 }

@@ -163,6 +163,28 @@ struct OperationsTests {
         #expect(throws: ConfigurationError.self) { try Configuration.fromEnvironment(env) }
     }
 
+    @Test("FLEXPOST_EVENTS_URL: https, or http to loopback only, no credentials in it, and never without a whsec_ secret; errors name the variable")
+    func eventsSettings() throws {
+        func events(_ url: String?, _ secret: String? = DeliveryEventsTests.secret) throws -> String? {
+            var env = TestEnvironment.baseEnvironment()
+            env["FLEXPOST_EVENTS_URL"] = url
+            env["FLEXPOST_EVENTS_SECRET"] = secret
+            return try Configuration.fromEnvironment(env).events?.url
+        }
+        #expect(try events("https://orders.companyflex.example/hooks") == "https://orders.companyflex.example/hooks")
+        #expect(try events("http://127.0.0.1:9000/hooks") == "http://127.0.0.1:9000/hooks")
+        #expect(try events(nil, nil) == nil)
+        for (url, secret, named) in [("http://orders.companyflex.example/hooks", DeliveryEventsTests.secret, "FLEXPOST_EVENTS_URL"),
+                                     ("https://user:pw@orders.example/hooks", DeliveryEventsTests.secret, "FLEXPOST_EVENTS_URL"),
+                                     ("ftp://orders.example/", DeliveryEventsTests.secret, "FLEXPOST_EVENTS_URL"),
+                                     ("https://orders.example/hooks", nil, "FLEXPOST_EVENTS_SECRET"),
+                                     ("https://orders.example/hooks", "whsec_dG9vc2hvcnQ=", "FLEXPOST_EVENTS_SECRET")] as [(String, String?, String)] {
+            #expect(throws: ConfigurationError.self, "\(url)") { try events(url, secret) }
+            do { _ = try events(url, secret) } catch { #expect("\(error)".contains(named) && !"\(error)".contains("pw@"), "\(error)") }
+        }
+        #expect(throws: ConfigurationError.self) { try events(nil) }
+    }
+
     @Test("an unknown FLEXPOST_ variable (a typo) is warned about at start, naming it")
     func unknownSettingWarned() async throws {
         let dir = try TestEnvironment.temporaryDirectory("unknown-setting")

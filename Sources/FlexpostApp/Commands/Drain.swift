@@ -29,6 +29,7 @@ struct Drain: AsyncParsableCommand {
         let summary = try await worker.runPass(
             clock: clock, limit: limit, shouldStop: { stop.signal != nil }, progress: { progress?.show($0) })
         progress?.finish()
+        try await Self.postDeliveryEvents(runtime, stop: stop)
         print("drain: \(summary.sent) sent, \(summary.retrying) retrying, \(summary.dead) dead"
               + (summary.held > 0 ? ", \(summary.held) held" : ""))
         if let signal = stop.signal {
@@ -37,6 +38,27 @@ struct Drain: AsyncParsableCommand {
             throw CommandExit(code: 128 + signal)
         }
         if summary.dead > 0 { throw CommandExit(code: 1) }
+    }
+}
+
+extension Drain {
+    /// SPEC §6: where cron's `drain` is the only worker, it posts the delivery
+    /// events due too (what it cannot post now waits for the next run or `serve`).
+    static func postDeliveryEvents(_ runtime: Runtime, stop: StopSignals) async throws {
+        // Real time even under `--now`: the events' signatures carry it.
+        guard let (sender, transport) = runtime.eventSender(clock: SystemClock()) else { return }
+        do {
+            var posted = 0
+            while stop.signal == nil {
+                let claimed = try await sender.pass()
+                posted += claimed
+                if claimed == 0 || posted >= 10_000 { break }
+            }
+        } catch {
+            try? await transport.shutdown()
+            throw error
+        }
+        try? await transport.shutdown()
     }
 }
 

@@ -94,9 +94,12 @@ struct Serve: AsyncParsableCommand {
         // Shut down in reverse order: the HTTP intake first, then the sweep, then the
         // delivery loop, which finishes its attempt in flight, and the store last. Bounded, so that a stuck
         // dependency can never keep the process from exiting.
+        // SPEC §6: delivery events to the order system; its HTTP client closes after the sender stopped.
+        let events = runtime.eventSender(clock: clock)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: StoreService(store: runtime.store))]
+        if let events { services += [.init(service: events.transport), .init(service: events.sender)] }
         var group = ServiceGroupConfiguration(
-            services: [
-                .init(service: StoreService(store: runtime.store)),
+            services: services + [
                 .init(service: loop),
                 .init(service: RetentionSweep(store: runtime.store, transport: transport,
                                               retentionDays: runtime.configuration.retentionDays,
@@ -111,6 +114,7 @@ struct Serve: AsyncParsableCommand {
         runtime.logger.info("flexpost serve starting", metadata: [
             "http.address": "\(config.httpHost):\(config.httpPort)",
             "smtp": "\(config.smtp?.url ?? "outbox \(config.outboxDirectory)")",
+            "events": "\(config.events?.url ?? "off")",
         ])
         do {
             try await ServiceGroup(configuration: group).run()

@@ -25,15 +25,17 @@ public enum QueueChange: Sendable, Equatable {
     case erasePersonalData(orderId: String, quoted: [String], blanked: [HistoryAction], keptTerms: [String], at: Date)
     /// SPEC §8: the customer's corrected recipients (SPEC §6) are erased.
     case eraseCustomerRecipients(customerNumber: String)
-    /// SPEC §6: a bounce about the delivery was taken in (so that the same
-    /// bounce taken again changes nothing).
     /// SPEC §6: unsent deliveries go to another recipient.
     case readdress(deliveryIds: [Int64], to: Contact)
     /// SPEC §7: the order is found by these terms too (``OrderSearch``).
     case addSearchTerms(orderId: String, terms: [String])
     /// SPEC §6: the customer's recipients as the order system last gave them.
     case setRecipients(RecipientChange)
+    /// SPEC §6: a bounce about the delivery was taken in (so that the same
+    /// bounce taken again changes nothing).
     case recordBounce(key: String, deliveryId: Int64, at: Date, bounceClass: BounceClass, status: String?, diagnostic: String?)
+    /// SPEC §6: the order system is to be told (``DeliveryEvents``); kept until it took the event.
+    case emitDeliveryEvent(DeliveryEventRecord)
 }
 
 /// A delivery a decision creates: the plan, and whether it is support's

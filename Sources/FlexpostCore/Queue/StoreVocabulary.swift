@@ -22,3 +22,5 @@ extension DeliveryKind: StoredName {}
 extension HistoryAction: StoredName {}
 extension EventType: StoredName {}
 extension BounceClass: StoredName {}
+extension DeliveryEventType: StoredName {}
+extension DeliveryEventState: StoredName {}

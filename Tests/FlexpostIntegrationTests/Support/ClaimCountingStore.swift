@@ -114,4 +114,12 @@ final class ClaimCountingStore: QueueStore {
     func dueCount(at now: Date, limit: Int?) async throws -> Int { try await base.dueCount(at: now, limit: limit) }
     func oldestWaitingDue(at now: Date) async throws -> Date? { try await base.oldestWaitingDue(at: now) }
     func nextDueDate() async throws -> Date? { try await base.nextDueDate() }
+    func claimDeliveryEvents(at now: Date, leaseUntil: Date, limit: Int) async throws -> [PendingDeliveryEvent] {
+        try await base.claimDeliveryEvents(at: now, leaseUntil: leaseUntil, limit: limit)
+    }
+    func deliveryEventDelivered(webhookId: String) async throws { try await base.deliveryEventDelivered(webhookId: webhookId) }
+    func deliveryEventFailed(webhookId: String, nextAt: Date?, error: String) async throws {
+        try await base.deliveryEventFailed(webhookId: webhookId, nextAt: nextAt, error: error)
+    }
+    func deliveryEventCounts() async throws -> (pending: Int, failed: Int) { try await base.deliveryEventCounts() }
 }

@@ -34,15 +34,15 @@ enum TestStores {
         return base.replacingOccurrences(of: "/postgres?", with: "/\(name)?")
     }
 
-    static func make(_ kind: StoreKind) async throws -> any QueueStore {
+    static func make(_ kind: StoreKind, deliveryEvents: Bool = false) async throws -> any QueueStore {
         switch kind {
         case .sqlite:
             let dir = try TestEnvironment.temporaryDirectory("store")
-            return try SQLiteQueueStore(path: dir.appendingPathComponent("queue.sqlite").path)
+            return try SQLiteQueueStore(path: dir.appendingPathComponent("queue.sqlite").path, deliveryEvents: deliveryEvents)
         case .postgres:
             var logger = Logger(label: "test.postgres")
             logger.logLevel = .error
-            return try await PostgresQueueStore(url: try await newPostgresDatabase(), logger: logger)
+            return try await PostgresQueueStore(url: try await newPostgresDatabase(), logger: logger, deliveryEvents: deliveryEvents)
         }
     }
 

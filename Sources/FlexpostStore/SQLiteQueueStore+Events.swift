@@ -1,0 +1,86 @@
+import FlexpostCore
+import Foundation
+import GRDB
+
+/// SPEC §6: delivery events waiting for the order system (``DeliveryEventOutbox``).
+extension SQLiteQueueStore {
+    /// Persists events decided with a state change, in its transaction; an
+    /// event already written (the same delivery ending the same way) stays as it is.
+    static func insertEvents(_ db: Database, _ events: [DeliveryEventRecord]) throws {
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO delivery_events (webhook_id, delivery_id, type, at, detail, state, attempts, next_at)
+            VALUES (?, ?, ?, ?, ?, \(DeliveryEventState.pending.sqlLiteral), 0, ?)
+            ON CONFLICT DO NOTHING
+            """)
+        for event in events {
+            try insert.execute(arguments: [event.webhookId, event.deliveryId, event.type.rawValue,
+                                           event.at.timeIntervalSince1970, event.detail, event.at.timeIntervalSince1970])
+        }
+    }
+
+    public func claimDeliveryEvents(at now: Date, leaseUntil: Date, limit: Int) async throws -> [PendingDeliveryEvent] {
+        try await immediate { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    UPDATE delivery_events SET next_at = ?
+                    WHERE webhook_id IN (
+                        SELECT webhook_id FROM delivery_events
+                        WHERE state = \(DeliveryEventState.pending.sqlLiteral) AND next_at <= ?
+                        ORDER BY next_at, webhook_id LIMIT ?)
+                    RETURNING webhook_id, delivery_id, type, at, detail, attempts
+                    """,
+                arguments: [leaseUntil.timeIntervalSince1970, now.timeIntervalSince1970, limit])
+            return try rows.map { row in
+                let deliveryId: Int64 = row["delivery_id"]
+                guard let facts = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT d.order_id, o.customer_number, d.kind, d.recipient_email
+                        FROM deliveries d JOIN orders o ON o.order_id = d.order_id WHERE d.id = ?
+                        """,
+                    arguments: [deliveryId])
+                else { throw UnknownStoredValue(column: "delivery_events.delivery_id", value: "\(deliveryId)") }
+                return PendingDeliveryEvent(
+                    record: DeliveryEventRecord(webhookId: row["webhook_id"], deliveryId: deliveryId,
+                                                type: try DeliveryEventType(stored: row["type"], column: "delivery_events.type"),
+                                                at: Date(timeIntervalSince1970: row["at"]), detail: row["detail"]),
+                    attempts: row["attempts"], orderId: facts["order_id"], customerNumber: facts["customer_number"],
+                    kind: try DeliveryKind(stored: facts["kind"], column: "deliveries.kind"), recipient: facts["recipient_email"])
+            }.sorted { ($0.record.at, $0.record.webhookId) < ($1.record.at, $1.record.webhookId) }
+        }
+    }
+
+    public func deliveryEventDelivered(webhookId: String) async throws {
+        try await immediate { db in
+            try db.run(sql: "DELETE FROM delivery_events WHERE webhook_id = ?", arguments: [webhookId])
+        }
+    }
+
+    public func deliveryEventFailed(webhookId: String, nextAt: Date?, error: String) async throws {
+        try await immediate { db in
+            try db.run(
+                sql: """
+                    UPDATE delivery_events SET attempts = attempts + 1, last_error = ?,
+                        state = CASE WHEN ? IS NULL THEN \(DeliveryEventState.failed.sqlLiteral) ELSE state END,
+                        next_at = COALESCE(?, next_at)
+                    WHERE webhook_id = ?
+                    """,
+                arguments: [error, nextAt?.timeIntervalSince1970, nextAt?.timeIntervalSince1970, webhookId])
+        }
+    }
+
+    public func deliveryEventCounts() async throws -> (pending: Int, failed: Int) {
+        try await pool.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM delivery_events GROUP BY state")
+            var counts = (pending: 0, failed: 0)
+            for row in rows {
+                switch try DeliveryEventState(stored: row["state"], column: "delivery_events.state") {
+                case .pending: counts.pending = row["n"]
+                case .failed: counts.failed = row["n"]
+                }
+            }
+            return counts
+        }
+    }
+}
