@@ -83,13 +83,16 @@ post:
 	  --data-binary "@$(EVENT)"; echo
 
 ## make fuzz [FUZZ_RUNS=N]: libFuzzer over the event decoder (then rules and
-## MIME) and over the header / quoted-printable encoders, seeded from the samples.
+## MIME), the header / quoted-printable encoders and the bounce reader, seeded
+## from the samples.
 FUZZ_RUNS ?= 1000000
 fuzz: deps-run
 	FLEXPOST_FUZZ=1 $(SWIFT) build -c release --scratch-path .build-fuzz --product FuzzEventDecoder
 	FLEXPOST_FUZZ=1 $(SWIFT) build -c release --scratch-path .build-fuzz --product FuzzMailEncoding
-	@mkdir -p .build-fuzz/corpus-events .build-fuzz/corpus-encoding
+	FLEXPOST_FUZZ=1 $(SWIFT) build -c release --scratch-path .build-fuzz --product FuzzBounceReport
+	@mkdir -p .build-fuzz/corpus-events .build-fuzz/corpus-encoding .build-fuzz/corpus-bounces
 	@cp Tests/Fixtures/events/*.json .build-fuzz/corpus-events/
+	@cp Tests/Fixtures/bounces/*.eml .build-fuzz/corpus-bounces/
 	@printf 'Ihre Zugangsdaten f\xc3\xbcr CompanyFlex \xe2\x80\x93 Auftrag' > .build-fuzz/corpus-encoding/subject
 	@printf 'J\xc3\xb6rg Sch\xc3\xa4fer' > .build-fuzz/corpus-encoding/name
 	# detect_leaks=0: LeakSanitizer takes the compiled templates held by a static for
@@ -98,6 +101,8 @@ fuzz: deps-run
 	  -print_final_stats=1 .build-fuzz/corpus-events 2>&1 | tail -n 12
 	.build-fuzz/release/FuzzMailEncoding -runs=$(FUZZ_RUNS) -max_len=512 -print_final_stats=1 \
 	  .build-fuzz/corpus-encoding 2>&1 | tail -n 12
+	ASAN_OPTIONS=detect_leaks=0 .build-fuzz/release/FuzzBounceReport -runs=$(FUZZ_RUNS) -max_len=8192 -print_final_stats=1 \
+	  .build-fuzz/corpus-bounces 2>&1 | tail -n 12
 
 clean:
 	rm -rf .build

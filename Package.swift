@@ -143,13 +143,13 @@ let package = Package(
 // libFuzzer targets, only with FLEXPOST_FUZZ=1 (`make fuzz`): they link
 // libFuzzer's own main and are not part of the normal build.
 if ProcessInfo.processInfo.environment["FLEXPOST_FUZZ"] == "1" {
-    // The core is instrumented too, so that libFuzzer sees the coverage of the decoder and encoders.
+    // The core is instrumented too, so that libFuzzer sees the coverage of the decoders and encoders.
     if let core = package.targets.first(where: { $0.name == "FlexpostCore" }) {
         core.swiftSettings = (core.swiftSettings ?? []) + [.unsafeFlags(["-sanitize=fuzzer,address"])]
     }
-    for name in ["FuzzEventDecoder", "FuzzMailEncoding"] {
+    for name in ["FuzzEventDecoder", "FuzzMailEncoding", "FuzzBounceReport"] {
         package.targets.append(.executableTarget(
-            name: name, dependencies: ["FlexpostCore"],
+            name: name, dependencies: ["FlexpostCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library"])],
             linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-use-ld=lld"])]))
         package.products.append(.executable(name: name, targets: [name]))

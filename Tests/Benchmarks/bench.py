@@ -714,6 +714,38 @@ def bench_search(args, workdir, sink):
         fp.stop_serve()
 
 
+def bench_bounces(args, workdir, sink):
+    """SPEC §6: `flexpost bounce --dry-run --json` over generated DSNs in every
+    sample format (Tests/Fixtures/bounces), each with its own recipient,
+    VERP token and returned Message-ID; 1,000 files per process."""
+    n = args.bounces_n
+    fixtures = os.path.abspath(os.path.join(HERE, "..", "Fixtures", "bounces"))
+    samples = [open(os.path.join(fixtures, name), encoding="utf-8").read() for name in sorted(os.listdir(fixtures))
+               if name.endswith(".eml")]
+    directory = os.path.join(workdir, "bounces")
+    os.makedirs(directory)
+    paths = []
+    for i in range(n):
+        text = samples[i % len(samples)].replace("TOKEN", f"{i}-abcdefghijklmnop").replace("<MSGID>", f"<{i}.bench@companyflex.example>")
+        text = text.replace("erika.mueller@", f"kunde{i}@")
+        path = os.path.join(directory, f"{i:05d}.eml")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        paths.append(path)
+    fp = Flexpost(args.flexpost, workdir, "bounces-fp", sink, args.templates)
+    subprocess.run([args.flexpost, "migrate"], env=fp.env, cwd=fp.dir, check=True, stdout=subprocess.DEVNULL)
+    log(f"bounces: {n} generated DSNs in {len(samples)} formats, dry run")
+    lines, start = 0, time.monotonic()
+    for chunk in range(0, n, 1000):
+        out = subprocess.run([args.flexpost, "bounce", "--dry-run", "--json"] + paths[chunk:chunk + 1000], env=fp.env,
+                             cwd=fp.dir, check=True, stdout=subprocess.PIPE, text=True).stdout
+        lines += len(out.splitlines())
+    elapsed = time.monotonic() - start
+    assert lines >= n, f"{lines} result lines for {n} files"
+    report(f"bounce --dry-run, {n // 1000}k DSNs (DSN/s)", "DSN/s", n / elapsed, f"{lines} recipients read", None,
+           target=(">= 2000 DSN/s", n / elapsed >= 2000))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--flexpost", required=True)
@@ -725,7 +757,8 @@ def main():
     parser.add_argument("--memory-n", type=int, default=100000)
     parser.add_argument("--lateness-n", type=int, default=1000)
     parser.add_argument("--search-n", type=int, default=100000, help="orders in the queue the searches run on")
-    parser.add_argument("--only", default="drain,intake,e2e,memory,lateness,postgres,search")
+    parser.add_argument("--bounces-n", type=int, default=10000, help="generated DSNs the bounce reader runs over")
+    parser.add_argument("--only", default="drain,intake,e2e,memory,lateness,postgres,search,bounces")
     args = parser.parse_args()
     args.flexpost = os.path.abspath(args.flexpost)
     only = set(args.only.split(","))
@@ -751,6 +784,8 @@ def main():
             bench_postgres(args, workdir, sink, postfix)
         if "search" in only:
             bench_search(args, workdir, sink)
+        if "bounces" in only:
+            bench_bounces(args, workdir, sink)
     finally:
         if postfix:
             postfix.stop()
