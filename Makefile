@@ -4,10 +4,11 @@ SWIFT ?= swift
 
 # Debian packages: what building and running needs, and what the tests add
 # (a real SMTP server with STARTTLS and AUTH, openssl for its certificate,
-# util-linux's script for a terminal, headless Chromium for the console).
+# util-linux's script for a terminal, headless Chromium for the console,
+# PostgreSQL, Dovecot for the bounce mailbox).
 RUN_PACKAGES := libcurl4-openssl-dev libsqlite3-dev pkg-config tzdata
 TEST_PACKAGES := $(RUN_PACKAGES) python3 python3-aiosmtpd openssl util-linux chromium chromium-driver python3-selenium \
-	postgresql postgresql-client
+	postgresql postgresql-client dovecot-imapd
 
 # A development-only webhook secret for `make run` (never use it in production).
 DEV_WEBHOOK_SECRET := whsec_ZmxleHBvc3QtZGV2ZWxvcG1lbnQtb25seQ==
@@ -30,6 +31,12 @@ deps-run:
 
 deps-test:
 	$(call install_missing,$(TEST_PACKAGES))
+	@# The tests run their own Dovecot from a throwaway directory; the package's
+	@# system service stays stopped and disabled (nothing listens on 143 or 993).
+	@sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	if command -v systemctl >/dev/null && systemctl is-enabled dovecot >/dev/null 2>&1; then \
+	  $$sudo systemctl disable --now dovecot >/dev/null 2>&1 || true; fi; \
+	if [ -f /run/dovecot/master.pid ]; then $$sudo kill "$$(cat /run/dovecot/master.pid)" 2>/dev/null || true; fi
 
 build: deps-run
 	$(SWIFT) build

@@ -35,6 +35,9 @@ public struct Configuration: Sendable {
     public var supportUsersFile: String?
     /// SPEC §6: `FLEXPOST_BOUNCE_ADDRESS`, the base of each delivery's VERP envelope sender.
     public var bounceAddress: EmailAddress?
+    /// SPEC §6: `FLEXPOST_BOUNCE_MAILBOX` and its login, polled by `serve` every `bouncePoll`.
+    public var bounceMailbox: IMAPConfiguration?
+    public var bouncePoll: TimeInterval
     /// SPEC §6: `FLEXPOST_EVENTS_URL` and `FLEXPOST_EVENTS_SECRET`, where delivery events go.
     public var events: EventsOut?
     public var webhookSecret: Secret?
@@ -106,6 +109,12 @@ public struct Configuration: Sendable {
             bounceAddress = address
         }
 
+        let bounceMailbox = try Self.parseBounceMailbox(
+            url: value("FLEXPOST_BOUNCE_MAILBOX"), user: value("FLEXPOST_BOUNCE_USER"),
+            password: value("FLEXPOST_BOUNCE_PASSWORD").map(Secret.init), caFile: value("FLEXPOST_BOUNCE_CA_FILE"))
+        guard let bouncePoll = Self.parseDuration(value("FLEXPOST_BOUNCE_POLL") ?? "60s"), (1...3600).contains(bouncePoll) else {
+            throw ConfigurationError("FLEXPOST_BOUNCE_POLL must be a duration from 1s to 1h, e.g. 60s")
+        }
         let events = try Self.parseEvents(url: value("FLEXPOST_EVENTS_URL"), secret: value("FLEXPOST_EVENTS_SECRET").map(Secret.init))
 
         let password = value("FLEXPOST_SMTP_PASSWORD").map(Secret.init)
@@ -163,7 +172,7 @@ public struct Configuration: Sendable {
             database: database, smtp: smtp,
             smtpConnections: try integer("FLEXPOST_SMTP_CONNECTIONS", default: Self.defaultSMTPConnections, range: 1...64),
             outboxDirectory: "queue/outbox", sender: sender, supportUsersFile: value("FLEXPOST_SUPPORT_USERS"),
-            bounceAddress: bounceAddress, events: events,
+            bounceAddress: bounceAddress, bounceMailbox: bounceMailbox, bouncePoll: bouncePoll, events: events,
             webhookSecret: value("FLEXPOST_WEBHOOK_SECRET").map(Secret.init),
             supportToken: value("FLEXPOST_SUPPORT_TOKEN").map(Secret.init),
             encryptionKey: value("FLEXPOST_ENCRYPTION_KEY").map(Secret.init),
@@ -271,6 +280,30 @@ public struct Configuration: Sendable {
         return value * unit
     }
 
+    /// `FLEXPOST_BOUNCE_MAILBOX`: `imaps://host[:port]/MAILBOX`, `imap://` only
+    /// to a loopback server; user and password are required with it.
+    static func parseBounceMailbox(url: String?, user: String?, password: Secret?, caFile: String?)
+        throws(ConfigurationError) -> IMAPConfiguration?
+    {
+        guard let url else {
+            if user != nil || password != nil {
+                throw ConfigurationError("FLEXPOST_BOUNCE_USER/PASSWORD are set but FLEXPOST_BOUNCE_MAILBOX is not")
+            }
+            return nil
+        }
+        guard let parts = URLComponents(string: url), let scheme = parts.scheme?.lowercased(), let host = parts.host,
+              !host.isEmpty, parts.user == nil, parts.password == nil, parts.path.count > 1,
+              scheme == "imaps" || (scheme == "imap" && Loopback.contains(host: host))
+        else {
+            throw ConfigurationError(
+                "FLEXPOST_BOUNCE_MAILBOX must be imaps://host/MAILBOX (imap:// only to a loopback server), e.g. imaps://imap.companyflex.example/INBOX, without user or password")
+        }
+        guard let user, let password else {
+            throw ConfigurationError("FLEXPOST_BOUNCE_MAILBOX is set: FLEXPOST_BOUNCE_USER and FLEXPOST_BOUNCE_PASSWORD are required")
+        }
+        return IMAPConfiguration(url: url, username: user, password: password, caFile: caFile)
+    }
+
     /// `FLEXPOST_EVENTS_URL`: https, or http to a loopback address (a local
     /// relay or test); the secret is required with it and only with it.
     static func parseEvents(url: String?, secret: Secret?) throws(ConfigurationError) -> EventsOut? {
@@ -296,7 +329,8 @@ public struct Configuration: Sendable {
     /// Every environment variable flexpost reads: any other `FLEXPOST_…` is
     /// most likely a typo, and is warned about at start.
     public static let settings: Set<String> = [
-        "FLEXPOST_BOUNCE_ADDRESS", "FLEXPOST_DATABASE_URL", "FLEXPOST_ENCRYPTION_KEY", "FLEXPOST_EVENTS_SECRET", "FLEXPOST_EVENTS_URL",
+        "FLEXPOST_BOUNCE_ADDRESS", "FLEXPOST_BOUNCE_CA_FILE", "FLEXPOST_BOUNCE_MAILBOX", "FLEXPOST_BOUNCE_PASSWORD",
+        "FLEXPOST_BOUNCE_POLL", "FLEXPOST_BOUNCE_USER", "FLEXPOST_DATABASE_URL", "FLEXPOST_ENCRYPTION_KEY", "FLEXPOST_EVENTS_SECRET", "FLEXPOST_EVENTS_URL",
         "FLEXPOST_HTTP_ADDRESS", "FLEXPOST_HTTP_IDLE_TIMEOUT",
         "FLEXPOST_LEASE_SECONDS",
         "FLEXPOST_LOG_FORMAT", "FLEXPOST_MAIL_FROM", "FLEXPOST_PERSONAL_DATA_DAYS", "FLEXPOST_RESEND_LIMIT",

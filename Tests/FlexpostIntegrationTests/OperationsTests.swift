@@ -185,6 +185,30 @@ struct OperationsTests {
         #expect(throws: ConfigurationError.self) { try events(nil) }
     }
 
+    @Test("FLEXPOST_BOUNCE_MAILBOX: imaps://host/MAILBOX, imap:// to loopback only, user and password required, a poll from 1s to 1h")
+    func bounceMailboxSettings() throws {
+        func mailbox(_ url: String?, user: String? = "bounces", password: String? = "secret-password", poll: String? = nil) throws -> String? {
+            var env = TestEnvironment.baseEnvironment()
+            env["FLEXPOST_BOUNCE_MAILBOX"] = url
+            env["FLEXPOST_BOUNCE_USER"] = user
+            env["FLEXPOST_BOUNCE_PASSWORD"] = password
+            env["FLEXPOST_BOUNCE_POLL"] = poll
+            return try Configuration.fromEnvironment(env).bounceMailbox?.url
+        }
+        #expect(try mailbox("imaps://imap.companyflex.example/INBOX") == "imaps://imap.companyflex.example/INBOX")
+        #expect(try mailbox("imap://127.0.0.1:1143/INBOX") == "imap://127.0.0.1:1143/INBOX")
+        #expect(try mailbox(nil, user: nil, password: nil) == nil)
+        for (url, user, password, poll) in [("imap://imap.companyflex.example/INBOX", "b", "p", nil),
+                                            ("imaps://imap.companyflex.example", "b", "p", nil),
+                                            ("imaps://u:p@imap.companyflex.example/INBOX", "b", "p", nil),
+                                            ("imaps://imap.companyflex.example/INBOX", nil, "p", nil),
+                                            ("imaps://imap.companyflex.example/INBOX", "b", "p", "0s"),
+                                            ("imaps://imap.companyflex.example/INBOX", "b", "p", "2h")] as [(String, String?, String?, String?)] {
+            #expect(throws: ConfigurationError.self, "\(url) \(poll ?? "")") { try mailbox(url, user: user, password: password, poll: poll) }
+        }
+        #expect(throws: ConfigurationError.self) { try mailbox(nil) }
+    }
+
     @Test("an unknown FLEXPOST_ variable (a typo) is warned about at start, naming it")
     func unknownSettingWarned() async throws {
         let dir = try TestEnvironment.temporaryDirectory("unknown-setting")

@@ -10,7 +10,7 @@ usage: webhook_receiver.py PORT SECRET LOG_FILE [--fail-first]
 every event has to be tried again (with the same id).
 Prints "listening PORT" once it accepts connections.
 """
-import base64, hashlib, hmac, json, sys, time
+import base64, hashlib, hmac, json, signal, sys, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 port, secret, log_path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -48,6 +48,11 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
+# The test process hands its signal mask down with SIGTERM blocked: unblock
+# it, and stop on it.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
 server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+server.daemon_threads = True
 print("listening %d" % port, flush=True)
 server.serve_forever()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FlexpostCore
 import FlexpostEngine
+import FlexpostSMTP
 import FlexpostServer
 import Foundation
 import Hummingbird
@@ -98,6 +99,12 @@ struct Serve: AsyncParsableCommand {
         let events = runtime.eventSender(clock: clock)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: StoreService(store: runtime.store))]
         if let events { services += [.init(service: events.transport), .init(service: events.sender)] }
+        // SPEC §6: the bounce mailbox, polled.
+        if let mailbox = config.bounceMailbox {
+            services.append(.init(service: BouncePoller(
+                mailbox: IMAPMailbox(configuration: mailbox), intake: runtime.bounceIntake(clock: clock),
+                interval: .seconds(config.bouncePoll), logger: runtime.logger)))
+        }
         var group = ServiceGroupConfiguration(
             services: services + [
                 .init(service: loop),
@@ -115,6 +122,7 @@ struct Serve: AsyncParsableCommand {
             "http.address": "\(config.httpHost):\(config.httpPort)",
             "smtp": "\(config.smtp?.url ?? "outbox \(config.outboxDirectory)")",
             "events": "\(config.events?.url ?? "off")",
+            "bounce.mailbox": "\(config.bounceMailbox?.url ?? "off")",
         ])
         do {
             try await ServiceGroup(configuration: group).run()

@@ -1,0 +1,139 @@
+import CCurl
+import FlexpostCore
+import Foundation
+
+/// How flexpost reaches the bounce mailbox (SPEC §6 `FLEXPOST_BOUNCE_*`).
+public struct IMAPConfiguration: Sendable {
+    /// `imaps://host[:port]/MAILBOX`, or `imap://` to a loopback server (STARTTLS if offered).
+    public var url: String
+    public var username: String
+    public var password: Secret
+    /// PEM file of a private CA; nil: the system trust store.
+    public var caFile: String?
+    /// Bound on connecting, and on each command.
+    public var timeout: Int
+
+    public init(url: String, username: String, password: Secret, caFile: String? = nil, timeout: Int = 30) {
+        self.url = url
+        self.username = username
+        self.password = password
+        self.caFile = caFile
+        self.timeout = timeout
+    }
+}
+
+/// Why the mailbox could not be read; never holds the password.
+public struct IMAPError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+}
+
+/// The bounce mailbox over IMAP through libcurl (SPEC §6): one easy handle,
+/// its connection kept between polls, confined to a serial queue because
+/// `curl_easy_perform` blocks. UIDs, not sequence numbers, so that a
+/// message deleted meanwhile cannot shift which one is fetched or deleted.
+public final class IMAPMailbox: BounceMailbox, @unchecked Sendable {
+    // @unchecked Sendable: the handle is touched only on `queue`.
+    private let handle: UnsafeMutableRawPointer
+    private let configuration: IMAPConfiguration
+    private let queue = DispatchQueue(label: "flexpost.imap")
+
+    public init(configuration: IMAPConfiguration) {
+        precondition(CurlRuntime.initialized, "curl_global_init failed")
+        self.configuration = configuration
+        self.handle = curl_easy_init()!
+        let c = configuration
+        set(CURLOPT_PROTOCOLS_STR, "imap,imaps")
+        set(CURLOPT_NOSIGNAL, 1)
+        set(CURLOPT_VERBOSE, 0)  // verbose output would print the LOGIN line
+        set(CURLOPT_CONNECTTIMEOUT, c.timeout)
+        set(CURLOPT_TIMEOUT, c.timeout)
+        set(CURLOPT_SERVER_RESPONSE_TIMEOUT, c.timeout)
+        set(CURLOPT_SSLVERSION, Int(CURL_SSLVERSION_TLSv1_2))
+        set(CURLOPT_SSL_VERIFYPEER, 1)
+        set(CURLOPT_SSL_VERIFYHOST, 2)
+        // imaps:// is TLS from the first byte; imap:// (loopback only) takes STARTTLS when offered.
+        set(CURLOPT_USE_SSL, Int((c.url.lowercased().hasPrefix("imaps://") ? CURLUSESSL_ALL : CURLUSESSL_TRY).rawValue))
+        if let ca = c.caFile { set(CURLOPT_CAINFO, ca) }
+        set(CURLOPT_USERNAME, c.username)
+        c.password.withExposedValue { set(CURLOPT_PASSWORD, $0) }
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+    }
+
+    private func set(_ option: CURLoption, _ value: Int) {
+        _ = flexpost_curl_setopt_long(handle, option, value)
+    }
+
+    private func set(_ option: CURLoption, _ value: String?) {
+        if let value {
+            _ = value.withCString { flexpost_curl_setopt_string(handle, option, $0) }
+        } else {
+            _ = flexpost_curl_setopt_pointer(handle, option, nil)
+        }
+    }
+
+    public func messageUIDs() async throws -> [UInt64] {
+        let answer = try await perform(url: configuration.url, command: "UID SEARCH ALL")
+        // "* SEARCH 3 4 9": the untagged answer libcurl hands on.
+        return Self.searchResult(String(decoding: answer, as: UTF8.self))
+    }
+
+    public func fetch(uid: UInt64) async throws -> [UInt8] {
+        try await perform(url: configuration.url + ";UID=\(uid)", command: nil)
+    }
+
+    public func delete(uid: UInt64) async throws {
+        _ = try await perform(url: configuration.url, command: "UID STORE \(uid) +FLAGS.SILENT (\\Deleted)")
+        _ = try await perform(url: configuration.url, command: "EXPUNGE")
+    }
+
+    /// The UIDs of `* SEARCH` lines, sorted.
+    static func searchResult(_ text: String) -> [UInt64] {
+        text.split(whereSeparator: \.isNewline).flatMap { line -> [UInt64] in
+            let words = line.split(separator: " ")
+            guard words.count >= 2, words[0] == "*", words[1].uppercased() == "SEARCH" else { return [] }
+            return words.dropFirst(2).compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+        }.sorted()
+    }
+
+    /// One IMAP command (or, without one, the fetch the URL names), on the
+    /// mailbox's queue; answers what libcurl writes.
+    private func perform(url: String, command: String?) async throws -> [UInt8] {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                let sink = ResponseSink()
+                self.set(CURLOPT_URL, url)
+                self.set(CURLOPT_CUSTOMREQUEST, command)
+                let context = Unmanaged.passUnretained(sink).toOpaque()
+                _ = flexpost_curl_setopt_callback(self.handle, CURLOPT_WRITEFUNCTION, writeCallback)
+                _ = flexpost_curl_setopt_pointer(self.handle, CURLOPT_WRITEDATA, context)
+                let result = withExtendedLifetime(sink) { curl_easy_perform(self.handle) }
+                _ = flexpost_curl_setopt_pointer(self.handle, CURLOPT_WRITEDATA, nil)
+                if result == CURLE_OK {
+                    continuation.resume(returning: sink.bytes)
+                } else {
+                    let what = command.map { $0.split(separator: " ").prefix(2).joined(separator: " ") } ?? "FETCH"
+                    continuation.resume(throwing: IMAPError(
+                        description: "IMAP \(what) failed: \(String(cString: curl_easy_strerror(result)))"))
+                }
+            }
+        }
+    }
+}
+
+/// What libcurl writes for one command; bounded, so a huge message cannot exhaust memory.
+private final class ResponseSink {
+    var bytes: [UInt8] = []
+    static let limit = 10 * 1024 * 1024
+}
+
+private let writeCallback: flexpost_curl_data_callback = { buffer, size, count, userdata in
+    let n = size * count
+    guard let buffer, let userdata else { return n }
+    let sink = Unmanaged<ResponseSink>.fromOpaque(userdata).takeUnretainedValue()
+    guard sink.bytes.count + n <= ResponseSink.limit else { return 0 }  // 0 aborts the transfer
+    sink.bytes.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: n))
+    return n
+}
