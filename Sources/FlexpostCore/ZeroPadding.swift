@@ -33,8 +33,9 @@ extension BinaryInteger {
 }
 
 extension Sequence<UInt8> {
-    /// Lower-case hexadecimal, two digits a byte.
-    var lowercaseHex: String {
+    /// Lower-case hexadecimal, two digits a byte: digests and key ids (not
+    /// `String(format: "%02x")` per byte, which goes through Foundation).
+    public var lowercaseHex: String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         for byte in self {

@@ -14,7 +14,7 @@ enum FuzzBounceReport {
 
     static func check(_ bytes: [UInt8]) {
         let report = BounceReport.read(bytes)
-        let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256.hash(data: bytes).lowercaseHex
         guard report.digest == digest else { fatalError("digest is not the input's") }
         for recipient in report.recipients {
             if let status = recipient.status, status.wholeMatch(of: /[245]\.\d{1,3}\.\d{1,3}/) == nil {

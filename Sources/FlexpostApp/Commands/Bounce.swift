@@ -72,8 +72,7 @@ struct BounceCommand: AsyncParsableCommand {
                 "recipient": entry?.recipient ?? NSNull(), "diagnostic": entry?.diagnostic ?? NSNull(),
                 "messageId": report.returnedMessageId ?? NSNull(), "delivery": delivery.map { NSNumber(value: $0) } ?? NSNull(),
             ]
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-            return String(decoding: data, as: UTF8.self)
+            return String(decoding: CanonicalJSON.bytes(object), as: UTF8.self)
         }.joined(separator: "\n")
     }
 }

@@ -22,7 +22,7 @@ public struct InboundMessage: Sendable {
     /// The first field of that name (case-insensitive), trimmed.
     public func header(_ name: String) -> String? {
         let wanted = name.lowercased()
-        return headers.first { $0.name.lowercased() == wanted }?.value.trimmingCharacters(in: .whitespaces)
+        return headers.first { $0.name.lowercased() == wanted }?.value.trimmingSpaces()
     }
 
     /// `Content-Type`'s type/subtype, lowercased (`text/plain` when absent).
@@ -101,13 +101,13 @@ public struct InboundMessage: Sendable {
         var fields: [(name: String, value: String)] = []
         for line in lines(bytes) {
             if let first = line.first, first == " " || first == "\t" {
-                if !fields.isEmpty { fields[fields.count - 1].value += " " + line.trimmingCharacters(in: .whitespaces) }
+                if !fields.isEmpty { fields[fields.count - 1].value += " " + line.trimmingSpaces() }
                 continue
             }
             guard let colon = line.firstIndex(of: ":") else { continue }
-            let name = line[..<colon].trimmingCharacters(in: .whitespaces)
+            let name = line[..<colon].trimmingSpaces()
             guard !name.isEmpty, !name.contains(" ") else { continue }
-            fields.append((name, String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
+            fields.append((name, String(line[line.index(after: colon)...]).trimmingSpaces()))
         }
         return fields
     }
@@ -116,7 +116,7 @@ public struct InboundMessage: Sendable {
     static func fieldBlocks(_ bytes: [UInt8]) -> [[(name: String, value: String)]] {
         var blocks: [[UInt8]] = [[]]
         for line in lines(bytes) {
-            if line.trimmingCharacters(in: .whitespaces).isEmpty {
+            if line.trimmingSpaces().isEmpty {
                 if !(blocks.last?.isEmpty ?? true) { blocks.append([]) }
             } else {
                 blocks[blocks.count - 1] += Array((line + "\n").utf8)
@@ -128,7 +128,7 @@ public struct InboundMessage: Sendable {
     static func mediaType(_ contentType: String?) -> String {
         guard let contentType else { return "text/plain" }
         let type = contentType.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
-        let trimmed = type.trimmingCharacters(in: .whitespaces).lowercased()
+        let trimmed = type.trimmingSpaces().lowercased()
         return trimmed.isEmpty ? "text/plain" : trimmed
     }
 
@@ -150,8 +150,8 @@ public struct InboundMessage: Sendable {
         pieces.append(current)
         for piece in pieces.dropFirst() {
             guard let equals = piece.firstIndex(of: "=") else { continue }
-            let name = piece[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
-            var value = piece[piece.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            let name = piece[..<equals].trimmingSpaces().lowercased()
+            var value = piece[piece.index(after: equals)...].trimmingSpaces()
             if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
             parameters[name] = value
         }
@@ -167,7 +167,7 @@ public struct InboundMessage: Sendable {
         func line(_ range: Range<Int>) {
             var text = body[range]
             if text.last == 0x0D { text = text.dropLast() }
-            let string = String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            let string = String(decoding: text, as: UTF8.self).trimmingSpaces()
             if string == delimiter || string == delimiter + "--" {
                 if let finished = current { parts.append(finished) }
                 current = string == delimiter ? [] : nil

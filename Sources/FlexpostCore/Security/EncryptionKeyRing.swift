@@ -57,7 +57,7 @@ public struct EncryptionKeyRing: Sendable {
     /// A short public id for an unnamed key: not reversible to the key.
     static func fingerprint(_ key: SymmetricKey) -> String {
         let digest = key.withUnsafeBytes { SHA256.hash(data: Data("flexpost key id".utf8) + Data($0)) }
-        return "k" + digest.prefix(4).map { String(format: "%02x", $0) }.joined()
+        return "k" + digest.prefix(4).lowercaseHex
     }
 
     func key(id: String) -> Key? { keys.first { $0.id == id } }

@@ -22,7 +22,7 @@ public struct FingerprintKey: Sendable {
         guard let bytes = Data(base64Encoded: secret.exposedValue), bytes.count == 32 else { return nil }
         let key = SymmetricKey(data: bytes)
         let digest = SHA256.hash(data: Data("flexpost fingerprint key id".utf8) + bytes)
-        self.id = "f" + digest.prefix(4).map { String(format: "%02x", $0) }.joined()
+        self.id = "f" + digest.prefix(4).lowercaseHex
         self.mac = HMAC<SHA256>(key: key)
     }
 

@@ -21,7 +21,7 @@ public struct SupportSession: Sendable, Equatable {
 
     /// The hash a store keeps for a session id.
     public static func hash(id: Secret) -> String {
-        SHA256.hash(data: Data(id.exposedValue.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(id.exposedValue.utf8)).lowercaseHex
     }
 
     /// The session's CSRF token, derived from its id (a keyed MAC): every form
