@@ -5,10 +5,11 @@ SWIFT ?= swift
 # Debian packages: what building and running needs, and what the tests add
 # (a real SMTP server with STARTTLS and AUTH, openssl for its certificate,
 # util-linux's script for a terminal, headless Chromium for the console,
-# PostgreSQL, Dovecot for the bounce mailbox).
+# PostgreSQL, Dovecot for the bounce mailbox, Postfix as the relay that
+# bounces; Postfix is installed unconfigured, so the system instance never runs).
 RUN_PACKAGES := libcurl4-openssl-dev libsqlite3-dev pkg-config tzdata
 TEST_PACKAGES := $(RUN_PACKAGES) python3 python3-aiosmtpd openssl util-linux chromium chromium-driver python3-selenium \
-	postgresql postgresql-client dovecot-imapd
+	postgresql postgresql-client dovecot-imapd postfix
 
 # A development-only webhook secret for `make run` (never use it in production).
 DEV_WEBHOOK_SECRET := whsec_ZmxleHBvc3QtZGV2ZWxvcG1lbnQtb25seQ==
@@ -29,7 +30,13 @@ endef
 deps-run:
 	$(call install_missing,$(RUN_PACKAGES))
 
+define preseed_postfix
+	@dpkg -s postfix >/dev/null 2>&1 || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  echo "postfix postfix/main_mailer_type select No configuration" | $$sudo debconf-set-selections; }
+endef
+
 deps-test:
+	$(call preseed_postfix)
 	$(call install_missing,$(TEST_PACKAGES))
 	@# The tests run their own Dovecot from a throwaway directory; the package's
 	@# system service stays stopped and disabled (nothing listens on 143 or 993).
@@ -70,8 +77,7 @@ test: deps-test
 ## high loopback ports from a throwaway directory. BENCH_ARGS: e.g. --n 5000.
 BENCH_PACKAGES := $(RUN_PACKAGES) python3 postfix wrk postgresql postgresql-client
 deps-bench:
-	@dpkg -s postfix >/dev/null 2>&1 || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
-	  echo "postfix postfix/main_mailer_type select No configuration" | $$sudo debconf-set-selections; }
+	$(call preseed_postfix)
 	$(call install_missing,$(BENCH_PACKAGES))
 
 bench: deps-bench

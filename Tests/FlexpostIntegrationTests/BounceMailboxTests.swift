@@ -34,6 +34,16 @@ struct BounceMailboxTests {
         let dir = try TestEnvironment.temporaryDirectory("bounce-mailbox")
         let dovecot = Dovecot(dir: "/tmp/flexpost-imap-\(UUID().uuidString.prefix(8))", port: TestEnvironment.freePort())
         try await dovecot.start()
+        // Dovecot runs as a daemon: stopped whatever happens below.
+        do {
+            try await Self.story(dovecot: dovecot, dir: dir)
+        } catch {
+            try? await dovecot.stop()
+            throw error
+        }
+    }
+
+    static func story(dovecot: Dovecot, dir: URL) async throws {
         let smtp = try await SMTPTestServer()
         var env = TestEnvironment.baseEnvironment(smtpPort: smtp.port)
         env["FLEXPOST_BOUNCE_ADDRESS"] = "bounces@companyflex.example"
