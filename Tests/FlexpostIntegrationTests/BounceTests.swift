@@ -91,4 +91,31 @@ struct BounceTests {
         let tempfail = try await flexpost(["bounce", "-"], environment: down, directory: dir, stdin: postfix)
         #expect(tempfail.status == 75, "\(tempfail.stderr)")
     }
+
+    @Test("bounce --dry-run --json over the whole fixture set, in one run: the expected class, status and recipient of every file (Tests/Fixtures/bounces/expected.json), stored nothing")
+    func fixtureSet() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("bounce-fixtures")
+        let env = TestEnvironment.baseEnvironment()
+        let fixtures = TestEnvironment.packageRoot.appendingPathComponent("Tests/Fixtures/bounces")
+        let names = try FileManager.default.contentsOfDirectory(atPath: fixtures.path).filter { $0.hasSuffix(".eml") }.sorted()
+        let expected = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("expected.json")))
+            as? [String: [[String: Any]]])
+        #expect(Set(expected.keys) == Set(names), "every sample has its expectation")
+        let run = try await flexpost(["bounce", "--dry-run", "--json"] + names.map { fixtures.appendingPathComponent($0).path },
+                                     environment: env, directory: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        var got: [String: [[String: String]]] = [:]
+        for line in run.stdout.split(separator: "\n") {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let file = URL(fileURLWithPath: try #require(object["file"] as? String)).lastPathComponent
+            got[file, default: []].append(["class": object["class"] as? String ?? "-", "status": object["status"] as? String ?? "-",
+                                           "recipient": object["recipient"] as? String ?? "-"])
+        }
+        for (name, entries) in expected {
+            let want = entries.map { ["class": $0["class"] as? String ?? "-", "status": $0["status"] as? String ?? "-",
+                                      "recipient": $0["recipient"] as? String ?? "-"] }
+            #expect(got[name] == want, "\(name)")
+        }
+        #expect(try await flexpost(["list", "--state", "bounced"], environment: env, directory: dir).stdout.hasSuffix("0 deliveries\n"))
+    }
 }
