@@ -33,30 +33,22 @@ public struct BouncePoller: Service {
     }
 
     public func run() async throws {
-        var failures = 0
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            var wait = interval
-            do {
-                let polled = try await poll()
-                Counter(label: "flexpost_bounce_polls_total", dimensions: [("result", "ok")]).increment()
-                if failures > 0 { logger.notice("bounce mailbox reachable again", metadata: ["poll.failures": "\(failures)"]) }
-                failures = 0
-                if polled != Polled() {
-                    logger.info("bounce mailbox polled", metadata: ["bounces.taken": "\(polled.taken)", "bounces.left": "\(polled.left)"])
-                }
-            } catch is CancellationError {
-                return
-            } catch {
-                failures += 1
-                Counter(label: "flexpost_bounce_polls_total", dimensions: [("result", "failed")]).increment()
-                wait = min(interval, Backoff.pause(after: failures, (.seconds(1), .seconds(300))))
-                logger.error("bounce mailbox poll failed", metadata: [
-                    "error": "\(error)", "poll.failures": "\(failures)", "retry.in": "\(Backoff.text(wait))",
-                ])
+        // Backoff after failures, never longer than the poll interval.
+        await Periodic(interval: interval, backoff: (.seconds(1), min(.seconds(300), interval))).run({
+            let polled = try await poll()
+            Counter(label: "flexpost_bounce_polls_total", dimensions: [("result", "ok")]).increment()
+            if polled != Polled() {
+                logger.info("bounce mailbox polled", metadata: ["bounces.taken": "\(polled.taken)", "bounces.left": "\(polled.left)"])
             }
-            let sleep = wait
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: sleep) }
-        }
+            return nil
+        }, failed: { error, failures, wait in
+            Counter(label: "flexpost_bounce_polls_total", dimensions: [("result", "failed")]).increment()
+            logger.error("bounce mailbox poll failed", metadata: [
+                "error": "\(error)", "poll.failures": "\(failures)", "retry.in": "\(Backoff.text(wait))",
+            ])
+        }, recovered: { failures in
+            logger.notice("bounce mailbox reachable again", metadata: ["poll.failures": "\(failures)"])
+        })
     }
 
     /// One poll: every message in the mailbox, oldest first.

@@ -38,25 +38,14 @@ public struct DeliveryEventSender: Service {
     }
 
     public func run() async throws {
-        var failures = 0
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            var wait = poll
-            do {
-                let posted = try await pass()
-                failures = 0
-                if posted == batch { continue }
-            } catch is CancellationError {
-                return
-            } catch {
-                failures += 1
-                wait = max(poll, Backoff.pause(after: failures, (.seconds(1), .seconds(60))))
-                logger.error("delivery events: the queue store failed", metadata: [
-                    "error": "\(error)", "retry.in": "\(Backoff.text(wait))",
-                ])
-            }
-            let sleep = wait
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: sleep) }
-        }
+        await Periodic(interval: poll, backoff: (poll, .seconds(60))).run({
+            // A full batch: more may be due, at once.
+            try await pass() == batch ? .zero : nil
+        }, failed: { error, _, wait in
+            logger.error("delivery events: the queue store failed", metadata: [
+                "error": "\(error)", "retry.in": "\(Backoff.text(wait))",
+            ])
+        })
     }
 
     /// Posts the events due now; answers how many were claimed.

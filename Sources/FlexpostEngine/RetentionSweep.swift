@@ -55,32 +55,21 @@ public struct RetentionSweep: Service {
     }
 
     public func run() async throws {
-        var failures = 0
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            var wait = interval
-            do {
-                let purged = try await Self.purge(store: store, transport: transport, retentionDays: retentionDays,
-                                                  personalDataDays: personalDataDays, at: clock.now())
-                if purged != Purged() {
-                    logger.info("retention purge", metadata: [
-                        "purge.orders": "\(purged.orders)", "purge.outbox_files": "\(purged.copies)",
-                        "purge.personal_data_erased": "\(purged.erased)", "purge.sessions": "\(purged.sessions)",
-                    ])
-                }
-                failures = 0
-                logger.debug("retention purge done", metadata: ["purge.next_in": "\(Backoff.text(wait))"])
-            } catch is CancellationError {
-                return
-            } catch {
-                failures += 1
-                wait = Backoff.pause(after: failures, retryAfterFailure)
-                logger.error("retention purge failed", metadata: [
-                    "error": "\(error)", "purge.failures": "\(failures)", "retry.in": "\(Backoff.text(wait))",
+        await Periodic(interval: interval, backoff: retryAfterFailure).run({
+            let purged = try await Self.purge(store: store, transport: transport, retentionDays: retentionDays,
+                                              personalDataDays: personalDataDays, at: clock.now())
+            if purged != Purged() {
+                logger.info("retention purge", metadata: [
+                    "purge.orders": "\(purged.orders)", "purge.outbox_files": "\(purged.copies)",
+                    "purge.personal_data_erased": "\(purged.erased)", "purge.sessions": "\(purged.sessions)",
                 ])
             }
-            // Sleeps until the next purge, or until shutdown.
-            let sleep = wait
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: sleep) }
-        }
+            logger.debug("retention purge done", metadata: ["purge.next_in": "\(Backoff.text(interval))"])
+            return nil
+        }, failed: { error, failures, wait in
+            logger.error("retention purge failed", metadata: [
+                "error": "\(error)", "purge.failures": "\(failures)", "retry.in": "\(Backoff.text(wait))",
+            ])
+        })
     }
 }
