@@ -33,45 +33,17 @@ public struct IMAPError: Error, CustomStringConvertible, Sendable {
 /// message deleted meanwhile cannot shift which one is fetched or deleted.
 public final class IMAPMailbox: BounceMailbox, @unchecked Sendable {
     // @unchecked Sendable: the handle is touched only on `queue`.
-    private let handle: UnsafeMutableRawPointer
+    private let curl = CurlHandle()
     private let configuration: IMAPConfiguration
     private let queue = DispatchQueue(label: "flexpost.imap")
 
     public init(configuration: IMAPConfiguration) {
-        precondition(CurlRuntime.initialized, "curl_global_init failed")
         self.configuration = configuration
-        self.handle = curl_easy_init()!
         let c = configuration
-        set(CURLOPT_PROTOCOLS_STR, "imap,imaps")
-        set(CURLOPT_NOSIGNAL, 1)
-        set(CURLOPT_VERBOSE, 0)  // verbose output would print the LOGIN line
-        set(CURLOPT_CONNECTTIMEOUT, c.timeout)
-        set(CURLOPT_TIMEOUT, c.timeout)
-        set(CURLOPT_SERVER_RESPONSE_TIMEOUT, c.timeout)
-        set(CURLOPT_SSLVERSION, Int(CURL_SSLVERSION_TLSv1_2))
-        set(CURLOPT_SSL_VERIFYPEER, 1)
-        set(CURLOPT_SSL_VERIFYHOST, 2)
+        curl.applyConnection(protocols: "imap,imaps", connectTimeout: c.timeout, timeout: c.timeout, verifyPeer: true,
+                             caFile: c.caFile, username: c.username, password: c.password)
         // imaps:// is TLS from the first byte; imap:// (loopback only) takes STARTTLS when offered.
-        set(CURLOPT_USE_SSL, Int((c.url.lowercased().hasPrefix("imaps://") ? CURLUSESSL_ALL : CURLUSESSL_TRY).rawValue))
-        if let ca = c.caFile { set(CURLOPT_CAINFO, ca) }
-        set(CURLOPT_USERNAME, c.username)
-        c.password.withExposedValue { set(CURLOPT_PASSWORD, $0) }
-    }
-
-    deinit {
-        curl_easy_cleanup(handle)
-    }
-
-    private func set(_ option: CURLoption, _ value: Int) {
-        _ = flexpost_curl_setopt_long(handle, option, value)
-    }
-
-    private func set(_ option: CURLoption, _ value: String?) {
-        if let value {
-            _ = value.withCString { flexpost_curl_setopt_string(handle, option, $0) }
-        } else {
-            _ = flexpost_curl_setopt_pointer(handle, option, nil)
-        }
+        curl.set(CURLOPT_USE_SSL, Int((c.url.lowercased().hasPrefix("imaps://") ? CURLUSESSL_ALL : CURLUSESSL_TRY).rawValue))
     }
 
     public func messageUIDs() async throws -> [UInt64] {
@@ -104,13 +76,14 @@ public final class IMAPMailbox: BounceMailbox, @unchecked Sendable {
         try await withCheckedThrowingContinuation { continuation in
             queue.async {
                 let sink = ResponseSink()
-                self.set(CURLOPT_URL, url)
-                self.set(CURLOPT_CUSTOMREQUEST, command)
+                let handle = self.curl.raw
+                self.curl.set(CURLOPT_URL, url)
+                self.curl.set(CURLOPT_CUSTOMREQUEST, command)
                 let context = Unmanaged.passUnretained(sink).toOpaque()
-                _ = flexpost_curl_setopt_callback(self.handle, CURLOPT_WRITEFUNCTION, writeCallback)
-                _ = flexpost_curl_setopt_pointer(self.handle, CURLOPT_WRITEDATA, context)
-                let result = withExtendedLifetime(sink) { curl_easy_perform(self.handle) }
-                _ = flexpost_curl_setopt_pointer(self.handle, CURLOPT_WRITEDATA, nil)
+                _ = flexpost_curl_setopt_callback(handle, CURLOPT_WRITEFUNCTION, writeCallback)
+                _ = flexpost_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context)
+                let result = withExtendedLifetime(sink) { curl_easy_perform(handle) }
+                _ = flexpost_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, nil)
                 if result == CURLE_OK {
                     continuation.resume(returning: sink.bytes)
                 } else {

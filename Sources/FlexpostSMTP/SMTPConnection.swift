@@ -8,48 +8,28 @@ import Foundation
 // @unchecked Sendable: the only instance lives inside one SMTPTransport and is used
 // solely from that transport's serial queue, never from two threads at once.
 final class SMTPConnection: @unchecked Sendable {
-    private let handle: UnsafeMutableRawPointer
+    private let curl = CurlHandle()
+    private var handle: UnsafeMutableRawPointer { curl.raw }
     private let configuration: SMTPConfiguration
 
     init(configuration: SMTPConfiguration) {
-        precondition(CurlRuntime.initialized, "curl_global_init failed")
         self.configuration = configuration
-        self.handle = curl_easy_init()!
         applyConnectionOptions()
     }
 
-    deinit {
-        curl_easy_cleanup(handle)
-    }
-
-    private func set(_ option: CURLoption, _ value: Int) {
-        _ = flexpost_curl_setopt_long(handle, option, value)
-    }
-
-    private func set(_ option: CURLoption, _ value: String) {
-        _ = value.withCString { flexpost_curl_setopt_string(handle, option, $0) }
-    }
+    private func set(_ option: CURLoption, _ value: Int) { curl.set(option, value) }
+    private func set(_ option: CURLoption, _ value: String) { curl.set(option, value) }
 
     /// Options that hold for every message on this handle.
     private func applyConnectionOptions() {
         let c = configuration
         set(CURLOPT_URL, c.url + "/" + c.heloName)
-        set(CURLOPT_PROTOCOLS_STR, "smtp,smtps")
-        set(CURLOPT_NOSIGNAL, 1)
-        set(CURLOPT_VERBOSE, 0)  // verbose output would print the AUTH line
-        set(CURLOPT_CONNECTTIMEOUT, c.connectTimeout)
-        set(CURLOPT_TIMEOUT, c.transactionTimeout)
-        set(CURLOPT_SERVER_RESPONSE_TIMEOUT, c.transactionTimeout)
-        set(CURLOPT_SSLVERSION, Int(CURL_SSLVERSION_TLSv1_2))
-        set(CURLOPT_SSL_VERIFYPEER, c.verifyPeer ? 1 : 0)
-        set(CURLOPT_SSL_VERIFYHOST, c.verifyPeer ? 2 : 0)
+        curl.applyConnection(protocols: "smtp,smtps", connectTimeout: c.connectTimeout, timeout: c.transactionTimeout,
+                             verifyPeer: c.verifyPeer, caFile: c.caFile, username: c.username, password: c.password)
         switch c.security {
         case .implicitTLS, .requireSTARTTLS: set(CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue))
         case .opportunistic: set(CURLOPT_USE_SSL, Int(CURLUSESSL_TRY.rawValue))
         }
-        if let ca = c.caFile { set(CURLOPT_CAINFO, ca) }
-        if let user = c.username { set(CURLOPT_USERNAME, user) }
-        c.password?.withExposedValue { set(CURLOPT_PASSWORD, $0) }
         set(CURLOPT_UPLOAD, 1)
     }
 
