@@ -7,21 +7,40 @@ import Foundation
 public enum OrderSearch {
     /// The normal form of a query or of a stored value.
     public static func term(_ text: String) -> String {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = trimmedText(text)
         if let phone = phoneNumber(trimmed) { return phone }
         return trimmed.lowercased()
+    }
+
+    /// `text` without leading and trailing spaces and line breaks (what
+    /// Foundation's `.whitespacesAndNewlines` holds), without a trip through
+    /// `NSString`: the terms of every order are made at intake.
+    static func trimmedText(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        func isEdge(_ scalar: Unicode.Scalar) -> Bool {
+            String.isSpace(scalar) || (0x0A...0x0D).contains(scalar.value) || scalar.value == 0x85
+                || scalar.value == 0x2028 || scalar.value == 0x2029
+        }
+        guard let start = scalars.firstIndex(where: { !isEdge($0) }), let end = scalars.lastIndex(where: { !isEdge($0) })
+        else { return "" }
+        return String(scalars[start...end])
     }
 
     /// `+49 221 4711000`, `0049 221/4711000` and `0221 4711000` are all `02214711000`;
     /// other countries keep their code (`+43 1 234` is `00431234`). Nil: not a phone number.
     static func phoneNumber(_ text: String) -> String? {
-        let allowed = CharacterSet(charactersIn: "0123456789+ -/()")
-        guard !text.isEmpty, text.unicodeScalars.allSatisfy(allowed.contains) else { return nil }
-        var digits = String(text.unicodeScalars.filter { CharacterSet.decimalDigits.contains($0) }.map(Character.init))
+        var digits: [UInt8] = []
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digits.append(byte)
+            case UInt8(ascii: "+"), UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "/"), UInt8(ascii: "("), UInt8(ascii: ")"): break
+            default: return nil
+            }
+        }
         guard digits.count >= 6 else { return nil }
-        if text.hasPrefix("+") { digits = "00" + digits }
-        if digits.hasPrefix("0049") { digits = "0" + digits.dropFirst(4) }
-        return digits
+        if text.utf8.first == UInt8(ascii: "+") { digits = Array("00".utf8) + digits }
+        if digits.starts(with: Array("0049".utf8)) { digits = [UInt8(ascii: "0")] + digits.dropFirst(4) }
+        return String(decoding: digits, as: UTF8.self)
     }
 
     /// The terms an order is found by.
