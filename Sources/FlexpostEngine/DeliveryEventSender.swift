@@ -6,9 +6,9 @@ import ServiceLifecycle
 
 /// SPEC §6 delivery events out, under `serve`: posts the events the store
 /// holds, signed (Standard Webhooks), at least once. A 2xx answer deletes
-/// the event; anything else is tried again with the mail's backoff
-/// (``DeliveryEvents/nextTry(_:now:policy:random:)``) until the retry
-/// lifetime is over, always with the same `webhook-id`. Several `serve`
+/// the event; anything else is tried again with backoff
+/// (``DeliveryEvents/retryPolicy(lifetime:)``: 5 s, doubling to an hour)
+/// until the retry lifetime is over, always with the same `webhook-id`. Several `serve`
 /// share the work: a claimed event is leased, and one whose process died is
 /// taken again when its lease runs out.
 public struct DeliveryEventSender: Service {
@@ -40,7 +40,7 @@ public struct DeliveryEventSender: Service {
     public func run() async throws {
         await Periodic(interval: poll, backoff: (poll, .seconds(60))).run({
             // A full batch: more may be due, at once.
-            try await pass() == batch ? .zero : nil
+            try await pass().claimed == batch ? .zero : nil
         }, failed: { error, _, wait in
             logger.error("delivery events: the queue store failed", metadata: [
                 "error": "\(error)", "retry.in": "\(Backoff.text(wait))",
@@ -48,21 +48,22 @@ public struct DeliveryEventSender: Service {
         })
     }
 
-    /// Posts the events due now; answers how many were claimed.
+    /// Posts the events due now; answers how many were claimed and how many the order system took.
     @discardableResult
-    public func pass() async throws -> Int {
+    public func pass() async throws -> (claimed: Int, taken: Int) {
         let now = clock.now()
         let events = try await store.claimDeliveryEvents(at: now, leaseUntil: now.addingTimeInterval(lease), limit: batch)
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        let taken = try await withThrowingTaskGroup(of: Bool.self) { group in
             for event in events {
                 group.addTask { try await post(event) }
             }
-            try await group.waitForAll()
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
         }
-        return events.count
+        return (events.count, taken)
     }
 
-    func post(_ event: PendingDeliveryEvent) async throws {
+    /// Posts one event; answers whether the order system took it.
+    func post(_ event: PendingDeliveryEvent) async throws -> Bool {
         let body = DeliveryEvents.body(event)
         let now = clock.now()
         let headers = signer.headers(id: event.record.webhookId, timestamp: Int64(now.timeIntervalSince1970), body: body)
@@ -75,7 +76,7 @@ public struct DeliveryEventSender: Service {
                 Counter(label: "flexpost_delivery_events_posted_total", dimensions: [("type", event.record.type.rawValue)])
                     .increment()
                 logger.debug("delivery event posted", metadata: Self.metadata(event, ["http.status": "\(status)"]))
-                return
+                return true
             }
             failure = "HTTP \(status)"
         } catch is CancellationError {
@@ -93,6 +94,7 @@ public struct DeliveryEventSender: Service {
         } else {
             logger.error("delivery event given up: the retry lifetime is over", metadata: metadata)
         }
+        return false
     }
 
     static func metadata(_ event: PendingDeliveryEvent, _ more: Logger.Metadata) -> Logger.Metadata {

@@ -126,4 +126,25 @@ struct DeliveryEventsTests {
         #expect(Self.taken(log).allSatisfy { $0["verified"] as? Bool == true })
         #expect(stopped.stderr.contains("webhook.id=msg_delivery_"), "the failed posts are logged with their id")
     }
+
+    @Test("cron's drain posts the events at the end of its run; with the order system away it still ends, and the next run posts them")
+    func drainPosts() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("events-drain")
+        let port = TestEnvironment.freePort(), log = dir.appendingPathComponent("received.jsonl")
+        let env = Self.environment(port: port, directory: dir)
+        #expect(try await flexpost(["enqueue", TestEnvironment.fixture("order-second-site.json")], environment: env, directory: dir).status == 0)
+        // Nobody listens: the drain delivers, tries the events once, and ends.
+        let away = try await flexpost(["drain"], environment: env, directory: dir)
+        #expect(away.status == 0 && away.stdout == "drain: 2 sent, 0 retrying, 0 dead\n", "\(away.stdout)\(away.stderr)")
+        #expect(away.stderr.contains("delivery event not taken"), "\(away.stderr)")
+        let receiver = try await Self.receiver(port: port, log: log, failFirst: false, directory: dir)
+        // The next run (nothing to deliver) posts them once they are due again (5 s backoff).
+        try await waitUntil("both events taken by a later drain", seconds: 60) {
+            _ = try await flexpost(["drain"], environment: env, directory: dir)
+            return Self.taken(log).count == 2
+        }
+        receiver.signal(SIGTERM)
+        #expect(Self.taken(log).allSatisfy { $0["verified"] as? Bool == true })
+        #expect(Self.received(log).count == 2, "each once, no failed post in between")
+    }
 }

@@ -48,11 +48,13 @@ extension Drain {
         // Real time even under `--now`: the events' signatures carry it.
         guard let (sender, transport) = runtime.eventSender(clock: SystemClock()) else { return }
         do {
+            // Until nothing is due, or a whole batch found the order system away
+            // (each post may wait out its timeout: cron's run must end).
             var posted = 0
             while stop.signal == nil {
-                let claimed = try await sender.pass()
-                posted += claimed
-                if claimed == 0 || posted >= 10_000 { break }
+                let pass = try await sender.pass()
+                posted += pass.claimed
+                if pass.claimed == 0 || pass.taken == 0 || posted >= 10_000 { break }
             }
         } catch {
             try? await transport.shutdown()
