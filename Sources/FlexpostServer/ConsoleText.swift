@@ -119,9 +119,13 @@ struct ConsoleText: Sendable {
     func callAsFunction(_ phrase: Phrase) -> String { german ? phrase.words.german : phrase.words.english }
 
     /// Every phrase by name, for the templates' `{{t.name}}`.
-    var phrases: [String: String] {
-        Dictionary(uniqueKeysWithValues: Phrase.allCases.map { ($0.rawValue, self($0)) })
-    }
+    var phrases: [String: String] { Self.phraseTables[language] ?? [:] }
+
+    /// Every phrase by name in each language, made once (every page takes them).
+    static let phraseTables: [UILanguage: [String: String]] = Dictionary(uniqueKeysWithValues: UILanguage.allCases.map { language in
+        let text = ConsoleText(language: language)
+        return (language, Dictionary(uniqueKeysWithValues: Phrase.allCases.map { ($0.rawValue, text($0)) }))
+    })
 
     func say(_ english: String, _ german: String) -> String { self.german ? german : english }
 
