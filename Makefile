@@ -6,10 +6,11 @@ SWIFT ?= swift
 # (a real SMTP server with STARTTLS and AUTH, openssl for its certificate,
 # util-linux's script for a terminal, headless Chromium for the console,
 # PostgreSQL, Dovecot for the bounce mailbox, Postfix as the relay that
-# bounces; Postfix is installed unconfigured, so the system instance never runs).
+# bounces; Postfix is installed unconfigured, so the system instance never runs;
+# procps for pgrep/pkill, which stop a test Dovecot and its children).
 RUN_PACKAGES := libcurl4-openssl-dev libsqlite3-dev pkg-config tzdata
 TEST_PACKAGES := $(RUN_PACKAGES) python3 python3-aiosmtpd openssl util-linux chromium chromium-driver python3-selenium \
-	postgresql postgresql-client dovecot-imapd postfix
+	postgresql postgresql-client dovecot-imapd postfix procps
 
 # A development-only webhook secret for `make run` (never use it in production).
 DEV_WEBHOOK_SECRET := whsec_ZmxleHBvc3QtZGV2ZWxvcG1lbnQtb25seQ==
