@@ -159,12 +159,7 @@ extension PostgresQueueStore {
                     """, logger: logger
                 ).consume()
             case .addSearchTerms(let orderId, let terms):
-                try await connection.query(
-                    """
-                    INSERT INTO search_terms (term, order_id) SELECT t, \(orderId) FROM unnest(\(terms)::TEXT[]) AS t
-                    ON CONFLICT DO NOTHING
-                    """, logger: logger
-                ).consume()
+                try await addSearchTerms(connection, orderId: orderId, terms)
             case .erasePersonalData(let orderId, let quoted, let blanked, let keptTerms, let at):
                 try await connection.query(
                     "DELETE FROM search_terms WHERE order_id = \(orderId) AND NOT (term = ANY(\(keptTerms)))", logger: logger

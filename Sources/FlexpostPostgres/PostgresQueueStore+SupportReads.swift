@@ -27,6 +27,8 @@ extension PostgresQueueStore {
     }
 
     public func searchOrders(term: String, limit: Int) async throws -> [OrderMatch] {
+        // Every order stored before the search is found: the backlog first.
+        try await indexBacklog()
         var found: [OrderMatch] = []
         for try await (orderId, customer, received) in try await client.query(
             """
@@ -38,6 +40,44 @@ extension PostgresQueueStore {
             found.append(OrderMatch(orderId: orderId, customerNumber: customer, receivedAt: Date(timeIntervalSince1970: received)))
         }
         return found
+    }
+
+    /// Takes the backlog's rows with `FOR UPDATE`: a second process indexing
+    /// at the same moment waits for this one, then skips the rows it deleted,
+    /// so a search never returns before the orders ahead of it are indexed.
+    public func indexStoredOrders(limit: Int) async throws -> Int {
+        try await transaction { connection in
+            var taken: [(String, String?, Data?, Double?)] = []
+            for try await row in try await connection.query(
+                """
+                WITH taken AS (
+                    DELETE FROM search_backlog WHERE order_id IN (
+                        SELECT order_id FROM search_backlog LIMIT \(limit) FOR UPDATE)
+                    RETURNING order_id)
+                SELECT t.order_id, o.customer_number, o.document, o.personal_data_erased_at
+                FROM taken t LEFT JOIN orders o ON o.order_id = t.order_id
+                """, logger: logger
+            ).decode((String, String?, Data?, Double?).self) {
+                taken.append(row)
+            }
+            // The connection answers one query at a time: the rows are read first.
+            for (orderId, customerNumber, document, erasedAt) in taken {
+                guard let customerNumber, let document else { continue }
+                let order = erasedAt == nil ? try StoredDocument.decode(document) : nil
+                try await addSearchTerms(connection, orderId: orderId,
+                                         OrderSearch.terms(orderId: orderId, customerNumber: customerNumber, document: order))
+            }
+            return taken.count
+        }
+    }
+
+    func addSearchTerms(_ connection: PostgresConnection, orderId: String, _ terms: some Collection<String>) async throws {
+        try await connection.query(
+            """
+            INSERT INTO search_terms (term, order_id) SELECT t, \(orderId) FROM unnest(\(Array(terms))::TEXT[]) AS t
+            ON CONFLICT DO NOTHING
+            """, logger: logger
+        ).consume()
     }
 
     public func bouncedDeliveries(endedFrom from: Date, to: Date, limit: Int) async throws -> [BouncedDelivery] {

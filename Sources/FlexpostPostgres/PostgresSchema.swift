@@ -177,6 +177,8 @@ enum PostgresSchema {
             """,
             "CREATE INDEX delivery_events_due ON delivery_events (state, next_at)",
         ]),
+        // SPEC §7: orders whose search terms are not written yet (``SearchIndex``).
+        (11, ["CREATE TABLE search_backlog (order_id TEXT PRIMARY KEY)"]),
     ]
 
     /// Applies what is missing; returns the versions applied now.

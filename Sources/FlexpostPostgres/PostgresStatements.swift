@@ -42,10 +42,8 @@ enum PostgresStatements {
     /// The rows of an order after its `stored` row: the customer's active mark
     /// when the order says so, the sealed secrets, the deliveries (ids in plan
     /// order) and the history line. Parameters $1-$18 as in ``OrderInsertion``,
-    /// the search terms (``OrderSearch``) as `$terms`.
-    static func orderRows(terms: Int) -> String { orderRowsTemplate.replacingOccurrences(of: "$terms", with: "$\(terms)") }
-
-    static let orderRowsTemplate = """
+    /// and the order's place in the search backlog (``SearchIndex``).
+    static let orderRows = """
         active AS (
             INSERT INTO customers (customer_number, portal_active, activated_at)
             SELECT $2::TEXT, TRUE, $5::DOUBLE PRECISION FROM stored WHERE $6::BOOLEAN
@@ -69,8 +67,7 @@ enum PostgresStatements {
             INSERT INTO history (order_id, at, actor, action, detail)
             SELECT order_id, $5::DOUBLE PRECISION, $17::TEXT, $18::TEXT, $16::TEXT FROM stored),
         found AS (
-            INSERT INTO search_terms (term, order_id)
-            SELECT t, order_id FROM stored, unnest($terms::TEXT[]) AS t ON CONFLICT DO NOTHING)
+            INSERT INTO search_backlog (order_id) SELECT order_id FROM stored)
         """
 
     /// What an order's rows are made of, bound as $1-$18.
@@ -82,9 +79,6 @@ enum PostgresStatements {
         let secrets: [SealedSecret]
         let deliveries: [PlannedDelivery]
         let history: HistoryEntry
-
-        /// SPEC §7: what the order is found by.
-        var searchTerms: [String] { OrderSearch.terms(order).sorted() }
 
         func bind(into bindings: inout PostgresBindings) {
             bindings.append(order.orderId)
@@ -116,7 +110,7 @@ enum PostgresStatements {
                 INSERT INTO orders (order_id, customer_number, document, confirmed_at, received_at)
                 VALUES ($1::TEXT, $2::TEXT, $3::BYTEA, $4::DOUBLE PRECISION, $5::DOUBLE PRECISION)
                 RETURNING order_id),
-            """ + orderRows(terms: 19) + """
+            """ + orderRows + """
 
             SELECT EXISTS (SELECT 1 FROM events WHERE type = \(EventType.orderCancelled.sqlLiteral) AND natural_key = $1::TEXT)
             """
@@ -125,9 +119,8 @@ enum PostgresStatements {
         let rows: OrderRows
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 19)
+            var bindings = PostgresBindings(capacity: 18)
             rows.bind(into: &bindings)
-            bindings.append(rows.searchTerms)
             return bindings
         }
 
@@ -160,7 +153,7 @@ enum PostgresStatements {
                 INSERT INTO orders (order_id, customer_number, document, confirmed_at, received_at)
                 SELECT $1::TEXT, $2::TEXT, $3::BYTEA, $4::DOUBLE PRECISION, $5::DOUBLE PRECISION FROM event
                 RETURNING order_id),
-            """ + orderRows(terms: 23) + """
+            """ + orderRows + """
 
             SELECT EXISTS (SELECT 1 FROM event)
             """
@@ -170,13 +163,12 @@ enum PostgresStatements {
         let type: String, key: String, fingerprintKey: String, fingerprint: [UInt8]
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 23)
+            var bindings = PostgresBindings(capacity: 22)
             rows.bind(into: &bindings)
             bindings.append(type)
             bindings.append(key)
             bindings.append(fingerprintKey)
             bindings.append(ByteBuffer(bytes: fingerprint))
-            bindings.append(rows.searchTerms)
             return bindings
         }
 

@@ -174,10 +174,7 @@ extension SQLiteQueueStore {
             case .emitDeliveryEvent(let event):
                 try insertEvents(db, [event])
             case .addSearchTerms(let orderId, let terms):
-                for term in terms {
-                    try db.run(sql: "INSERT INTO search_terms (term, order_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                               arguments: [term, orderId])
-                }
+                try Self.addSearchTerms(db, orderId: orderId, terms)
             case .erasePersonalData(let orderId, let quoted, let blanked, let keptTerms, let at):
                 let kept = keptTerms.map { _ in "?" }.joined(separator: ", ")
                 try db.run(sql: "DELETE FROM search_terms WHERE order_id = ? AND term NOT IN (\(kept))",

@@ -32,7 +32,11 @@ extension SQLiteQueueStore {
     }
 
     public func searchOrders(term: String, limit: Int) async throws -> [OrderMatch] {
-        try await pool.read { db in
+        // Every order stored before the search is found: the backlog first.
+        if try await pool.read({ db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM search_backlog)") ?? false }) {
+            try await indexBacklog()
+        }
+        return try await pool.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -42,6 +46,33 @@ extension SQLiteQueueStore {
                     """,
                 arguments: [term, limit]
             ).map { OrderMatch(orderId: $0[0], customerNumber: $0[1], receivedAt: Date(timeIntervalSince1970: $0[2])) }
+        }
+    }
+
+    public func indexStoredOrders(limit: Int) async throws -> Int {
+        try await immediate { db in
+            let rows = try Row.fetchAll(
+                db.cachedStatement(sql: """
+                    SELECT b.order_id, o.customer_number, o.document, o.personal_data_erased_at FROM search_backlog b
+                    LEFT JOIN orders o ON o.order_id = b.order_id LIMIT ?
+                    """),
+                arguments: [limit])
+            for row in rows {
+                let orderId: String = row[0]
+                try db.run(sql: "DELETE FROM search_backlog WHERE order_id = ?", arguments: [orderId])
+                guard let customerNumber = row[1] as String? else { continue }
+                let document = (row[3] as Double?) == nil ? try StoredDocument.decode(row[2] as Data) : nil
+                try Self.addSearchTerms(db, orderId: orderId,
+                                   OrderSearch.terms(orderId: orderId, customerNumber: customerNumber, document: document))
+            }
+            return rows.count
+        }
+    }
+
+    static func addSearchTerms(_ db: Database, orderId: String, _ terms: some Sequence<String>) throws {
+        for term in terms {
+            try db.run(sql: "INSERT INTO search_terms (term, order_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                       arguments: [term, orderId])
         }
     }
 

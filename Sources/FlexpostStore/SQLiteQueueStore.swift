@@ -143,10 +143,7 @@ public final class SQLiteQueueStore: QueueStore {
                                 planned.dueAt.timeIntervalSince1970, planned.messageID, receivedAt.timeIntervalSince1970])
             }
             try Self.addHistory(db, orderId: order.orderId, prepared.plan.confirmation(at: receivedAt))
-            for term in OrderSearch.terms(order) {
-                try db.run(sql: "INSERT INTO search_terms (term, order_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                           arguments: [term, order.orderId])
-            }
+            try db.run(sql: "INSERT INTO search_backlog (order_id) VALUES (?)", arguments: [order.orderId])
             // An order whose cancellation arrived first is stored cancelled at once.
             if try Bool.fetchOne(
                 db.cachedStatement(sql: "SELECT 1 FROM events WHERE type = ? AND natural_key = ?"),

@@ -202,6 +202,11 @@ enum SQLiteSchema {
                 CREATE INDEX delivery_events_due ON delivery_events (state, next_at);
                 """)
         }
+        migrator.registerMigration("v13-search-backlog") { db in
+            // SPEC §7: orders whose search terms are not written yet (``SearchIndex``);
+            // without a rowid, a new order adds one B-tree entry here, not two.
+            try db.execute(sql: "CREATE TABLE search_backlog (order_id TEXT PRIMARY KEY) WITHOUT ROWID")
+        }
         return migrator
     }
 }

@@ -72,6 +72,38 @@ struct StoreConformanceTests {
         #expect(try await store.storedOrder("ORD-2026-004801")?.portalActive == true)
     }
 
+    @Test("search index: intake leaves the terms to the indexer; a search indexes what is left first; an order erased before it was indexed is found by its ids only",
+          arguments: StoreKind.allCases)
+    func searchIndex(kind: StoreKind) async throws {
+        let store = try await TestStores.make(kind)
+        let intake = TestStores.intake(store)
+        #expect(try await intake.submit(Self.fixture("order-second-site.json")).line.hasPrefix("accepted"))
+        #expect(try await intake.submit(Self.fixture("order-new-customer.json")).line.hasPrefix("accepted"))
+        #expect(try await intake.submit(Self.fixture("order-services-only.json")).line.hasPrefix("accepted"))
+        func found(_ query: String) async throws -> [String] {
+            try await store.searchOrders(term: OrderSearch.term(query), limit: 10).map(\.orderId)
+        }
+        // The indexer takes the backlog in batches, then finds it empty.
+        #expect(try await store.indexStoredOrders(limit: 2) == 2)
+        #expect(try await found("erika.mueller@mueller-logistik.example").contains("ORD-2026-004711"))
+        #expect(try await store.indexStoredOrders(limit: 2) == 0, "the search indexed the rest")
+        #expect(try await found("0221 4711000") == ["ORD-2026-004711"])
+        #expect(try await found("sp-400001") == ["ORD-2026-004800"])
+
+        // Erased before the indexer came: only the order id and the customer number find it.
+        let late = EventEditing.data("order-second-site.json", [
+            ("data.orderId", "ORD-2026-004799"), ("data.customer.customerNumber", "5500777001"),
+            ("data.customer.contact.email", "late@example.com"),
+        ])
+        #expect(try await intake.submit(Array(late)).line.hasPrefix("accepted"))
+        let at = Self.t0.addingTimeInterval(3_600)
+        _ = try #require(try await store.erase(ErasureRequest(customerNumber: "5500777001", actor: "dpo", reason: "r"), at: at))
+        #expect(try await found("late@example.com").isEmpty)
+        #expect(try await found("ORD-2026-004799") == ["ORD-2026-004799"])
+        #expect(try await found("5500777001") == ["ORD-2026-004799"])
+        #expect(try await store.indexStoredOrders(limit: 10) == 0)
+    }
+
     @Test("claims: only due ones, exclusive while leased, free again when the lease expires", arguments: StoreKind.allCases)
     func claims(kind: StoreKind) async throws {
         let store = try await TestStores.make(kind)

@@ -108,6 +108,7 @@ struct Serve: AsyncParsableCommand {
         var group = ServiceGroupConfiguration(
             services: services + [
                 .init(service: loop),
+                .init(service: SearchIndexer(index: runtime.store, logger: runtime.logger)),
                 .init(service: RetentionSweep(store: runtime.store, transport: transport,
                                               retentionDays: runtime.configuration.retentionDays,
                                               personalDataDays: runtime.configuration.personalDataDays, clock: clock,

@@ -58,6 +58,38 @@ public enum OrderSearch {
     public static func keptTerms(orderId: String, customerNumber: String) -> [String] {
         [term(orderId), term(customerNumber)]
     }
+
+    /// The terms of an order as it is stored: its document's, or only the kept
+    /// ones once its personal data is erased (`document` nil).
+    public static func terms(orderId: String, customerNumber: String, document: OrderConfirmation?) -> Set<String> {
+        guard let document else { return Set(keptTerms(orderId: orderId, customerNumber: customerNumber)) }
+        return terms(document)
+    }
+}
+
+/// SPEC §7 search, kept off the intake path. Intake notes each new order in a
+/// backlog (one row) instead of writing its ten or so search terms into the
+/// index inside the webhook's transaction; the terms are added in batches by
+/// `serve`'s ``SearchIndexer`` and by every search before it reads, so a
+/// search still finds every order stored before it. (Written at intake, the
+/// terms doubled the bytes each event writes and cost intake about a third.)
+public protocol SearchIndex: Sendable {
+    /// Adds the search terms of up to `limit` orders of the backlog and takes
+    /// them off it, in one transaction; answers how many it took.
+    func indexStoredOrders(limit: Int) async throws -> Int
+}
+
+extension SearchIndex {
+    /// Indexes the whole backlog, `batch` orders per transaction; answers how many.
+    @discardableResult
+    public func indexBacklog(batch: Int = 1_000) async throws -> Int {
+        var indexed = 0
+        while true {
+            let taken = try await indexStoredOrders(limit: batch)
+            indexed += taken
+            if taken == 0 { return indexed }
+        }
+    }
 }
 
 /// An order found by a search, for the result list.

@@ -128,4 +128,4 @@ public struct CompletedAttempt: Sendable {
 /// Implemented on SQLite and, for scale-out, PostgreSQL; one conformance
 /// suite runs every role against both.
 public typealias QueueStore = IntakeStore & DeliveryQueue & LifecycleStore & SupportReads & StoreMaintenance & HoldStore
-    & SessionStore & DeliveryEventOutbox
+    & SessionStore & DeliveryEventOutbox & SearchIndex

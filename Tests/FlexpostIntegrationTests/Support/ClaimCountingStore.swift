@@ -92,6 +92,7 @@ final class ClaimCountingStore: QueueStore {
     }
     func bounceCounts() async throws -> [BounceCount] { try await base.bounceCounts() }
     func searchOrders(term: String, limit: Int) async throws -> [OrderMatch] { try await base.searchOrders(term: term, limit: limit) }
+    func indexStoredOrders(limit: Int) async throws -> Int { try await base.indexStoredOrders(limit: limit) }
     func hourlyOutcomes(from: Date, to: Date) async throws -> [HourlyOutcome] { try await base.hourlyOutcomes(from: from, to: to) }
     func delivery(messageId: String) async throws -> (deliveryId: Int64, orderId: String)? {
         try await base.delivery(messageId: messageId)

@@ -63,8 +63,9 @@ enum StoreSnapshot {
             let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
             for table in tables {
                 text += "== \(table)\n"
-                for row in try Row.fetchAll(db, sql: "SELECT * FROM \"\(table)\" ORDER BY rowid") {
-                    text += row.description + "\n"
+                // Sorted here: a WITHOUT ROWID table has no rowid to order by.
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM \"\(table)\"").map(\.description).sorted() {
+                    text += row + "\n"
                 }
             }
             return text
