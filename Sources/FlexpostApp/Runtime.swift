@@ -6,6 +6,7 @@ import FlexpostSMTP
 import FlexpostStore
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// The composition root: turns a ``Configuration`` into working parts, once,
 /// at start. Every failure here is a configuration error (exit 2).
@@ -24,36 +25,76 @@ public struct Runtime: Sendable {
         return loadedComposer
     }
 
-    /// Builds everything and opens the store (connecting to PostgreSQL when configured).
+    /// The configured queue store before its first use. SQLite is ready;
+    /// PostgreSQL's connection pool is a service that must run first: in
+    /// `serve`'s ServiceGroup (``pool``), or in a task of the store's own.
+    public struct StoreOpening: Sendable {
+        public let store: any QueueStore
+        /// PostgreSQL's connection pool, for `serve`'s ServiceGroup.
+        public let pool: (any Service)?
+        /// Connects and migrates (PostgreSQL), the pool already running.
+        let connect: @Sendable () async throws -> Void
+        /// Runs the pool in a task the store owns until `close()` (every command but `serve`).
+        let runPoolItself: @Sendable () -> Void
+
+        /// Opens the store of `configuration`; nothing is connected yet.
+        public init(configuration: Configuration, logger: Logger) throws {
+            switch configuration.database {
+            case .sqlite(let path):
+                do {
+                    store = try SQLiteQueueStore(path: path, deliveryEvents: configuration.events != nil)
+                } catch {
+                    throw ConfigurationError("cannot open the SQLite queue \(path): \(error)")
+                }
+                pool = nil
+                connect = {}
+                runPoolItself = {}
+            case .postgres(let url):
+                let postgres: PostgresQueueStore
+                do {
+                    postgres = try PostgresQueueStore(url: url, logger: logger, deliveryEvents: configuration.events != nil)
+                } catch {
+                    throw ConfigurationError(error.description)
+                }
+                store = postgres
+                pool = postgres.pool
+                runPoolItself = { postgres.runPoolItself() }
+                connect = {
+                    do {
+                        try await postgres.connect()
+                    } catch {
+                        throw QueueUnreachable(
+                            description: "cannot reach the PostgreSQL queue: \(String(describing: error).prefix(300))")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Builds everything and opens the store (connecting to PostgreSQL when
+    /// configured, its pool run by the store itself until `close()`).
     /// - Parameter mail: whether to read and check the mail templates. The
     ///   commands that only read or maintain the queue (`status`, `list`,
     ///   `purge`, `migrate`, `rekey`) pass false, so that a broken template
     ///   deploy or another working directory does not keep support from
     ///   looking at the queue.
     public static func start(configuration: Configuration, logger: Logger, mail: Bool = true) async throws -> Runtime {
-        switch configuration.database {
-        case .sqlite(let path):
-            let store: SQLiteQueueStore
-            do {
-                store = try SQLiteQueueStore(path: path, deliveryEvents: configuration.events != nil)
-            } catch {
-                throw ConfigurationError("cannot open the SQLite queue \(path): \(error)")
-            }
-            return try await Runtime(configuration: configuration, store: store, logger: logger, mail: mail)
-        case .postgres(let url):
-            do {
-                _ = try PostgresQueueStore.configuration(url: url)
-            } catch {
-                throw ConfigurationError(error.description)
-            }
-            let store: PostgresQueueStore
-            do {
-                store = try await PostgresQueueStore(url: url, logger: logger, deliveryEvents: configuration.events != nil)
-            } catch {
-                throw QueueUnreachable(description: "cannot reach the PostgreSQL queue: \(String(describing: error).prefix(300))")
-            }
-            return try await Runtime(configuration: configuration, store: store, logger: logger, mail: mail)
+        let opening = try StoreOpening(configuration: configuration, logger: logger)
+        opening.runPoolItself()
+        do {
+            return try await start(opening, configuration: configuration, logger: logger, mail: mail)
+        } catch {
+            await opening.store.close()
+            throw error
         }
+    }
+
+    /// Builds everything on a store whose pool already runs (`serve`: in its ServiceGroup).
+    public static func start(_ opening: StoreOpening, configuration: Configuration, logger: Logger, mail: Bool = true)
+        async throws -> Runtime
+    {
+        try await opening.connect()
+        return try await Runtime(configuration: configuration, store: opening.store, logger: logger, mail: mail)
     }
 
     init(configuration: Configuration, store: any QueueStore, logger: Logger, mail: Bool) async throws {

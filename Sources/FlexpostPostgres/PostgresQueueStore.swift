@@ -3,16 +3,26 @@ import Foundation
 import Logging
 import NIOSSL
 import PostgresNIO
+import ServiceLifecycle
+import Synchronization
 
 /// The queue on a shared PostgreSQL database: the same contract as the
 /// SQLite store, for any number of workers on any number of machines.
 /// Claims use `FOR UPDATE SKIP LOCKED` in short transactions; intake is
-/// idempotent by unique constraint, not by check-then-insert. The client's
-/// connection pool runs in a task owned by the store and reconnects by itself.
+/// idempotent by unique constraint, not by check-then-insert.
+///
+/// The client's connection pool is a service (``pool``) that must run before
+/// the store is used: `serve` runs it in its ServiceGroup, as the first
+/// service, so that it stops last; the other commands open the store with
+/// ``open(url:logger:deliveryEvents:)``, which runs it in a task of the
+/// store's own until ``close()``.
 public final class PostgresQueueStore: QueueStore {
     let client: PostgresClient
     let logger: Logger
-    private let runTask: Task<Void, Never>
+    /// The client's connection pool, as a `Service`.
+    public let pool: ConnectionPool
+    /// The pool's run when the store runs it itself.
+    private let ownRun = Mutex<Task<Void, Never>?>(nil)
     /// SPEC §6: every delivery that ends writes a delivery event (`FLEXPOST_EVENTS_URL` is set).
     public let deliveryEvents: Bool
 
@@ -26,44 +36,81 @@ public final class PostgresQueueStore: QueueStore {
         try PostgresURL(text).clientConfiguration
     }
 
-    /// Connects, applies migrations, and keeps the pool running until ``close()``.
-    /// - Parameter deliveryEvents: write a delivery event with every end of a delivery (SPEC §6).
-    public init(url: String, logger: Logger, deliveryEvents: Bool = false) async throws {
-        let configuration = try Self.configuration(url: url)
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        self.client = client
-        self.logger = logger
-        self.deliveryEvents = deliveryEvents
-        // The pool runs in a task of the store's own (the store is needed, and
-        // migrated, before `serve`'s service group starts); `serve` closes it as
-        // the last of its services. Wait until that task is running, so that the
-        // first lease does not find the pool stopped (postgres-nio warns then).
-        let (running, signal) = AsyncStream<Void>.makeStream()
-        self.runTask = Task {
-            signal.finish()
+    /// Runs the client's connection pool; it reconnects by itself, and stops
+    /// at graceful shutdown or cancellation.
+    public struct ConnectionPool: Service {
+        let client: PostgresClient
+        private let running: AsyncStream<Void>
+        private let started: AsyncStream<Void>.Continuation
+
+        init(client: PostgresClient) {
+            self.client = client
+            (running, started) = AsyncStream<Void>.makeStream()
+        }
+
+        public func run() async {
+            started.finish()
             await client.run()
         }
-        for await _ in running {}
+
+        /// Returns once ``run()`` has begun, so that the first lease does not
+        /// find the pool stopped (postgres-nio warns then).
+        func hasStarted() async { for await _ in running {} }
+    }
+
+    /// The store, its pool not running yet: run ``pool``, then ``connect()``.
+    /// - Parameter deliveryEvents: write a delivery event with every end of a delivery (SPEC §6).
+    public init(url: String, logger: Logger, deliveryEvents: Bool = false) throws(URLError) {
+        let client = PostgresClient(configuration: try Self.configuration(url: url), backgroundLogger: logger)
+        self.client = client
+        self.pool = ConnectionPool(client: client)
+        self.logger = logger
+        self.deliveryEvents = deliveryEvents
+    }
+
+    /// The store with its pool run in a task of its own until ``close()``,
+    /// connected and migrated: for every command but `serve`.
+    public static func open(url: String, logger: Logger, deliveryEvents: Bool = false) async throws -> PostgresQueueStore {
+        let store = try PostgresQueueStore(url: url, logger: logger, deliveryEvents: deliveryEvents)
+        store.runPoolItself()
         do {
-            // Fail fast when the server cannot be reached (the pool would retry for
-            // about a minute); only this first contact is bounded, not the migrations.
-            try await withStoreDeadline(StoreTimeout.requestSeconds, "a first connection") {
-                for try await _ in try await client.query("SELECT 1", logger: logger) {}
-            }
-            _ = try await PostgresSchema.migrate(client, logger: logger)
+            try await store.connect()
         } catch {
-            runTask.cancel()
+            await store.close()
             throw error
+        }
+        return store
+    }
+
+    /// Runs ``pool`` in a task of the store's own, until ``close()``.
+    public func runPoolItself() {
+        let pool = self.pool
+        ownRun.withLock { run in
+            guard run == nil else { return }
+            run = Task { await pool.run() }
         }
     }
 
-    /// Closes the pool's connections; the store cannot be used afterwards.
-    public func close() async {
-        runTask.cancel()
-        _ = await runTask.value
+    /// The first contact, bounded, then the migrations; the pool must be running.
+    public func connect() async throws {
+        await pool.hasStarted()
+        // Fail fast when the server cannot be reached (the pool would retry for
+        // about a minute); only this first contact is bounded, not the migrations.
+        try await withStoreDeadline(StoreTimeout.requestSeconds, "a first connection") {
+            for try await _ in try await self.client.query("SELECT 1", logger: self.logger) {}
+        }
+        _ = try await PostgresSchema.migrate(client, logger: logger)
     }
 
-    deinit { runTask.cancel() }
+    /// Stops the pool when the store runs it itself; under `serve` the
+    /// ServiceGroup stops it after every other service.
+    public func close() async {
+        guard let run = ownRun.withLock({ $0 }) else { return }
+        run.cancel()
+        _ = await run.value
+    }
+
+    deinit { ownRun.withLock { $0?.cancel() } }
 
     func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await client.withTransaction(logger: logger) { connection in try await body(connection) }

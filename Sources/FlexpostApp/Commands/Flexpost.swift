@@ -92,6 +92,12 @@ func readInput(_ file: String) throws -> Data {
 
 /// Loads configuration, sets up logging, builds the runtime.
 func startRuntime(mail: Bool = true) async throws -> Runtime {
+    let (configuration, logger) = try startLogging()
+    return try await Runtime.start(configuration: configuration, logger: logger, mail: mail)
+}
+
+/// The configuration from the environment, and the logger it asks for.
+func startLogging() throws -> (Configuration, Logger) {
     let configuration = try Configuration.fromEnvironment()
     LogOutput.bootstrap(format: configuration.logFormat)
     var logger = Logger(label: "flexpost")
@@ -100,5 +106,5 @@ func startRuntime(mail: Bool = true) async throws -> Runtime {
         // A misspelled FLEXPOST_SMTP_URL would otherwise send real mail to the outbox without a word.
         logger.warning("unknown setting ignored: is it misspelled?", metadata: ["setting": "\(name)"])
     }
-    return try await Runtime.start(configuration: configuration, logger: logger, mail: mail)
+    return (configuration, logger)
 }

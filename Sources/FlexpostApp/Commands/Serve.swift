@@ -33,7 +33,31 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let runtime = try await startRuntime()
+        let (configuration, logger) = try startLogging()
+        let opening = try Runtime.StoreOpening(configuration: configuration, logger: logger)
+        // PostgreSQL's connection pool is the first service, so that it stops
+        // last, after everything that uses the store. The second starts the
+        // runtime on it (connects, migrates, checks the keys), then runs serve's
+        // own services as a group of their own, which stops when this one does.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let pool = opening.pool { services.append(.init(service: pool)) }
+        services.append(.init(service: ServeParts {
+            try await serve(Runtime.start(opening, configuration: configuration, logger: logger))
+        }))
+        var group = ServiceGroupConfiguration(services: services, logger: logger)
+        group.gracefulShutdownSignals = [.sigterm, .sigint]
+        group.maximumGracefulShutdownDuration = .seconds(Double(configuration.leaseSeconds) / 3 + 20)
+        group.maximumCancellationDuration = .seconds(5)
+        try await ServiceGroup(configuration: group).run()
+    }
+
+    /// Runs `serve`'s services on a started runtime until graceful shutdown.
+    private struct ServeParts: Service {
+        let body: @Sendable () async throws -> Void
+        func run() async throws { try await body() }
+    }
+
+    func serve(_ runtime: Runtime) async throws {
         try await runtime.logHolds()
         let config = runtime.configuration
         guard let secret = config.webhookSecret else {
@@ -116,7 +140,6 @@ struct Serve: AsyncParsableCommand {
                 .init(service: app),
             ],
             logger: runtime.logger)
-        group.gracefulShutdownSignals = [.sigterm, .sigint]
         group.maximumGracefulShutdownDuration = .seconds(Double(config.leaseSeconds) / 3 + 15)
         group.maximumCancellationDuration = .seconds(5)
         runtime.logger.info("flexpost serve starting", metadata: [

@@ -42,7 +42,7 @@ enum TestStores {
         case .postgres:
             var logger = Logger(label: "test.postgres")
             logger.logLevel = .error
-            return try await PostgresQueueStore(url: try await newPostgresDatabase(), logger: logger, deliveryEvents: deliveryEvents)
+            return try await PostgresQueueStore.open(url: try await newPostgresDatabase(), logger: logger, deliveryEvents: deliveryEvents)
         }
     }
 
