@@ -3,25 +3,55 @@ import Testing
 
 @testable import FlexpostCore
 
-/// `JSONValue.parse` replaced Foundation's `JSONSerialization` on the intake
-/// path. Fingerprints stored by earlier builds were computed over
-/// `CanonicalJSON.bytes` of Foundation's parse, so the two must agree on what
-/// is JSON and on the canonical bytes of everything that is. These tests hold
-/// Foundation's parser as the reference.
-@Suite("JSON parser against Foundation")
+/// `JSONValue.parse` is the intake's JSON parser, strict by RFC 8259.
+/// Foundation's `JSONSerialization` is an independent reference for the
+/// grammar: whatever this parser accepts, Foundation accepts with the same
+/// content; what Foundation accepts and this parser refuses must be one of the
+/// strict rules (a trailing comma, a key twice, a number beyond a `Double`,
+/// which Foundation lets a later duplicate key replace).
+@Suite("JSON parser: RFC 8259, strict, against Foundation")
 struct JSONValueTests {
-    /// Foundation's verdict and canonical bytes (the path of earlier builds), nil when it refuses.
-    static func reference(_ bytes: [UInt8]) -> [UInt8]? {
+    /// Foundation's reading, nil when it refuses.
+    static func reference(_ bytes: [UInt8]) -> JSONValue? {
         guard let parsed = try? JSONSerialization.jsonObject(with: Data(bytes), options: []) else { return nil }
-        return CanonicalJSON.bytes(parsed)
+        return JSONValue(parsed)
     }
 
     static func ours(_ bytes: [UInt8]) -> [UInt8]? {
         (try? JSONValue.parse(bytes))?.canonicalBytes
     }
 
-    static func agree(_ bytes: [UInt8]) -> Bool {
-        reference(bytes) == ours(bytes)
+    /// Foundation reads numbers with long mantissas through `Decimal`, which
+    /// misses the nearest `Double` (far off with large exponents): numbers
+    /// agree within a relative 1e-9, which a lost or changed digit is not.
+    static func sameContent(_ a: JSONValue, _ b: JSONValue) -> Bool {
+        switch (a, b) {
+        case (.object(let x), .object(let y)):
+            return x.count == y.count && x.allSatisfy { key, value in y[key].map { sameContent(value, $0) } ?? false }
+        case (.array(let x), .array(let y)): return x.count == y.count && zip(x, y).allSatisfy(sameContent)
+        case (.number(let x), .number(let y)):
+            guard let cx = JSONValue.canonicalNumber(x), let cy = JSONValue.canonicalNumber(y) else { return false }
+            if cx == cy { return true }
+            guard let dx = Double(cx), let dy = Double(cy) else { return false }
+            return abs(dx - dy) <= 1e-9 * max(abs(dx), abs(dy))
+        default: return a == b
+        }
+    }
+
+    /// The property, or why it fails.
+    static func disagreement(_ bytes: [UInt8]) -> String? {
+        let reference = Self.reference(bytes)
+        do {
+            let parsed = try JSONValue.parse(bytes)
+            guard let reference else { return "accepted, Foundation refuses" }
+            return sameContent(parsed, reference) ? nil : "content differs from Foundation's"
+        } catch {
+            guard reference != nil else { return nil }
+            switch error.problem {
+            case .trailingComma, .duplicateKey, .numberOutOfRange: return nil
+            case .grammar: return "refused at byte \(error.offset), Foundation accepts"
+            }
+        }
     }
 
     static let edgeCases: [String] = [
@@ -43,7 +73,7 @@ struct JSONValueTests {
         "null",
         // whitespace and what surrounds the document
         "\u{FEFF}[1]", " [1] ", "[1] x", "[1]\n", "\t\r\n[1]", "[1\u{0B}]", "[1\u{0C}]", "\u{A0}[1]", "[1]\u{0}",
-        // duplicate keys: the later value wins, the first spelling is kept
+        // duplicate keys: Foundation keeps the later value; refused here
         "{\"a\":1,\"a\":2}", "{\"a\":1e400,\"a\":1}", "{\"a\":[1E400],\"a\":2}", "{\"a\":1,\"a\":1e400}",
         "{\"a\":1e400,\"b\":{\"c\":1e999,\"c\":0},\"a\":null}", "{\"a\":{\"c\":1e999},\"b\":1e999,\"b\":0}", "{\"a\":{\"x\":1},\"a\":[2]}", "{\"\u{e9}\":1,\"e\u{301}\":2}", "{\"e\u{301}\":1,\"\u{e9}\":2}",
         // strings: escapes, surrogates, controls, non-ASCII
@@ -54,11 +84,53 @@ struct JSONValueTests {
         "[\"\\u0041\\u00e9\\u4e2d\"]", "[\"x\\",
     ]
 
-    @Test("edge cases: the same verdict and the same canonical bytes as Foundation")
+    @Test("edge cases: what is accepted Foundation reads alike; what Foundation alone accepts breaks a strict rule")
     func edgeCasesAgree() {
         for text in Self.edgeCases {
-            let bytes = Array(text.utf8)
-            #expect(Self.agree(bytes), "\(text.debugDescription): Foundation \(Self.reference(bytes).map { String(decoding: $0, as: UTF8.self) } ?? "refuses"), ours \(Self.ours(bytes).map { String(decoding: $0, as: UTF8.self) } ?? "refuses")")
+            let problem = Self.disagreement(Array(text.utf8))
+            #expect(problem == nil, "\(text.debugDescription): \(problem ?? "")")
+        }
+    }
+
+    @Test("strict: a trailing comma, a key twice (in either Unicode spelling), a number beyond a Double are refused, naming the byte")
+    func strict() {
+        let refused: [(String, JSONValue.SyntaxError)] = [
+            ("[1,]", .init(offset: 3, problem: .trailingComma)),
+            ("{\"a\":1, }", .init(offset: 8, problem: .trailingComma)),
+            ("[[1],\n]", .init(offset: 6, problem: .trailingComma)),
+            ("{\"a\":1,\"a\":2}", .init(offset: 7, problem: .duplicateKey("a"))),
+            ("{\"x\":{\"a\":1},\"y\":{\"b\":1,\"b\":1}}", .init(offset: 24, problem: .duplicateKey("b"))),
+            ("{\"\u{e9}\":1,\"e\u{301}\":2}", .init(offset: 8, problem: .duplicateKey("e\u{301}"))),
+            ("[1e400]", .init(offset: 1, problem: .numberOutOfRange)),
+            ("{\"a\":1e400,\"a\":1}", .init(offset: 5, problem: .numberOutOfRange)),
+            ("[1, 2 3]", .init(offset: 6)),
+            ("\"x\"", .init(offset: 0)),
+        ]
+        for (text, error) in refused {
+            #expect(throws: error, "\(text.debugDescription)") { try JSONValue.parse(Array(text.utf8)) }
+        }
+        // Foundation accepts each of these; the strict rules are ours.
+        for text in ["[1,]", "{\"a\":1,\"a\":2}", "{\"a\":1e400,\"a\":1}"] {
+            #expect(Self.reference(Array(text.utf8)) != nil, "\(text)")
+        }
+    }
+
+    @Test("numbers: integers as integers, any other as its Double; 1, 1.0 and 1e0 are one number")
+    func numbers() {
+        let canonical: [(String, String?)] = [
+            ("0", "0"), ("-0", "0"), ("-0.0", "0"), ("1", "1"), ("1.0", "1"), ("1e0", "1"), ("1E2", "100"),
+            ("12.50", "12.5"), ("120e-1", "12"), ("0.1", "0.1"), ("-1.5e-3", "-0.0015"), ("1e-7", "1e-07"),
+            ("9223372036854775807", "9223372036854775807"), ("-9223372036854775808", "-9223372036854775808"),
+            ("9223372036854775808", "9223372036854775808"), ("18446744073709551615", "18446744073709551615"),
+            ("18446744073709551616", "1.8446744073709552e+19"), ("-9223372036854775809", "-9.223372036854776e+18"),
+            ("9007199254740993", "9007199254740993"), ("9007199254740993.0", "9007199254740992.0"),
+            ("1e15", "1000000000000000"), ("1e16", "1e+16"), ("0.30000000000000004", "0.30000000000000004"),
+            ("0.12345678901234567890", "0.12345678901234568"), ("123456789012345678901", "1.2345678901234568e+20"),
+            ("5e-324", "5e-324"), ("2.5e-400", "0"), ("1.7976931348623157e308", "1.7976931348623157e+308"),
+            ("1e400", nil), ("-1e400", nil),
+        ]
+        for (literal, expected) in canonical {
+            #expect(JSONValue.canonicalNumber(literal) == expected, "\(literal)")
         }
     }
 
@@ -79,13 +151,13 @@ struct JSONValueTests {
     func depth() {
         for depth in [1, 100, 511, 512, 513, 600, 5000] {
             let arrays = Array((String(repeating: "[", count: depth) + String(repeating: "]", count: depth)).utf8)
-            #expect(Self.agree(arrays), "arrays \(depth)")
+            #expect((Self.ours(arrays) != nil) == (depth <= 512) && Self.disagreement(arrays) == nil, "arrays \(depth)")
             let objects = Array((String(repeating: "{\"k\":", count: depth - 1) + "{}" + String(repeating: "}", count: depth - 1)).utf8)
-            #expect(Self.agree(objects), "objects \(depth)")
+            #expect((Self.ours(objects) != nil) == (depth <= 512) && Self.disagreement(objects) == nil, "objects \(depth)")
         }
     }
 
-    @Test("the shipped fixture events: the same canonical data bytes as earlier builds fingerprinted")
+    @Test("the shipped fixture events: the canonical data bytes of Foundation's reading")
     func fixtures() throws {
         for name in ["order-cancelled.json", "order-new-customer.json", "order-second-base-package.json",
                      "order-second-site.json", "order-services-only.json", "portal-account-activated.json"] {
@@ -96,7 +168,7 @@ struct JSONValueTests {
         }
     }
 
-    @Test("5,000 generated documents and 15,000 damaged copies: the same verdict and bytes as Foundation")
+    @Test("5,000 generated documents and 15,000 damaged copies: accepted ones read as Foundation reads them, refused ones refused by Foundation or by a strict rule")
     func generated() {
         var random = SplitMix(seed: 0x5EED_F1E0)
         var disagreements: [String] = []
@@ -105,7 +177,7 @@ struct JSONValueTests {
             var text = ""
             Self.writeValue(depth: 0, into: &text, random: &random)
             let bytes = Array(text.utf8)
-            if !Self.agree(bytes) { disagreements.append(text) }
+            if let problem = Self.disagreement(bytes) { disagreements.append("\(text): \(problem)") }
             if Self.ours(bytes) != nil { accepted += 1 }
             // Damage: drop, repeat or replace a byte, or cut the document short.
             for _ in 0..<3 {
@@ -117,11 +189,13 @@ struct JSONValueTests {
                 case 2: damaged[position] = Self.damageBytes[Int(random.next() % UInt64(Self.damageBytes.count))]
                 default: damaged = Array(damaged.prefix(position))
                 }
-                if !Self.agree(damaged) { disagreements.append(String(decoding: damaged, as: UTF8.self)) }
+                if let problem = Self.disagreement(damaged) {
+                    disagreements.append("\(String(decoding: damaged, as: UTF8.self)): \(problem)")
+                }
             }
         }
         #expect(disagreements.isEmpty, "\(disagreements.count) disagreements, first: \(disagreements.prefix(3))")
-        #expect(accepted > 4_000, "the generator must mostly produce valid JSON (\(accepted))")
+        #expect(accepted > 3_000, "the generator must mostly produce valid JSON (\(accepted))")
     }
 
     static let damageBytes: [UInt8] = Array("{}[],:\"\\ 0-.eE+tfnu\u{1}".utf8) + [0x80, 0xC3, 0xFF]
@@ -135,7 +209,7 @@ struct JSONValueTests {
         "0", "-0", "1", "-1", "42", "1.5", "-2.25", "1e3", "1E-3", "2.5e+2", "0.1", "1e15", "1e16", "123456789",
         "9223372036854775807", "9223372036854775808", "-9223372036854775808", "18446744073709551616", "3.0",
         "1.7976931348623157e308", "5e-324", "1e-400", "0.30000000000000004", "100.0", "-0.0",
-        // long mantissas (Foundation's Decimal path), upper-case exponents, exponents at its ±127 bounds
+        // long mantissas (Foundation reads them through Decimal), upper-case exponents, large exponents
         "0.12345678901234567890", "1234567890.123456789e5", "1.000000000000000000001", "-0.30000000000000004",
         "12345678901234567890e127", "12345678901234567890e128", "1.2345678901234567890E3", "99999999999999999999",
         "-9999999999999999999", "-999999999999999999", "18446744073709551615", "123456789012345678901",
@@ -182,12 +256,18 @@ struct JSONValueTests {
         }
     }
 
-    @Test("the syntax error names the byte where the document stops being JSON")
+    @Test("a refused event says where the document stops being JSON, and why")
     func errorOffset() {
-        #expect(throws: JSONValue.SyntaxError(offset: 6)) { try JSONValue.parse(Array("[1, 2 3]".utf8)) }
-        #expect(throws: JSONValue.SyntaxError(offset: 0)) { try JSONValue.parse(Array("\"x\"".utf8)) }
         #expect(throws: EventRejection(field: "body", rule: "must be a JSON object (not valid JSON at byte 9)")) {
             try EventDecoder().decode(Array("{\"type\": }".utf8))
+        }
+        #expect(throws: EventRejection(field: "body",
+                                       rule: "must be a JSON object (the key \"type\" twice in one object, again at byte 28)")) {
+            try EventDecoder().decode(Array("{\"type\": \"order.confirmed\", \"type\": 1}".utf8))
+        }
+        #expect(throws: EventRejection(
+            field: "body", rule: "must be a JSON object (not valid JSON at byte 22: a comma before the closing bracket)")) {
+            try EventDecoder().decode(Array("{\"type\": \"x\", \"a\": [1,]}".utf8))
         }
         #expect(throws: EventRejection(field: "body", rule: "must be a JSON object")) {
             try EventDecoder().decode(Array("[1]".utf8))

@@ -18,7 +18,7 @@ public struct EventDecoder: Sendable {
         do {
             parsed = try JSONValue.parse(bytes)
         } catch {
-            throw EventRejection(field: "body", rule: "must be a JSON object (not valid JSON at byte \(error.offset))")
+            throw EventRejection(field: "body", rule: "must be a JSON object (\(error.explanation))")
         }
         let root = JSONField(path: "", value: parsed)
         guard case .object = parsed else { throw EventRejection(field: "body", rule: "must be a JSON object") }

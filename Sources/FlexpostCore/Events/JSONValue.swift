@@ -4,16 +4,13 @@ import Foundation
 /// the idempotency fingerprint is computed over.
 ///
 /// Parsed by ``JSONValue/parse(_:)`` straight from the UTF-8 bytes of a
-/// request body: hand-written because Foundation's `JSONSerialization` into
-/// `[String: Any]` and its sorted-keys writer cost a third of intake's CPU
-/// (docs/benchmarks.md). It accepts and refuses what `JSONSerialization`
-/// accepts and refuses for UTF-8 input, which the tests hold it to as their
-/// reference: a later duplicate key wins (keeping the first key's spelling),
-/// a trailing comma after the last element is allowed, nesting is limited to
-/// 512 levels, integers become `Int64`, then `UInt64`, then `Double` (or
-/// `Decimal`), and a number too large for a `Double` is refused unless a
-/// duplicate key replaced it. (Foundation also guesses UTF-16 and UTF-32
-/// bodies; flexpost reads UTF-8 only, as the contract says.)
+/// request body, strictly by RFC 8259: no trailing comma, no key twice in an
+/// object (RFC 7493; two spellings of one Unicode string are one key), no
+/// number beyond a `Double`, nesting at most 512 levels; a leading UTF-8 byte
+/// order mark is ignored (RFC 8259 §8.1 allows it). Hand-written, a fast path
+/// that pays: Foundation's `JSONSerialization` into `[String: Any]` and its
+/// sorted-keys writer cost a third of intake's CPU (docs/benchmarks.md), and
+/// it accepts what this refuses.
 public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
@@ -30,6 +27,33 @@ public enum JSONValue: Sendable, Equatable {
     public struct SyntaxError: Error, Sendable, Equatable {
         /// Byte offset where the document stopped being JSON.
         public let offset: Int
+        /// What is wrong there, when it is more than the grammar.
+        public var problem: Problem = .grammar
+
+        public enum Problem: Sendable, Equatable {
+            case grammar
+            /// A comma before `]` or `}`.
+            case trailingComma
+            /// The object already has this key.
+            case duplicateKey(String)
+            /// A number beyond a `Double`'s range.
+            case numberOutOfRange
+        }
+
+        public init(offset: Int, problem: Problem = .grammar) {
+            self.offset = offset
+            self.problem = problem
+        }
+
+        /// Said after "must be a JSON object" when an event is refused.
+        public var explanation: String {
+            switch problem {
+            case .grammar: "not valid JSON at byte \(offset)"
+            case .trailingComma: "not valid JSON at byte \(offset): a comma before the closing bracket"
+            case .duplicateKey(let key): "the key \"\(key.prefix(64))\" twice in one object, again at byte \(offset)"
+            case .numberOutOfRange: "a number out of range at byte \(offset)"
+            }
+        }
     }
 
     public static func parse(_ bytes: [UInt8]) throws(SyntaxError) -> JSONValue {
@@ -81,50 +105,20 @@ public enum JSONValue: Sendable, Equatable {
     }
 
     /// The canonical text of a JSON number literal (already checked against the
-    /// grammar), or nil when it overflows. The number is read exactly as
-    /// Foundation's `JSONSerialization` reads it, quirks included, because
-    /// stored fingerprints depend on it: an integer literal of at most 20
-    /// characters that fits a `UInt64` (a negative one: at most 19 characters,
-    /// sign included, fitting an `Int64`) stays an integer; a literal whose part
-    /// before a lower-case `e` is longer than 17 characters, with an exponent
-    /// within ±127, goes through `Decimal`; anything else through `Double`. A
-    /// double with an integral value below 10^15 is written as an integer, any
-    /// other in Swift's shortest round-trip form.
+    /// grammar), or nil beyond a `Double`'s range. An integer literal that fits
+    /// `Int64` or `UInt64` is written as that integer; any other number as its
+    /// `Double`: an integral value below 2^53 as an integer, the rest in Swift's
+    /// shortest round-trip form. So `1`, `1.0` and `1e0` are one number.
     static func canonicalNumber(_ literal: String) -> String? {
         let utf8 = literal.utf8
-        let exponentIndex = utf8.firstIndex(of: UInt8(ascii: "e"))  // lower case only, as Foundation
-        let isInteger = exponentIndex == nil && !utf8.contains(UInt8(ascii: "."))
-        let mantissaLength = exponentIndex.map { utf8.distance(from: utf8.startIndex, to: $0) } ?? utf8.count
+        let isInteger = !utf8.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
         if isInteger {
-            if utf8.first == UInt8(ascii: "-") {
-                if mantissaLength <= 19, let value = Int64(literal) { return String(value) }
-            } else if mantissaLength <= 20, let value = UInt64(literal) {
-                return String(value)
-            }
-        }
-        var exponent = 0
-        if let exponentIndex, let parsed = Int(Substring(literal.utf8[utf8.index(after: exponentIndex)...])) {
-            exponent = parsed
-        }
-        if mantissaLength > 17, exponent >= -128, exponent <= 127, let decimal = Decimal(string: literal), decimal.isFinite {
-            return doubleText(NSDecimalNumber(decimal: decimal).doubleValue)
+            if let value = Int64(literal) { return String(value) }
+            if let value = UInt64(literal) { return String(value) }
         }
         guard let value = Double(literal), value.isFinite else { return nil }
-        return doubleText(value)
-    }
-
-    private static func doubleText(_ value: Double) -> String {
-        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        if value == value.rounded(.towardZero), abs(value) < 9_007_199_254_740_992 { return String(Int64(value)) }
         return "\(value)"
-    }
-
-    var containsUnrepresentableNumber: Bool {
-        switch self {
-        case .number(let literal): Self.canonicalNumber(literal) == nil
-        case .array(let elements): elements.contains { $0.containsUnrepresentableNumber }
-        case .object(let members): members.values.contains { $0.containsUnrepresentableNumber }
-        case .null, .bool, .string: false
-        }
     }
 
     // MARK: - Parser
@@ -133,11 +127,6 @@ public enum JSONValue: Sendable, Equatable {
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
         var depth = 0
-        /// Where numbers too large for a `Double` were read. Foundation refuses
-        /// such a number only if it is still in the document at the end (a later
-        /// duplicate key may have replaced it), so the check waits until then.
-        var unrepresentable: [Int] = []
-
         init(bytes: UnsafeBufferPointer<UInt8>) {
             self.bytes = bytes
         }
@@ -145,7 +134,7 @@ public enum JSONValue: Sendable, Equatable {
         func fail() -> SyntaxError { SyntaxError(offset: index) }
 
         mutating func document() throws(SyntaxError) -> JSONValue {
-            // A UTF-8 byte order mark is skipped, as Foundation does.
+            // A UTF-8 byte order mark is ignored.
             if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { index = 3 }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "{") || bytes[index] == UInt8(ascii: "[") else {
@@ -154,9 +143,6 @@ public enum JSONValue: Sendable, Equatable {
             let value = try self.value()
             skipWhitespace()
             guard index == bytes.count else { throw fail() }
-            if let first = unrepresentable.first, value.containsUnrepresentableNumber {
-                throw SyntaxError(offset: first)
-            }
             return value
         }
 
@@ -193,8 +179,7 @@ public enum JSONValue: Sendable, Equatable {
         func at(_ byte: UInt8) -> Bool { index < bytes.count && bytes[index] == byte }
 
         /// The elements of an array or object, from its opening byte to `close`:
-        /// `element` reads one; commas separate them, and one trailing comma
-        /// is allowed (`[1,]`, `{"a":1,}`), as Foundation allows it.
+        /// `element` reads one; commas separate them (`[1,]` is refused).
         mutating func container(
             close: UInt8, _ element: (inout Parser) throws(SyntaxError) -> Void
         ) throws(SyntaxError) {
@@ -209,6 +194,7 @@ public enum JSONValue: Sendable, Equatable {
                 guard at(UInt8(ascii: ",")) else { throw fail() }
                 index += 1
                 skipWhitespace()
+                if at(close) { throw SyntaxError(offset: index, problem: .trailingComma) }
             }
             index += 1
             depth -= 1
@@ -218,7 +204,9 @@ public enum JSONValue: Sendable, Equatable {
             var members: [String: JSONValue] = [:]
             try container(close: UInt8(ascii: "}")) { (parser) throws(SyntaxError) in
                 guard parser.at(UInt8(ascii: "\"")) else { throw parser.fail() }
+                let keyOffset = parser.index
                 let key = try parser.string()
+                if members[key] != nil { throw SyntaxError(offset: keyOffset, problem: .duplicateKey(key)) }
                 parser.skipWhitespace()
                 guard parser.at(UInt8(ascii: ":")) else { throw parser.fail() }
                 parser.index += 1
@@ -264,7 +252,7 @@ public enum JSONValue: Sendable, Equatable {
                 }
             }
             let literal = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-            if JSONValue.canonicalNumber(literal) == nil { unrepresentable.append(start) }
+            if JSONValue.canonicalNumber(literal) == nil { throw SyntaxError(offset: start, problem: .numberOutOfRange) }
             return .number(literal)
         }
 
