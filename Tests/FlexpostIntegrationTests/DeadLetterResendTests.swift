@@ -185,8 +185,8 @@ struct DeadLetterResendTests {
                     delivery(3, "A", .accessData, .dead), delivery(4, "B", .accessData, .dead),
                     delivery(5, "C", .accessData, .dead), delivery(6, "D", .adminNotice, .dead),
                     delivery(7, "E", .accessData, .dead)]
-        func state(_ deliveries: [Delivery], cancelled: Bool = false, purged: Bool = false) -> DeadLetterResend.OrderState {
-            DeadLetterResend.OrderState(deliveries: deliveries, cancelled: cancelled, secretsPurged: purged)
+        func state(_ deliveries: [Delivery], cancelled: Bool = false, purged: Bool = false) -> DeadLetterResend.Order {
+            DeadLetterResend.Order(deliveries: deliveries, cancelled: cancelled, secretsPurged: purged)
         }
         let orders = [
             "A": state(dead.filter { $0.orderId == "A" } + [delivery(9, "A", .adminNotice, .scheduled)], purged: true),

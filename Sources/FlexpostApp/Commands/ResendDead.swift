@@ -38,10 +38,10 @@ struct ResendDead: AsyncParsableCommand {
         let now = SystemClock().now()
         let from = since.date, to = until?.date ?? now
         let dead = try await store.deadDeliveries(endedFrom: from, to: to, limit: Self.limit, newestFirst: false)
-        var orders: [String: DeadLetterResend.OrderState] = [:]
+        var orders: [String: DeadLetterResend.Order] = [:]
         // The orders' flags in one read (the batch read the delivery passes use).
         for (orderId, stored) in try await store.storedOrders(Set(dead.map(\.orderId))) {
-            orders[orderId] = DeadLetterResend.OrderState(
+            orders[orderId] = DeadLetterResend.Order(
                 deliveries: try await store.deliveries(orderId: orderId),
                 cancelled: stored.cancelled, secretsPurged: stored.secretsPurged)
         }

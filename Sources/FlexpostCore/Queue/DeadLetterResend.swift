@@ -24,8 +24,9 @@ public enum DeadLetterResend {
         case secretsGone
     }
 
-    /// What the plan needs to know of an order besides its deliveries.
-    public struct OrderState: Sendable {
+    /// An order as the plan needs it: its deliveries, and whether R5 or R8
+    /// ended what may be sent for it.
+    public struct Order: Sendable {
         public var deliveries: [Delivery]
         public var cancelled: Bool
         public var secretsPurged: Bool
@@ -41,7 +42,7 @@ public enum DeadLetterResend {
     ///   - dead: dead deliveries in the window, oldest end first.
     ///   - kind: only this kind, or both.
     ///   - orders: each order in `dead` (one that is missing is skipped as cancelled).
-    public static func plan(dead: [Delivery], kind: DeliveryKind?, orders: [String: OrderState]) -> [Item] {
+    public static func plan(dead: [Delivery], kind: DeliveryKind?, orders: [String: Order]) -> [Item] {
         var items: [Item] = []
         var index: [String: Int] = [:]
         for delivery in dead where kind == nil || delivery.kind == kind {
