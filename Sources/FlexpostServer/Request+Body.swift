@@ -1,3 +1,4 @@
+import FlexpostCore
 import Hummingbird
 import NIOCore
 
@@ -40,21 +41,16 @@ extension Request {
     /// 413. A body that takes longer than ``BodyDeadline/current`` is answered 408.
     mutating func collectBody(within maxSize: Int) async throws -> ByteBuffer? {
         guard let deadline = BodyDeadline.current else { return try await collect(maxSize) }
+        // On the one watchdog of the process: a task group with a sleeping
+        // timer per request cost intake at one client about a third of its CPU.
         let request = self
-        let body = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
-            group.addTask {
-                var request = request
-                return try await request.collect(maxSize)
-            }
-            group.addTask {
-                try await Task.sleep(for: deadline)
-                throw BodyTooSlow()
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
-        }
-        if let body { self.body = .init(buffer: body) }
-        return body
+        let seconds = Double(deadline.components.seconds) + Double(deadline.components.attoseconds) / 1e18
+        guard let collected = try await withDeadline(seconds, { () async throws -> ByteBuffer? in
+            var request = request
+            return try await request.collect(maxSize)
+        }) else { throw BodyTooSlow() }
+        if let collected { self.body = .init(buffer: collected) }
+        return collected
     }
 
     private mutating func collect(_ maxSize: Int) async throws -> ByteBuffer? {

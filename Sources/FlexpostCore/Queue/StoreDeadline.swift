@@ -40,6 +40,19 @@ public func withStoreDeadline<T: Sendable>(
     }
 }
 
+/// The same watchdog for a wait that is not a store call (a request body
+/// that trickles in): `body` runs in a task of its own; nil when `seconds`
+/// passed first, and `body` is then cancelled and abandoned.
+public func withDeadline<T: Sendable>(_ seconds: Double, _ body: @escaping @Sendable () async throws -> T)
+    async throws -> T?
+{
+    do {
+        return try await withStoreDeadline(seconds, "a wait", body)
+    } catch is StoreTimeout {
+        return nil
+    }
+}
+
 /// The same deadline for a store call that answers through a callback (a
 /// queue of its own, as SQLite's intake group commit): no task is started,
 /// so the common case costs no thread hop. `start` hands the call its
