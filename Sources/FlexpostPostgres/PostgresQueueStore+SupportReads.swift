@@ -60,12 +60,24 @@ extension PostgresQueueStore {
             ).decode((String, String?, Data?, Double?).self) {
                 taken.append(row)
             }
-            // The connection answers one query at a time: the rows are read first.
+            // The connection answers one query at a time: the rows are read first,
+            // then the batch's terms go in one statement.
+            var terms: [String] = [], orderIds: [String] = []
             for (orderId, customerNumber, document, erasedAt) in taken {
                 guard let customerNumber, let document else { continue }
                 let order = erasedAt == nil ? try StoredDocument.decode(document) : nil
-                try await addSearchTerms(connection, orderId: orderId,
-                                         OrderSearch.terms(orderId: orderId, customerNumber: customerNumber, document: order))
+                for term in OrderSearch.terms(orderId: orderId, customerNumber: customerNumber, document: order) {
+                    terms.append(term)
+                    orderIds.append(orderId)
+                }
+            }
+            if !terms.isEmpty {
+                try await connection.query(
+                    """
+                    INSERT INTO search_terms (term, order_id) SELECT * FROM unnest(\(terms)::TEXT[], \(orderIds)::TEXT[])
+                    ON CONFLICT DO NOTHING
+                    """, logger: logger
+                ).consume()
             }
             return taken.count
         }

@@ -81,6 +81,10 @@ public struct PostgresURL: Sendable, Equatable {
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: user, password: password, database: database, tls: mode)
         configuration.options.maximumConnections = 8
+        // The hot statements are prepared once per connection; left to choose,
+        // the server planned the intake statement again at every execution
+        // (its bind took longer than its execution).
+        configuration.options.additionalStartupParameters = [("plan_cache_mode", "force_generic_plan")]
         return configuration
     }
 }
