@@ -26,6 +26,22 @@ struct StoreDeadlineTests {
         await #expect(throws: Failure.self) { try await withStoreDeadline(5, "a failing call") { throw Failure() } }
     }
 
+    @Test("withDeadline (a request body's wait): nil once the time passed, the wait abandoned; the value otherwise")
+    func plainDeadline() async throws {
+        let start = ContinuousClock.now
+        let late: Int? = try await withDeadline(0.3) {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                DispatchQueue.global().asyncAfter(deadline: .now() + 5) { c.resume() }
+            }
+            return 1
+        }
+        #expect(late == nil)
+        #expect(ContinuousClock.now - start < .seconds(3))
+        #expect(try await withDeadline(5) { 42 } == 42)
+        struct Failure: Error {}
+        await #expect(throws: Failure.self) { _ = try await withDeadline(5) { () async throws -> Int in throw Failure() } }
+    }
+
     @Test("a call waiting on a stuck store is given up once its caller stops, long before its deadline; a quick one is unaffected")
     func abandonedAtStop() async throws {
         let stopping = Atomic<Bool>(false)
