@@ -65,7 +65,9 @@ extension PostgresQueueStore {
             var terms: [String] = [], orderIds: [String] = []
             for (orderId, customerNumber, document, erasedAt) in taken {
                 guard let customerNumber, let document else { continue }
-                let order = erasedAt == nil ? try StoredDocument.decode(document) : nil
+                // A document that cannot be read (erased, or damaged) is found by its ids:
+                // one bad row must not stop every search.
+                let order = erasedAt == nil ? try? StoredDocument.decode(document) : nil
                 for term in OrderSearch.terms(orderId: orderId, customerNumber: customerNumber, document: order) {
                     terms.append(term)
                     orderIds.append(orderId)

@@ -61,9 +61,11 @@ extension SQLiteQueueStore {
                 let orderId: String = row[0]
                 try db.run(sql: "DELETE FROM search_backlog WHERE order_id = ?", arguments: [orderId])
                 guard let customerNumber = row[1] as String? else { continue }
-                let document = (row[3] as Double?) == nil ? try StoredDocument.decode(row[2] as Data) : nil
-                try Self.addSearchTerms(db, orderId: orderId,
-                                   OrderSearch.terms(orderId: orderId, customerNumber: customerNumber, document: document))
+                // A document that cannot be read (erased, or damaged) is found by its ids:
+                // one bad row must not stop every search.
+                let document = (row[3] as Double?) == nil ? try? StoredDocument.decode(row[2] as Data) : nil
+                try Self.addSearchTerms(
+                    db, orderId: orderId, OrderSearch.terms(orderId: orderId, customerNumber: customerNumber, document: document))
             }
             return rows.count
         }

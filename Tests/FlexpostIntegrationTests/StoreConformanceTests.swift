@@ -104,6 +104,25 @@ struct StoreConformanceTests {
         #expect(try await store.indexStoredOrders(limit: 10) == 0)
     }
 
+    @Test("search index, SQLite: a damaged order document does not stop the index or any search; its ids still find it")
+    func searchIndexDamagedDocument() async throws {
+        let path = try TestEnvironment.temporaryDirectory("store").appendingPathComponent("queue.sqlite").path
+        let store = try SQLiteQueueStore(path: path)
+        let intake = TestStores.intake(store)
+        #expect(try await intake.submit(Self.fixture("order-second-site.json")).line.hasPrefix("accepted"))
+        #expect(try await intake.submit(Self.fixture("order-new-customer.json")).line.hasPrefix("accepted"))
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            try db.execute(sql: "UPDATE orders SET document = x'01ffff' WHERE order_id = 'ORD-2026-004711'")
+        }
+        try queue.close()
+        #expect(try await store.indexStoredOrders(limit: 10) == 2)
+        #expect(try await store.searchOrders(term: OrderSearch.term("ORD-2026-004711"), limit: 10).map(\.orderId)
+            == ["ORD-2026-004711"])
+        #expect(try await store.searchOrders(term: OrderSearch.term("sp-400001"), limit: 10).map(\.orderId)
+            == ["ORD-2026-004800"], "the other order of the batch is indexed in full")
+    }
+
     @Test("claims: only due ones, exclusive while leased, free again when the lease expires", arguments: StoreKind.allCases)
     func claims(kind: StoreKind) async throws {
         let store = try await TestStores.make(kind)
