@@ -159,7 +159,7 @@ extension PostgresQueueStore {
                     """, logger: logger
                 ).consume()
             case .addSearchTerms(let orderId, let terms):
-                try await addSearchTerms(connection, orderId: orderId, terms)
+                try await addSearchTerms(connection, terms: terms, orderIds: Array(repeating: orderId, count: terms.count))
             case .erasePersonalData(let orderId, let quoted, let blanked, let keptTerms, let at):
                 try await connection.query(
                     "DELETE FROM search_terms WHERE order_id = \(orderId) AND NOT (term = ANY(\(keptTerms)))", logger: logger

@@ -73,22 +73,17 @@ extension PostgresQueueStore {
                     orderIds.append(orderId)
                 }
             }
-            if !terms.isEmpty {
-                try await connection.query(
-                    """
-                    INSERT INTO search_terms (term, order_id) SELECT * FROM unnest(\(terms)::TEXT[], \(orderIds)::TEXT[])
-                    ON CONFLICT DO NOTHING
-                    """, logger: logger
-                ).consume()
-            }
+            try await addSearchTerms(connection, terms: terms, orderIds: orderIds)
             return taken.count
         }
     }
 
-    func addSearchTerms(_ connection: PostgresConnection, orderId: String, _ terms: some Collection<String>) async throws {
+    /// Each `terms[i]` finds `orderIds[i]`; one statement for any number of orders.
+    func addSearchTerms(_ connection: PostgresConnection, terms: [String], orderIds: [String]) async throws {
+        guard !terms.isEmpty else { return }
         try await connection.query(
             """
-            INSERT INTO search_terms (term, order_id) SELECT t, \(orderId) FROM unnest(\(Array(terms))::TEXT[]) AS t
+            INSERT INTO search_terms (term, order_id) SELECT * FROM unnest(\(terms)::TEXT[], \(orderIds)::TEXT[])
             ON CONFLICT DO NOTHING
             """, logger: logger
         ).consume()
