@@ -158,7 +158,7 @@ public struct Runtime: Sendable {
     }
 
     public func intake(clock: any WallClock, doorbell: DeliveryDoorbell? = nil) -> Intake {
-        Intake(store: store, sealer: sealer, planner: planner, clock: clock, doorbell: doorbell)
+        Intake(store: DeadlineStore(store, .requests), sealer: sealer, planner: planner, clock: clock, doorbell: doorbell)
     }
 
     public func makeTransport() throws(ConfigurationError) -> any MailTransport {

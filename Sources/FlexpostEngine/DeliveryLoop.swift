@@ -51,6 +51,8 @@ public struct DeliveryLoop: Service {
 
     public func run() async throws {
         let stopping = StopSignal()
+        // Polls for the next due time are given up at a stop.
+        let polling = DeadlineStore(store, StoreDeadlines(seconds: 10, abandonIf: { stopping.isSet }))
         let passFailures = Counter(label: "flexpost_delivery_pass_failures_total", factory: metrics)
         var failures = 0
         var failingSince = ContinuousClock.now
@@ -96,10 +98,7 @@ public struct DeliveryLoop: Service {
                     continue
                 }
                 var wait = pollInterval
-                let store = self.store
-                if let next = try? await withStoreDeadline(10, "the next due time", abandonIf: { stopping.isSet }, {
-                    try await store.nextDueDate()
-                }) {
+                if let next = try? await polling.nextDueDate() {
                     wait = min(pollInterval, max(0.01, next.timeIntervalSince(clock.now())))
                 }
                 await doorbell.wait(upTo: .milliseconds(Int(wait * 1000)))
@@ -111,9 +110,7 @@ public struct DeliveryLoop: Service {
             let worker = self.worker
             if storeAnswersAtStop {
                 let release = Task.detached {
-                    try await withStoreDeadline(DeliveryWorker.releaseSeconds, "giving claims back") {
-                        try await worker.store.releaseClaims(owner: worker.owner)
-                    }
+                    try await DeadlineStore(worker.store, .requests).releaseClaims(owner: worker.owner)
                 }
                 do {
                     try await release.value

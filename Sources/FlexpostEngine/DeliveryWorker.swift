@@ -71,13 +71,13 @@ public struct DeliveryWorker: Sendable {
                         shouldStop: @escaping @Sendable () -> Bool = { false },
                         progress: (PassSummary) -> Void = { _ in }) async throws -> PassSummary {
         var summary = PassSummary()
-        let store = self.store, owner = self.owner, leaseSeconds = self.leaseSeconds, deadline = storeDeadline
+        let owner = self.owner, leaseSeconds = self.leaseSeconds
+        // Every store call of the pass is bounded; a claim, read or renewal the
+        // store does not answer is given up at a graceful stop (within 250 ms)
+        // instead of holding the stop until its deadline. Records never are.
+        let store = DeadlineStore(self.store, StoreDeadlines(seconds: storeDeadline, abandonIf: shouldStop))
         let recorder = AttemptRecorder { [self] completed in
-            try await recordWithRetry {
-                try await withStoreDeadline(deadline, "an attempt record") {
-                    try await store.complete(completed, owner: owner)
-                }
-            }
+            try await recordWithRetry { try await store.complete(completed, owner: owner) }
         }
         // Twice as many deliveries in flight as connections: while one waits for
         // its result's group commit, or for a connection, the next is composed
@@ -85,30 +85,20 @@ public struct DeliveryWorker: Sendable {
         // connection count.
         let lanes = max(1, transport.concurrency)
         let permits = SendPermits(lanes)
-        // A claim or read the store does not answer is given up at a graceful
-        // shutdown (within 250 ms) instead of holding the stop until its deadline.
         var claims = ClaimPipeline(batchSize: batchSize, limit: limit, trickleLinger: trickleLinger, linger: linger,
                                    shouldStop: shouldStop) { size in
             let now = clock.now()
-            let claimed = try await withStoreDeadline(deadline, "a claim", abandonIf: shouldStop) {
-                try await store.claimDue(
-                    at: now, limit: size, lease: Lease(owner: owner, expiresAt: now.addingTimeInterval(leaseSeconds)))
-            }
+            let claimed = try await store.claimDue(
+                at: now, limit: size, lease: Lease(owner: owner, expiresAt: now.addingTimeInterval(leaseSeconds)))
             if claimed.isEmpty { return ClaimedBatch(deliveries: [], orders: [:], claimedAt: now, asked: size) }
             let orderIds = Set(claimed.map(\.orderId))
-            let orders = try await withStoreDeadline(deadline, "an order read", abandonIf: shouldStop) {
-                try await store.storedOrders(orderIds)
-            }
+            let orders = try await store.storedOrders(orderIds)
             return ClaimedBatch(deliveries: claimed, orders: orders, claimedAt: now, asked: size)
         }
         var lease = LeaseKeeper(leaseSeconds: leaseSeconds) { until in
-            try await withStoreDeadline(deadline, "a lease renewal", abandonIf: shouldStop) {
-                try await store.renewClaims(owner: owner, until: until)
-            }
+            try await store.renewClaims(owner: owner, until: until)
         }
-        var holds = HoldWatch { try await withStoreDeadline(deadline, "a read of the holds", abandonIf: shouldStop) {
-            try await store.holds()
-        } }
+        var holds = HoldWatch { try await store.holds() }
         var stopped = false
         // A claim, read or renewal that failed: the pass claims no more, lets the
         // attempts in flight finish and record their results (a mail handed to
@@ -145,10 +135,8 @@ public struct DeliveryWorker: Sendable {
                         if !covered.isEmpty {
                             let ids = Set(covered.map(\.id))
                             batch.removeAll { ids.contains($0.id) }
-                            try await withStoreDeadline(deadline, "a hold of claims", abandonIf: shouldStop) {
-                                try await store.holdClaims(covered.map(\.id), owner: owner,
-                                                           note: HoldRules.claimGivenBack(at: clock.now()))
-                            }
+                            try await store.holdClaims(covered.map(\.id), owner: owner,
+                                                       note: HoldRules.claimGivenBack(at: clock.now()))
                             summary.held += covered.count
                             progress(summary)
                             if batch.isEmpty { continue }
@@ -205,9 +193,7 @@ public struct DeliveryWorker: Sendable {
         if stopped {
             // In-flight attempts are recorded; what was not started is given back
             // (briefly: a store that does not answer now lets the leases run out).
-            try await withStoreDeadline(min(deadline, Self.releaseSeconds), "a release") {
-                try await store.releaseClaims(owner: owner)
-            }
+            try await store.releaseClaims(owner: owner)
         }
         return summary
     }
@@ -229,7 +215,4 @@ public struct DeliveryWorker: Sendable {
         failure = error
         return false
     }
-
-    /// How long giving unstarted claims back may take when stopping.
-    public static let releaseSeconds: Double = 3
 }

@@ -228,29 +228,27 @@ extension PostgresQueueStore {
 
     public func recordRecipientChange(_ identity: EventIdentity, _ change: RecipientChange, receivedAt: Date,
                                       messageID: @escaping @Sendable () -> String) async throws -> IntakeOutcome {
-        try await intakeDeadline {
-            try await self.transaction { connection in
-                if let outcome = try await self.checkEvent(connection, identity, at: receivedAt) { return outcome }
-                try await connection.query(
-                    """
-                    INSERT INTO customers (customer_number, portal_active) VALUES (\(change.customerNumber), FALSE)
-                    ON CONFLICT DO NOTHING
-                    """, logger: self.logger
-                ).consume()
-                let current = try await self.customerRecipients(connection, customerNumber: change.customerNumber, lock: true)
-                var orderIds: [String] = []
-                for try await orderId in try await connection.query(
-                    "SELECT order_id FROM orders WHERE customer_number = \(change.customerNumber) ORDER BY order_id",
-                    logger: self.logger
-                ).decode(String.self) {
-                    orderIds.append(orderId)
-                }
-                _ = try await self.decide(connection, orderIds: orderIds) { facts in
-                    RecipientCorrection.apply(change, current: current, orders: orderIds.compactMap { facts[$0] }, at: receivedAt,
-                                              messageID: messageID)
-                }
-                return .accepted
+        try await self.transaction { connection in
+            if let outcome = try await self.checkEvent(connection, identity, at: receivedAt) { return outcome }
+            try await connection.query(
+                """
+                INSERT INTO customers (customer_number, portal_active) VALUES (\(change.customerNumber), FALSE)
+                ON CONFLICT DO NOTHING
+                """, logger: self.logger
+            ).consume()
+            let current = try await self.customerRecipients(connection, customerNumber: change.customerNumber, lock: true)
+            var orderIds: [String] = []
+            for try await orderId in try await connection.query(
+                "SELECT order_id FROM orders WHERE customer_number = \(change.customerNumber) ORDER BY order_id",
+                logger: self.logger
+            ).decode(String.self) {
+                orderIds.append(orderId)
             }
+            _ = try await self.decide(connection, orderIds: orderIds) { facts in
+                RecipientCorrection.apply(change, current: current, orders: orderIds.compactMap { facts[$0] }, at: receivedAt,
+                                          messageID: messageID)
+            }
+            return .accepted
         }
     }
 }

@@ -173,16 +173,7 @@ public final class PostgresQueueStore: QueueStore {
         _ identity: EventIdentity, customerNumber: String, receivedAt: Date,
         prepare: @escaping @Sendable (Bool) -> PreparedOrder
     ) async throws -> IntakeOutcome {
-        try await intakeDeadline {
-            try await self.storeOrder(identity, customerNumber: customerNumber, receivedAt: receivedAt, prepare: prepare)
-        }
-    }
-
-    /// Intake calls are bounded (StoreTimeout.requestSeconds): while the server
-    /// is down the pool waits for a connection about a minute before it fails.
-    /// postgres-nio honours cancellation, so the abandoned call ends too.
-    func intakeDeadline(_ body: @escaping @Sendable () async throws -> IntakeOutcome) async throws -> IntakeOutcome {
-        try await withStoreDeadline(StoreTimeout.requestSeconds, "an intake", body)
+        try await storeOrder(identity, customerNumber: customerNumber, receivedAt: receivedAt, prepare: prepare)
     }
 
     func storeOrder(
@@ -236,7 +227,7 @@ public final class PostgresQueueStore: QueueStore {
     public func recordCancellation(_ identity: EventIdentity, _ cancellation: OrderCancellation, receivedAt: Date)
         async throws -> IntakeOutcome
     {
-        try await intakeDeadline { try await self.storeCancellation(identity, cancellation, receivedAt: receivedAt) }
+        try await storeCancellation(identity, cancellation, receivedAt: receivedAt)
     }
 
     func storeCancellation(_ identity: EventIdentity, _ cancellation: OrderCancellation, receivedAt: Date)
@@ -283,7 +274,7 @@ public final class PostgresQueueStore: QueueStore {
     public func recordActivation(_ identity: EventIdentity, _ activation: PortalActivation, receivedAt: Date)
         async throws -> IntakeOutcome
     {
-        try await intakeDeadline { try await self.storeActivation(identity, activation, receivedAt: receivedAt) }
+        try await storeActivation(identity, activation, receivedAt: receivedAt)
     }
 
     func storeActivation(_ identity: EventIdentity, _ activation: PortalActivation, receivedAt: Date)

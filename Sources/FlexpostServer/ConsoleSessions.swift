@@ -27,7 +27,7 @@ struct ConsoleSession: Sendable {
 /// minutes after the last use, 12 hours after sign-in, or at sign-out.
 struct ConsoleSessions: Sendable {
     static let cookieName = "flexpost_support"
-    let store: any QueueStore
+    let store: DeadlineStore
     let clock: any WallClock
     /// `Secure` on the cookie: the console is not served on loopback.
     let secure: Bool

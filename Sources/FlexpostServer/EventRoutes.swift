@@ -54,8 +54,8 @@ public struct EventRoutes: Sendable {
             return JSONResponse.error(.unauthorized, "invalid or stale webhook signature")
         }
         let intake = self.intake
-        // Both stores bound their intake calls themselves (StoreTimeout.requestSeconds).
-        let result = try await StoreUnavailable.guarding("an intake", logger: context.logger, deadline: nil) {
+        // The intake's store is a DeadlineStore (StoreDeadlines.requests).
+        let result = try await StoreUnavailable.guarding("an intake", logger: context.logger) {
             try await intake.submit(bytes)
         }
         context.logger.info("event received", metadata: ["event.result": "\(result.line)"])

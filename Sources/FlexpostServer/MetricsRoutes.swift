@@ -8,10 +8,11 @@ import Prometheus
 /// whether the store answered.
 public struct MetricsRoutes: Sendable {
     let registry: PrometheusCollectorRegistry
-    let store: any QueueStore
+    let store: DeadlineStore
     let clock: any WallClock
 
-    public init(registry: PrometheusCollectorRegistry, store: any QueueStore, clock: any WallClock) {
+    /// - Parameter store: bounded as a scraper's patience allows (``StoreDeadlines/probes``).
+    public init(registry: PrometheusCollectorRegistry, store: DeadlineStore, clock: any WallClock) {
         self.registry = registry
         self.store = store
         self.clock = clock
@@ -24,8 +25,7 @@ public struct MetricsRoutes: Sendable {
             // 10 s by default) even when the store is not: the process's own
             // counters still tell what the outage refused, and
             // `flexpost_queue_store_up 0` says why the queue's figures are missing.
-            let figures = try? await StoreUnavailable.guarding("the queue's counts", logger: context.logger,
-                                                               deadline: Self.storeDeadline) {
+            let figures = try? await StoreUnavailable.guarding("the queue's counts", logger: context.logger) {
                 (try await store.countsByState(), try await store.oldestWaitingDue(at: now), try await store.holds(),
                  try await store.bounceCounts(), try await store.deliveryEventCounts())
             }
@@ -79,7 +79,4 @@ public struct MetricsRoutes: Sendable {
                             body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
         }
     }
-
-    /// How long a scrape waits for the queue's figures.
-    static let storeDeadline = 3.0
 }

@@ -27,16 +27,14 @@ public struct StoreUnavailable: HTTPResponseError {
         return response
     }
 
-    /// Runs a store call for a request: bounded by `deadline` (nil: the call
-    /// bounds itself, as both stores' intake does without a task of its own),
-    /// and any failure logged with its cause and answered as ``StoreUnavailable``.
+    /// Runs a store call for a request and answers any failure, a
+    /// ``StoreTimeout`` of the ``DeadlineStore`` the routes are given
+    /// included, as ``StoreUnavailable``, logged with its cause.
     public static func guarding<T: Sendable>(
-        _ operation: String, logger: Logger, deadline: Double? = StoreTimeout.requestSeconds,
-        _ body: @escaping @Sendable () async throws -> T
+        _ operation: String, logger: Logger, _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         do {
-            guard let deadline else { return try await body() }
-            return try await withStoreDeadline(deadline, operation, body)
+            return try await body()
         } catch is CancellationError {
             throw CancellationError()
         } catch {

@@ -9,7 +9,9 @@ import Logging
 /// resends, behind `Authorization: Bearer <FLEXPOST_SUPPORT_TOKEN>`.
 /// No answer ever holds a secret.
 public struct SupportRoutes: Sendable {
-    let store: any QueueStore
+    /// Bounded as a request allows (``StoreDeadlines/requests``); shared with
+    /// the operator routes and the console.
+    let store: DeadlineStore
     let token: Secret?
     let clock: any WallClock
     let resendLimit: Int
@@ -19,7 +21,7 @@ public struct SupportRoutes: Sendable {
     /// Wrong tokens, here and on the console's sign-in.
     let throttle: SignInThrottle
 
-    public init(store: any QueueStore, token: Secret?, clock: any WallClock, resendLimit: Int,
+    public init(store: DeadlineStore, token: Secret?, clock: any WallClock, resendLimit: Int,
                 messageID: @escaping @Sendable () -> String, queued: @escaping @Sendable () -> Void = {}) {
         self.store = store
         self.token = token

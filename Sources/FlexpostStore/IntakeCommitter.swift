@@ -16,7 +16,7 @@ final class IntakeCommitter: Sendable {
 
     private struct Pending {
         let work: Work
-        let answer: StoreAnswer<IntakeOutcome>
+        let answer: CheckedContinuation<IntakeOutcome, any Error>
     }
 
     private struct State {
@@ -37,13 +37,12 @@ final class IntakeCommitter: Sendable {
     /// Events waiting for the next transaction.
     var queued: Int { state.withLock { $0.pending.count } }
 
-    /// Records one event; answered when its transaction is committed, or with
-    /// ``StoreTimeout`` after `deadline` seconds (the database locked by another
-    /// process, a stuck disk) so that no webhook waits longer than its sender.
-    /// An event answered so may still be committed later: its sender's retry
-    /// is then a duplicate.
-    func submit(deadline: Double, _ work: @escaping Work) async throws -> IntakeOutcome {
-        try await withStoreDeadline(deadline, "an intake") { (answer: StoreAnswer<IntakeOutcome>) in
+    /// Records one event; answered when its transaction is committed. How
+    /// long a caller waits is the caller's to bound (``DeadlineStore``): an
+    /// event given up so may still be committed, and its sender's retry is then
+    /// a duplicate.
+    func submit(_ work: @escaping Work) async throws -> IntakeOutcome {
+        try await withCheckedThrowingContinuation { (answer: CheckedContinuation<IntakeOutcome, any Error>) in
             let startWriting = state.withLock { state in
                 state.pending.append(Pending(work: work, answer: answer))
                 guard !state.writing else { return false }
@@ -54,7 +53,6 @@ final class IntakeCommitter: Sendable {
                 // GRDB's writer queue: off the cooperative pool, serialised with every other write.
                 pool.asyncWriteWithoutTransaction { db in self.drain(db) }
             }
-            return {}
         }
     }
 
@@ -69,7 +67,7 @@ final class IntakeCommitter: Sendable {
             }
             if batch.isEmpty { return }
             for (pending, result) in zip(batch, write(batch.map(\.work), db)) {
-                pending.answer.deliver(result)
+                pending.answer.resume(with: result)
             }
         }
     }

@@ -218,7 +218,7 @@ extension SQLiteQueueStore {
     public func recordRecipientChange(_ identity: EventIdentity, _ change: RecipientChange, receivedAt: Date,
                                       messageID: @escaping @Sendable () -> String) async throws -> IntakeOutcome {
         let fingerprint = identity.fingerprint(nil), events = deliveryEvents
-        return try await intake.submit(deadline: StoreTimeout.requestSeconds) { db in
+        return try await intake.submit { db in
             if let outcome = try Self.checkEvent(db, identity, fingerprint, at: receivedAt) { return outcome }
             let orderIds = try String.fetchAll(
                 db, sql: "SELECT order_id FROM orders WHERE customer_number = ? ORDER BY order_id", arguments: [change.customerNumber])

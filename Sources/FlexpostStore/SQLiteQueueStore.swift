@@ -108,7 +108,7 @@ public final class SQLiteQueueStore: QueueStore {
         prepare: @escaping @Sendable (Bool) -> PreparedOrder
     ) async throws -> IntakeOutcome {
         let fingerprint = identity.fingerprint(nil), events = deliveryEvents
-        return try await intake.submit(deadline: StoreTimeout.requestSeconds) { db in
+        return try await intake.submit { db in
             if let outcome = try Self.checkEvent(db, identity, fingerprint, at: receivedAt) { return outcome }
             let knownActive = try Bool.fetchOne(
                 db.cachedStatement(sql: "SELECT portal_active FROM customers WHERE customer_number = ?"),
@@ -159,7 +159,7 @@ public final class SQLiteQueueStore: QueueStore {
         async throws -> IntakeOutcome
     {
         let fingerprint = identity.fingerprint(nil), events = deliveryEvents
-        let outcome = try await intake.submit(deadline: StoreTimeout.requestSeconds) { db in
+        let outcome = try await intake.submit { db in
             if let outcome = try Self.checkEvent(db, identity, fingerprint, at: receivedAt) { return outcome }
             let orderId = cancellation.orderId
             guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM orders WHERE order_id = ?"), arguments: [orderId]) != nil else {
@@ -187,7 +187,7 @@ public final class SQLiteQueueStore: QueueStore {
         async throws -> IntakeOutcome
     {
         let fingerprint = identity.fingerprint(nil)
-        return try await intake.submit(deadline: StoreTimeout.requestSeconds) { db in
+        return try await intake.submit { db in
             if let outcome = try Self.checkEvent(db, identity, fingerprint, at: receivedAt) { return outcome }
             try Self.markActive(db, customerNumber: activation.customerNumber, at: activation.activatedAt)
             return .accepted

@@ -91,9 +91,9 @@ struct SessionTests {
     @Test("the session cookie is Secure unless the console is served on loopback")
     func secureCookie() async throws {
         let store = try await TestStores.make(.sqlite)
-        let sessions = ConsoleSessions(store: store, clock: SystemClock(), secure: true, people: nil)
+        let sessions = ConsoleSessions(store: DeadlineStore(store, .requests), clock: SystemClock(), secure: true, people: nil)
         #expect(sessions.cookie(Secret("x")).hasSuffix("; HttpOnly; SameSite=Strict; Secure"))
-        #expect(ConsoleSessions(store: store, clock: SystemClock(), secure: false, people: nil).cookie(Secret("x")).hasSuffix("SameSite=Strict"))
+        #expect(ConsoleSessions(store: DeadlineStore(store, .requests), clock: SystemClock(), secure: false, people: nil).cookie(Secret("x")).hasSuffix("SameSite=Strict"))
     }
 }
 

@@ -107,7 +107,7 @@ struct ThroughputMechanicsTests {
         let committer = store.intake
         let before = committer.transactions
         let gate = Mutex(false), writing = Mutex(false)
-        async let slow = committer.submit(deadline: 30) { db in
+        async let slow = committer.submit { db in
             // Holds the writer so that the next three queue up and share one transaction.
             writing.withLock { $0 = true }
             while !gate.withLock({ $0 }) { usleep(1000) }
@@ -122,9 +122,9 @@ struct ThroughputMechanicsTests {
                 return .accepted
             }
         }
-        async let first = committer.submit(deadline: 30, history("OK-1"))
-        let bad = Task { try await committer.submit(deadline: 30, history("BAD")) }
-        async let second = committer.submit(deadline: 30, history("OK-2"))
+        async let first = committer.submit(history("OK-1"))
+        let bad = Task { try await committer.submit(history("BAD")) }
+        async let second = committer.submit(history("OK-2"))
         try await waitUntil("three events queue up behind it") { committer.queued == 3 }
         gate.withLock { $0 = true }
         let answers2 = try await [slow, first, second]
@@ -136,10 +136,11 @@ struct ThroughputMechanicsTests {
         }
         #expect(notes == ["OK-1", "OK-2"])
 
-        // An event that waits for the writer past its deadline is answered with
-        // StoreTimeout at the deadline; its work stays queued and is written later.
+        // An event that waits for the writer past its caller's deadline (the
+        // DeadlineStore's) is answered with StoreTimeout at the deadline; its
+        // work stays queued and is written later.
         let writerGate = Mutex(false), holding = Mutex(false)
-        async let held = committer.submit(deadline: 30) { db in
+        async let held = committer.submit { db in
             holding.withLock { $0 = true }
             while !writerGate.withLock({ $0 }) { usleep(1000) }
             return .accepted
@@ -147,7 +148,10 @@ struct ThroughputMechanicsTests {
         try await waitUntil("the writer is held again") { holding.withLock { $0 } }
         // The writer stays held until after the answer: it came at the deadline, not when the writer was free.
         let started = ContinuousClock.now
-        await #expect(throws: StoreTimeout.self) { try await committer.submit(deadline: 0.3, history("LATE")) }
+        await #expect(throws: StoreTimeout.self) {
+            let late = history("LATE")
+            try await withStoreDeadline(0.3, "an intake") { try await committer.submit(late) }
+        }
         #expect(ContinuousClock.now - started >= .milliseconds(300), "not before its deadline")
         writerGate.withLock { $0 = true }
         #expect(try await held == .accepted)

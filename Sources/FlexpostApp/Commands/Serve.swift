@@ -87,11 +87,14 @@ struct Serve: AsyncParsableCommand {
         // A body must arrive within the idle timeout, however it trickles.
         router.add(middleware: BodyDeadlineMiddleware(.nanoseconds(Int64(config.httpIdleTimeout * 1e9))))
         EventRoutes(intake: runtime.intake(clock: clock, doorbell: doorbell), verifier: verifier, clock: clock).register(on: router)
-        HealthRoutes(store: runtime.store).register(on: router)
-        MetricsRoutes(registry: registry, store: runtime.store, clock: clock).register(on: router)
+        // Every store call a request makes is bounded: a probe's within its
+        // short patience, the others within a webhook sender's.
+        let probes = DeadlineStore(runtime.store, .probes)
+        HealthRoutes(store: probes).register(on: router)
+        MetricsRoutes(registry: registry, store: probes, clock: clock).register(on: router)
         let planner = runtime.planner
         let support = SupportRoutes(
-            store: runtime.store, token: config.supportToken, clock: clock, resendLimit: config.resendLimit,
+            store: DeadlineStore(runtime.store, .requests), token: config.supportToken, clock: clock, resendLimit: config.resendLimit,
             messageID: { planner.newMessageID() }, queued: { doorbell.ring() })
         support.register(on: router)
         OperatorRoutes(support: support).register(on: router)

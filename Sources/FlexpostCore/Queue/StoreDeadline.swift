@@ -53,10 +53,9 @@ public func withDeadline<T: Sendable>(_ seconds: Double, _ body: @escaping @Send
     }
 }
 
-/// The same deadline for a store call that answers through a callback (a
-/// queue of its own, as SQLite's intake group commit): no task is started,
-/// so the common case costs no thread hop. `start` hands the call its
-/// ``StoreAnswer`` and returns what to do if the deadline passes first.
+/// The same deadline for a call that answers through a callback: no task is
+/// started for it. `start` hands the call its ``StoreAnswer`` and returns
+/// what to do if the deadline passes first.
 /// An answer after the deadline is dropped; the call itself may still finish.
 @inlinable
 public func withStoreDeadline<T: Sendable>(
