@@ -126,14 +126,38 @@ let package = Package(
             name: "FlexpostCoreTests",
             dependencies: ["FlexpostCore", .product(name: "Mustache", package: "swift-mustache")]
         ),
+        .testTarget(name: "FlexpostAppTests", dependencies: ["FlexpostApp", .product(name: "Logging", package: "swift-log")]),
+        // Libcurl against the SMTP test server (Tests/Support/smtp_test_server.py): no database.
+        .testTarget(name: "FlexpostSMTPTests", dependencies: ["FlexpostSMTP", "FlexpostCore", "FlexpostTestSupport"]),
+        // What the tests share (no tests of its own): the test environment, fresh
+        // stores of each kind, the SMTP and PostgreSQL test servers, an HTTP client,
+        // a serve process. A test target, so it may see the modules' internals.
+        .testTarget(
+            name: "FlexpostTestSupport",
+            dependencies: [
+                "FlexpostCore", "FlexpostEngine", "FlexpostStore", "FlexpostPostgres", "FlexpostApp",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The suites about PostgreSQL itself: several serve processes on one
+        // database, the URL's forms. (The conformance and end-to-end suites run
+        // every case on both stores, in FlexpostIntegrationTests.)
+        .testTarget(
+            name: "FlexpostPostgresTests",
+            dependencies: ["FlexpostPostgres", "FlexpostTestSupport", "flexpost"]
+        ),
         .testTarget(
             name: "FlexpostIntegrationTests",
             dependencies: [
-                "FlexpostCore", "FlexpostEngine", "FlexpostSMTP", "FlexpostStore", "FlexpostPostgres", "FlexpostApp",
+                "FlexpostCore", "FlexpostEngine", "FlexpostSMTP", "FlexpostStore", "FlexpostPostgres", "FlexpostServer",
+                "FlexpostApp", "FlexpostTestSupport",
                 // The end-to-end tests run the binary: a bare `swift test` builds it too.
                 "flexpost",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import FlexpostTestSupport
 
 /// The vertical slice through the real binary: an order enqueued, the
 /// next-day access-data e-mail at 08:00 local over SMTP, checked by an

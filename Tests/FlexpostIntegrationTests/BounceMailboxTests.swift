@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import FlexpostTestSupport
 
 /// SPEC §6 bounces from a mailbox: `serve` polls a real Dovecot over IMAPS
 /// (Tests/Support/imap_test_server.sh) through libcurl.

@@ -1,6 +1,7 @@
 import FlexpostCore
 import Foundation
 import Testing
+@testable import FlexpostTestSupport
 
 /// SPEC §6 end to end: mail sent with a VERP return path through a real SMTP
 /// server, bounces piped to `flexpost bounce` as an MTA would, on both stores.

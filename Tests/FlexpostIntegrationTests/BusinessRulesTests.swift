@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import FlexpostTestSupport
 
 /// R2–R5 and idempotency through the real binary and a real SMTP server.
 @Suite("business rules end to end")

@@ -1,36 +1,18 @@
 import Foundation
 import Synchronization
 import Testing
+@testable import FlexpostTestSupport
 
 /// SPEC §5: many processes on one SQLite file never send a delivery twice;
 /// a worker killed mid-send loses nothing (at least once after its lease).
 @Suite("concurrent workers and crashes")
 struct ConcurrencyAndCrashTests {
-    /// `count` new-customer orders (one access-data mail each) as JSON Lines.
-    static func orders(_ count: Int, confirmedAt: String? = nil, adminNoticeOnly: Bool = false) throws -> Data {
-        var lines = Data()
-        for index in 0..<count {
-            let id = String(format: "ORD-LOAD-%05d", index)
-            var changes: [(String, Any?)] = [
-                ("data.orderId", id), ("data.customer.customerNumber", String(format: "77%08d", index)),
-                ("data.customer.contact.email", "customer\(index)@example.com"),
-            ]
-            if let confirmedAt { changes.append(("data.confirmedAt", confirmedAt)) }
-            let name = adminNoticeOnly ? "order-second-base-package.json" : "order-new-customer.json"
-            if adminNoticeOnly {
-                changes.append(("data.portal.administrators", [["name": "Admin \(index)", "email": "admin\(index)@example.com"]]))
-            }
-            lines += EventEditing.data(name, changes) + Data("\n".utf8)
-        }
-        return lines
-    }
-
     @Test("3 drain processes started together over 300 due deliveries: each arrives exactly once")
     func threeDrains() async throws {
         let server = try await SMTPTestServer()
         let dir = try TestEnvironment.temporaryDirectory("three-drains")
         let env = TestEnvironment.baseEnvironment(smtpPort: server.port)
-        let intake = try await flexpost(["enqueue", "-"], environment: env, directory: dir, stdin: try Self.orders(300))
+        let intake = try await flexpost(["enqueue", "-"], environment: env, directory: dir, stdin: try EventEditing.orders(300))
         #expect(intake.status == 0)
         #expect(intake.stdout.split(separator: "\n").count == 300)
         let drains = try (0..<3).map { _ in
@@ -60,7 +42,7 @@ struct ConcurrencyAndCrashTests {
         env["FLEXPOST_SMTP_CONNECTIONS"] = "3"
         let past = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-120))
         let intake = try await flexpost(["enqueue", "-"], environment: env, directory: dir,
-                                        stdin: try Self.orders(200, confirmedAt: past, adminNoticeOnly: true))
+                                        stdin: try EventEditing.orders(200, confirmedAt: past, adminNoticeOnly: true))
         #expect(intake.status == 0)
 
         let first = try await ServeProcess(environment: env, directory: dir)

@@ -2,6 +2,7 @@ import FlexpostCore
 @testable import FlexpostServer
 import Foundation
 import Testing
+@testable import FlexpostTestSupport
 
 /// `flexpost resend-dead`: after a relay refused everything, each killed
 /// order's mail is resent once, by R7, and only once.
@@ -121,7 +122,7 @@ struct DeadLetterResendTests {
         // Two dead ones: the count, no "more".
         try server.refuseEverything(true)
         let past = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-60))
-        let two = try ConcurrencyAndCrashTests.orders(2, confirmedAt: past, adminNoticeOnly: true)
+        let two = try EventEditing.orders(2, confirmedAt: past, adminNoticeOnly: true)
         /// Enqueues notices (serve sends them to the refusing relay) and reads the
         /// first page until it says `text` (the deliveries are dead by then).
         func enqueue(_ orders: Data, thenPageSaying text: String) async throws -> HTTPClient.Answer {
@@ -138,7 +139,7 @@ struct DeadLetterResendTests {
         #expect(!few.body.contains("newest"))
 
         // 50 more (the first two again are duplicates): 52 dead.
-        let orders = try ConcurrencyAndCrashTests.orders(52, confirmedAt: past, adminNoticeOnly: true)
+        let orders = try EventEditing.orders(52, confirmedAt: past, adminNoticeOnly: true)
         let page = try await enqueue(orders, thenPageSaying: "More than 50")
         // Signed out: the login page, nothing of the queue.
         let anonymous = try await HTTPClient.send("GET", serve.base + "/support/")

@@ -1,6 +1,7 @@
 import FlexpostCore
 import Foundation
 import Testing
+@testable import FlexpostTestSupport
 
 /// SPEC §6 delivery events in the store, on SQLite and PostgreSQL: written
 /// with the state change, claimed leased, retried, given up, deleted when taken.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import FlexpostTestSupport
 
 /// SPEC §6 delivery events out, end to end: `serve` posts them to a receiver
 /// that checks the Standard Webhooks signature with Python's own hmac

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import FlexpostTestSupport
 
 /// SPEC §5 under injected faults: the states over successive drains with
 /// `--now` advanced, and exactly how many messages arrived.

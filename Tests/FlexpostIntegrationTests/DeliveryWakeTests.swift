@@ -8,6 +8,7 @@ import MetricsTestKit
 import ServiceLifecycle
 import Synchronization
 import Testing
+@testable import FlexpostTestSupport
 
 /// `serve` rings its delivery loop when its intake stores a delivery due now,
 /// so an administrator notice leaves at once rather than at the next poll.

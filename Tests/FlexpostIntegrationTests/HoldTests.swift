@@ -2,6 +2,7 @@ import FlexpostCore
 import FlexpostEngine
 import Foundation
 import Testing
+@testable import FlexpostTestSupport
 
 /// SPEC §8 on the stores themselves: holds, releases and cancelling one
 /// delivery, on SQLite and on a real PostgreSQL server.
@@ -151,7 +152,7 @@ struct HoldEndToEndTests {
         // Each order has a notice due now and access data due tomorrow.
         let total = 300
         let past = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-120))
-        let orders = try ConcurrencyAndCrashTests.orders(total, confirmedAt: past, adminNoticeOnly: true)
+        let orders = try EventEditing.orders(total, confirmedAt: past, adminNoticeOnly: true)
         #expect(try await flexpost(["enqueue", "-"], environment: env, directory: dir, stdin: orders).status == 0)
         var workers: [ServeProcess] = []
         for _ in 0..<(kind == .postgres ? 3 : 1) { workers.append(try await ServeProcess(environment: env, directory: dir)) }

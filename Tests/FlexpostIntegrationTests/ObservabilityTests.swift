@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import FlexpostTestSupport
 
 /// Metrics, health, log formats, and no secret in anything flexpost writes.
 @Suite("observability and secrets in output")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import FlexpostTestSupport
 
 /// docs/openapi.json and the running server agree: every answer the server
 /// gives is documented for its route, and every documented answer is given.

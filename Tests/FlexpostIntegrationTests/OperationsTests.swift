@@ -3,6 +3,7 @@ import FlexpostSMTP
 import FlexpostApp
 import Foundation
 import Testing
+@testable import FlexpostTestSupport
 
 /// Start-up checks, graceful shutdown, poison deliveries and the support commands.
 @Suite("operations")
@@ -105,7 +106,7 @@ struct OperationsTests {
         // lands with most still waiting (with 32, all 100 had sometimes arrived).
         env["FLEXPOST_SMTP_CONNECTIONS"] = "4"
         let past = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-120))
-        let orders = try ConcurrencyAndCrashTests.orders(100, confirmedAt: past, adminNoticeOnly: true)
+        let orders = try EventEditing.orders(100, confirmedAt: past, adminNoticeOnly: true)
         #expect(try await flexpost(["enqueue", "-"], environment: env, directory: dir, stdin: orders).status == 0)
         let serve = try await ServeProcess(environment: env, directory: dir)
         _ = try await server.waitForMessages(10, seconds: 20)
@@ -135,7 +136,7 @@ struct OperationsTests {
         let transport = SMTPTransport(configuration: SMTPConfiguration(
             url: "smtps://127.0.0.1:\(server.port)", security: .implicitTLS, username: "flexpost",
             password: Secret("pw-implicit"), caFile: server.caFile))
-        let (bytes, envelope) = SMTPTransportTests.message(to: "erika@example.com")
+        let (bytes, envelope) = TestMail.message(to: "erika@example.com")
         let outcome = await transport.send(bytes, envelope: envelope)
         guard case .accepted = outcome else { Issue.record("\(outcome)"); return }
         #expect(try server.messages().first?.authenticated == true)
@@ -280,7 +281,7 @@ struct OperationsTests {
         var env = TestEnvironment.baseEnvironment(smtpPort: server.port)
         env["FLEXPOST_SMTP_CONNECTIONS"] = "4"
         let past = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-120))
-        let orders = try ConcurrencyAndCrashTests.orders(100, confirmedAt: past, adminNoticeOnly: true)
+        let orders = try EventEditing.orders(100, confirmedAt: past, adminNoticeOnly: true)
         #expect(try await flexpost(["enqueue", "-"], environment: env, directory: dir, stdin: orders).status == 0)
         let drain = try ChildProcess(executable: TestEnvironment.binary, arguments: ["drain"], environment: env, directory: dir)
         _ = try await server.waitForMessages(10, seconds: 20)

@@ -2,6 +2,7 @@
 import FlexpostCore
 import Foundation
 import Testing
+@testable import FlexpostTestSupport
 
 /// SPEC §8 personal data on both stores: retention and a data subject's
 /// request, down to the bytes of the database files.

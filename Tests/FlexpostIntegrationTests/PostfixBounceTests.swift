@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import FlexpostTestSupport
 
 /// SPEC §6 end to end with a real Postfix as the relay that bounces: the
 /// mail goes through Postfix to a next hop that refuses the mistyped

@@ -1,6 +1,7 @@
 import FlexpostCore
 import Foundation
 import Testing
+@testable import FlexpostTestSupport
 
 /// SPEC §6 recipient corrections, signed events from the order system, on
 /// both stores: unsent mail re-addressed, later resends to the new

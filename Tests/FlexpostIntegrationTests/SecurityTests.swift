@@ -3,6 +3,7 @@ import FlexpostSMTP
 import Foundation
 import GRDB
 import Testing
+@testable import FlexpostTestSupport
 
 /// Key rotation through the command line, and ciphertexts bound to their rows.
 @Suite("security")
@@ -126,7 +127,7 @@ struct SecurityTests {
 
     @Test("TLS policy: an untrusted certificate fails (verification is always on), and so does a relay below TLS 1.2")
     func tlsPolicy() async throws {
-        let (bytes, envelope) = SMTPTransportTests.message(to: "erika@example.com")
+        let (bytes, envelope) = TestMail.message(to: "erika@example.com")
         // Self-signed and not in the trust store: refused, nothing sent, AUTH never sent.
         let untrusted = try await SMTPTestServer(.init(tls: true, requireTLS: true, auth: "flexpost:pw-1"))
         let noCA = SMTPTransport(configuration: SMTPConfiguration(

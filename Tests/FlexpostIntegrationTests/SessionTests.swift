@@ -2,6 +2,7 @@
 import FlexpostCore
 import Foundation
 import Testing
+@testable import FlexpostTestSupport
 
 /// SPEC §7 sessions: random, server-side in the queue store, shared by every
 /// `serve` on it, revoked at sign-out; a CSRF token in every form.

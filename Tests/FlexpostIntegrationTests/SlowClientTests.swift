@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import FlexpostTestSupport
 
 /// Slowloris: connections that send half a request, stall a body or idle
 /// after an answer are closed after FLEXPOST_HTTP_IDLE_TIMEOUT, while normal

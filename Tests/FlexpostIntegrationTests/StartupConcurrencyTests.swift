@@ -2,6 +2,7 @@
 import Foundation
 import GRDB
 import Testing
+@testable import FlexpostTestSupport
 
 /// Several processes starting together on one SQLite file: a systemd `serve`
 /// and a cron `drain` after a deploy, or a first start. Every one must

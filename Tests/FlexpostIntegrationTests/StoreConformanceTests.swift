@@ -5,6 +5,7 @@ import FlexpostStore
 import Foundation
 import GRDB
 import Testing
+@testable import FlexpostTestSupport
 
 /// The queue store contract, one suite run against every implementation:
 /// SQLite on disk and a real PostgreSQL server.
@@ -323,7 +324,7 @@ struct StoreConformanceTests {
     func concurrency(kind: StoreKind) async throws {
         let store = try await TestStores.make(kind)
         let intake = TestStores.intake(store)
-        try await TestStores.submitAll(try ConcurrencyAndCrashTests.orders(120), to: intake)
+        try await TestStores.submitAll(try EventEditing.orders(120), to: intake)
         let claims = try await withThrowingTaskGroup(of: [Int64].self) { group in
             for worker in 0..<4 {
                 group.addTask {

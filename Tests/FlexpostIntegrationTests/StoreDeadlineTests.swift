@@ -4,6 +4,7 @@ import Testing
 
 @testable import FlexpostCore
 @testable import FlexpostStore
+@testable import FlexpostTestSupport
 
 /// A worker never freezes on its store: the deadline holds even when the
 /// store call ignores cancellation (as a driver stuck on a dead connection does).

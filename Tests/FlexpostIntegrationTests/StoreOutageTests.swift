@@ -1,6 +1,7 @@
 @testable import FlexpostServer
 import Foundation
 import Testing
+@testable import FlexpostTestSupport
 
 /// A store that fails or does not answer: every request is answered in
 /// bounded time with 503 and Retry-After (never a hung connection), nothing

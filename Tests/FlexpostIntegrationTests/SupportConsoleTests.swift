@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import FlexpostTestSupport
 
 /// The support console in a real headless browser (Debian's Chromium, Selenium).
 @Suite("support console in a browser")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import FlexpostTestSupport
 
 /// SPEC §7 people and roles: `flexpost support-user` makes the lines, people
 /// sign in with name and password, act as themselves, within their role.

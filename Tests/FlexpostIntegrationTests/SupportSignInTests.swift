@@ -1,6 +1,7 @@
 @testable import FlexpostServer
 import Foundation
 import Testing
+@testable import FlexpostTestSupport
 
 /// Today's single-token sign-in made safe (issue 20): wrong tokens throttled,
 /// logged and counted; console POSTs only from the console itself; order ids

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import FlexpostTestSupport
 
 /// R7 resend, R8 retention, and the support API behind its bearer token.
 @Suite("support: resend, purge, support API")

@@ -8,6 +8,7 @@ import Testing
 
 @testable import FlexpostApp
 @testable import FlexpostEngine
+@testable import FlexpostTestSupport
 
 /// The mechanisms `make bench` measures, checked for correctness: group
 /// commit of attempt results, batched store calls on both stores, the
@@ -57,7 +58,7 @@ struct ThroughputMechanicsTests {
     func batchedStoreCalls(kind: StoreKind) async throws {
         let store = try await TestStores.make(kind)
         let intake = TestStores.intake(store)
-        try await TestStores.submitAll(try ConcurrencyAndCrashTests.orders(20), to: intake)
+        try await TestStores.submitAll(try EventEditing.orders(20), to: intake)
         let mine = try await store.claimDue(at: Self.t0, limit: 8, lease: Lease(owner: "a", expiresAt: Self.t0 + 60))
         let theirs = try await store.claimDue(at: Self.t0, limit: 1, lease: Lease(owner: "b", expiresAt: Self.t0 + 60))
         #expect(mine.count == 8 && theirs.count == 1)
@@ -90,7 +91,7 @@ struct ThroughputMechanicsTests {
         let dir = try TestEnvironment.temporaryDirectory("intake-batch")
         let store = try SQLiteQueueStore(path: dir.appendingPathComponent("q.sqlite").path)
         let intake = TestStores.intake(store)
-        let lines = try ConcurrencyAndCrashTests.orders(40).split(separator: UInt8(ascii: "\n")).map { Array($0) }
+        let lines = try EventEditing.orders(40).split(separator: UInt8(ascii: "\n")).map { Array($0) }
         // Every event twice, at once: each is accepted exactly once, the other is a duplicate.
         let answers = try await withThrowingTaskGroup(of: String.self) { group in
             for line in lines + lines { group.addTask { try await intake.submit(line).line } }
@@ -183,7 +184,7 @@ struct ThroughputMechanicsTests {
     func claimOrder(kind: StoreKind) async throws {
         let store = try await TestStores.make(kind)
         let intake = TestStores.intake(store)
-        try await TestStores.submitAll(try ConcurrencyAndCrashTests.orders(30, confirmedAt: "2026-11-29T10:00:00+01:00", adminNoticeOnly: true), to: intake)
+        try await TestStores.submitAll(try EventEditing.orders(30, confirmedAt: "2026-11-29T10:00:00+01:00", adminNoticeOnly: true), to: intake)
         let later = Self.t0 + 86_400 * 3
         let all = try await store.deliveries(state: nil, limit: 1000)
         let byDue = all.sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }.map(\.id)
@@ -211,7 +212,7 @@ struct ThroughputMechanicsTests {
         let dir = try TestEnvironment.temporaryDirectory("pipeline")
         let store = try SQLiteQueueStore(path: dir.appendingPathComponent("q.sqlite").path)
         let intake = TestStores.intake(store)
-        try await TestStores.submitAll(try ConcurrencyAndCrashTests.orders(24, confirmedAt: "2026-11-29T10:00:00+01:00"), to: intake)
+        try await TestStores.submitAll(try EventEditing.orders(24, confirmedAt: "2026-11-29T10:00:00+01:00"), to: intake)
         let due = try await store.countsByState()[.scheduled] ?? 0
         #expect(due >= 24)
         let transport = SlowRecordingTransport(concurrency: 3, delay: .milliseconds(100))
@@ -241,7 +242,7 @@ struct ThroughputMechanicsTests {
     static func gatedPass(_ label: String, free: Int = 0) async throws -> (ClaimCountingStore, GatedTransport, DeliveryWorker) {
         let dir = try TestEnvironment.temporaryDirectory(label)
         let store = ClaimCountingStore(try SQLiteQueueStore(path: dir.appendingPathComponent("q.sqlite").path))
-        try await TestStores.submitAll(try ConcurrencyAndCrashTests.orders(6, adminNoticeOnly: true), to: TestStores.intake(store.base))
+        try await TestStores.submitAll(try EventEditing.orders(6, adminNoticeOnly: true), to: TestStores.intake(store.base))
         let transport = GatedTransport(concurrency: 2, free: free)
         return (store, transport, try TestStores.worker(store, transport: transport, owner: "ahead"))
     }
@@ -311,7 +312,7 @@ struct ThroughputMechanicsTests {
             let dir = try TestEnvironment.temporaryDirectory("trickle")
             let store = ClaimCountingStore(try SQLiteQueueStore(path: dir.appendingPathComponent("q.sqlite").path))
             let intake = TestStores.intake(store.base)
-            let orders = Mutex(try ConcurrencyAndCrashTests.orders(40, adminNoticeOnly: true).split(separator: UInt8(ascii: "\n"))
+            let orders = Mutex(try EventEditing.orders(40, adminNoticeOnly: true).split(separator: UInt8(ascii: "\n"))
                 .map { Array($0) }[...])
             @Sendable func arrive(_ count: Int) async throws {
                 for _ in 0..<count {

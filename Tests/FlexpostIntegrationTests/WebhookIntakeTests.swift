@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import FlexpostTestSupport
 
 /// `POST /v1/events` on `flexpost serve`, and its continuous delivery.
 @Suite("webhook intake and serve")

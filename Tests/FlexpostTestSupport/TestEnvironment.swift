@@ -3,7 +3,7 @@ import Foundation
 /// Paths of the package under test and helpers to run the real `flexpost` binary.
 enum TestEnvironment {
     static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// The binary built by `swift build` (the Makefile passes FLEXPOST_BIN).
     static var binary: String {

@@ -1,6 +1,7 @@
 import FlexpostPostgres
 import Foundation
 import Testing
+@testable import FlexpostTestSupport
 
 /// `FLEXPOST_DATABASE_URL` for PostgreSQL: TLS verified by default off
 /// loopback, a private CA through `sslrootcert`, nothing ignored.

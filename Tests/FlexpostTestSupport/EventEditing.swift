@@ -3,6 +3,25 @@ import GRDB
 
 /// Sample events with changes at JSON paths (`data.items[0].access.password`).
 enum EventEditing {
+    /// `count` new-customer orders (one access-data mail each) as JSON Lines.
+    static func orders(_ count: Int, confirmedAt: String? = nil, adminNoticeOnly: Bool = false) throws -> Data {
+        var lines = Data()
+        for index in 0..<count {
+            let id = String(format: "ORD-LOAD-%05d", index)
+            var changes: [(String, Any?)] = [
+                ("data.orderId", id), ("data.customer.customerNumber", String(format: "77%08d", index)),
+                ("data.customer.contact.email", "customer\(index)@example.com"),
+            ]
+            if let confirmedAt { changes.append(("data.confirmedAt", confirmedAt)) }
+            let name = adminNoticeOnly ? "order-second-base-package.json" : "order-new-customer.json"
+            if adminNoticeOnly {
+                changes.append(("data.portal.administrators", [["name": "Admin \(index)", "email": "admin\(index)@example.com"]]))
+            }
+            lines += EventEditing.data(name, changes) + Data("\n".utf8)
+        }
+        return lines
+    }
+
     static func load(_ name: String) -> Any {
         try! JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: TestEnvironment.fixture(name))))
     }

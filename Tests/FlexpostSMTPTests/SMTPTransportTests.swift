@@ -2,24 +2,12 @@ import FlexpostCore
 import FlexpostSMTP
 import Foundation
 import Testing
+@testable import FlexpostTestSupport
 
 /// libcurl against a real SMTP server on loopback: success, every failure
 /// class, TLS policy, dot lines and connection reuse (SPEC §5).
 @Suite("SMTP transport through libcurl")
 struct SMTPTransportTests {
-    static let sender = try! EmailAddress(validating: "noreply@companyflex.example")
-
-    static func message(to: String, text: String = "Hallo Welt\n") -> ([UInt8], Envelope) {
-        let recipient = try! EmailAddress(validating: to)
-        let bytes = try! MailMessage(
-            from: Contact(name: "CompanyFlex", email: sender), to: Contact(name: "Test", email: recipient),
-            subject: "Prüfung", textBody: text, htmlBody: "<p>\(text)</p>", date: Date(),
-            timeZone: TimeZone(identifier: "Europe/Berlin")!, messageID: "<\(UUID().uuidString)@companyflex.example>",
-            language: .de
-        ).render()
-        return (bytes, Envelope(sender: sender, recipients: [recipient]))
-    }
-
     static func secureTransport(_ server: SMTPTestServer, password: String = "s3cret-pw",
                                 security: SMTPConfiguration.Security = .requireSTARTTLS) -> SMTPTransport {
         SMTPTransport(configuration: SMTPConfiguration(
@@ -31,7 +19,7 @@ struct SMTPTransportTests {
     func success() async throws {
         let server = try await SMTPTestServer(.init(tls: true, requireTLS: true, auth: "flexpost:s3cret-pw"))
         let transport = Self.secureTransport(server)
-        let (bytes, envelope) = Self.message(to: "erika@example.com")
+        let (bytes, envelope) = TestMail.message(to: "erika@example.com")
         let outcome = await transport.send(bytes, envelope: envelope)
         guard case .accepted(let code, let reply) = outcome else { Issue.record("\(outcome)"); return }
         #expect(code == 250)
@@ -48,7 +36,7 @@ struct SMTPTransportTests {
     func wrongPassword() async throws {
         let server = try await SMTPTestServer(.init(tls: true, requireTLS: true, auth: "flexpost:s3cret-pw"))
         let outcome = await Self.secureTransport(server, password: "wrong").send(
-            Self.message(to: "erika@example.com").0, envelope: Self.message(to: "erika@example.com").1)
+            TestMail.message(to: "erika@example.com").0, envelope: TestMail.message(to: "erika@example.com").1)
         guard case .transientFailure(let code, let reply) = outcome else { Issue.record("\(outcome)"); return }
         #expect(code == 535)
         #expect(!reply.contains("wrong"))
@@ -65,7 +53,7 @@ struct SMTPTransportTests {
     func failures(recipient: String, expected: String, code: Int) async throws {
         let server = try await SMTPTestServer(.init(tls: true, requireTLS: true, auth: "flexpost:s3cret-pw"))
         let transport = Self.secureTransport(server)
-        let (bytes, envelope) = Self.message(to: recipient)
+        let (bytes, envelope) = TestMail.message(to: recipient)
         let outcome = await transport.send(bytes, envelope: envelope)
         switch (outcome, expected) {
         case (.transientFailure(let got, _), "transient"): #expect((got ?? 0) == code)
@@ -74,7 +62,7 @@ struct SMTPTransportTests {
         }
         #expect(try server.messages().isEmpty)
         // The same transport recovers and delivers the next message.
-        let next = Self.message(to: "after@example.com")
+        let next = TestMail.message(to: "after@example.com")
         guard case .accepted = await transport.send(next.0, envelope: next.1) else { Issue.record("no recovery"); return }
         #expect(try server.messages().count == 1)
     }
@@ -84,7 +72,7 @@ struct SMTPTransportTests {
         let port = TestEnvironment.freePort()
         let transport = SMTPTransport(configuration: SMTPConfiguration(
             url: "smtp://127.0.0.1:\(port)", security: .opportunistic, connectTimeout: 2, transactionTimeout: 3))
-        let (bytes, envelope) = Self.message(to: "erika@example.com")
+        let (bytes, envelope) = TestMail.message(to: "erika@example.com")
         guard case .transientFailure(nil, _) = await transport.send(bytes, envelope: envelope) else {
             Issue.record("not transient")
             return
@@ -96,7 +84,7 @@ struct SMTPTransportTests {
         let server = try await SMTPTestServer(.init(slowSeconds: 30))
         let transport = SMTPTransport(configuration: SMTPConfiguration(
             url: "smtp://127.0.0.1:\(server.port)", security: .opportunistic, connectTimeout: 2, transactionTimeout: 2))
-        let (bytes, envelope) = Self.message(to: "slowdata@example.com")
+        let (bytes, envelope) = TestMail.message(to: "slowdata@example.com")
         let started = Date()
         let outcome = await transport.send(bytes, envelope: envelope)
         // Bounded by the 2 s timeout, far below the server's 30 s (generous for a loaded CI machine).
@@ -110,7 +98,7 @@ struct SMTPTransportTests {
         let transport = SMTPTransport(configuration: SMTPConfiguration(
             url: "smtp://127.0.0.1:\(server.port)", security: .requireSTARTTLS, username: "flexpost",
             password: Secret("s3cret-pw"), connectTimeout: 2, transactionTimeout: 3))
-        let (bytes, envelope) = Self.message(to: "erika@example.com")
+        let (bytes, envelope) = TestMail.message(to: "erika@example.com")
         let outcome = await transport.send(bytes, envelope: envelope)
         guard case .transientFailure(_, let reply) = outcome else { Issue.record("\(outcome)"); return }
         #expect(reply.contains("STARTTLS"))
@@ -123,7 +111,7 @@ struct SMTPTransportTests {
         let transport = SMTPTransport(configuration: SMTPConfiguration(
             url: "smtp://127.0.0.1:\(server.port)", security: .opportunistic))
         let text = "first\n.\n..two dots\n.single\nlast\n"
-        let (bytes, envelope) = Self.message(to: "erika@example.com", text: text)
+        let (bytes, envelope) = TestMail.message(to: "erika@example.com", text: text)
         guard case .accepted = await transport.send(bytes, envelope: envelope) else { Issue.record("not sent"); return }
         let received = try #require(try server.messages().first)
         #expect(received.part("text/plain")?.replacingOccurrences(of: "\r\n", with: "\n") == text)
@@ -142,7 +130,7 @@ struct SMTPTransportTests {
         let transport = SMTPTransport(configuration: SMTPConfiguration(
             url: "smtp://127.0.0.1:\(server.port)", security: .opportunistic))
         for index in 0..<1000 {
-            let (bytes, envelope) = Self.message(to: "r\(index)@example.com")
+            let (bytes, envelope) = TestMail.message(to: "r\(index)@example.com")
             guard case .accepted = await transport.send(bytes, envelope: envelope) else {
                 Issue.record("message \(index) not accepted")
                 return
@@ -167,7 +155,7 @@ struct SMTPTransportTests {
         #expect(transport.concurrency == 3)
         let outcomes = await withTaskGroup(of: TransportOutcome.self) { group in
             for index in 0..<12 {
-                let (bytes, envelope) = Self.message(to: "p\(index)@example.com")
+                let (bytes, envelope) = TestMail.message(to: "p\(index)@example.com")
                 group.addTask { await transport.send(bytes, envelope: envelope) }
             }
             return await group.reduce(into: []) { $0.append($1) }
@@ -186,7 +174,7 @@ struct SMTPTransportTests {
             configuration: SMTPConfiguration(url: "smtp://127.0.0.1:\(server.port)", security: .opportunistic),
             connections: 4)
         for index in 0..<20 {
-            let (bytes, envelope) = Self.message(to: "w\(index)@example.com")
+            let (bytes, envelope) = TestMail.message(to: "w\(index)@example.com")
             guard case .accepted = await transport.send(bytes, envelope: envelope) else {
                 Issue.record("message \(index) not accepted")
                 return
@@ -202,7 +190,7 @@ struct SMTPTransportTests {
         let server = try await SMTPTestServer()
         let transport = SMTPTransport(configuration: SMTPConfiguration(
             url: "smtp://127.0.0.1:\(server.port)", security: .opportunistic))
-        let envelope = Self.message(to: "erika@example.com").1
+        let envelope = TestMail.message(to: "erika@example.com").1
         for bad in ["Subject: x\n\nbare LF", "Subject: ü\r\n\r\n", "Subject: x\r\n\r\nCR\ronly"] {
             guard case .permanentFailure(nil, _) = await transport.send(Array(bad.utf8), envelope: envelope) else {
                 Issue.record("sent: \(bad)")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import FlexpostTestSupport
 
 /// Many workers on one PostgreSQL database, as on many machines.
 @Suite("scale-out on PostgreSQL")
@@ -12,7 +13,7 @@ struct PostgresScaleOutTests {
 
     static func pastOrders(_ count: Int) throws -> Data {
         let past = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-120))
-        return try ConcurrencyAndCrashTests.orders(count, confirmedAt: past, adminNoticeOnly: true)
+        return try EventEditing.orders(count, confirmedAt: past, adminNoticeOnly: true)
     }
 
     @Test("three serve processes on one database: 1,000 due deliveries arrive exactly once")
