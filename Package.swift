@@ -141,9 +141,26 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The suites about PostgreSQL itself: several serve processes on one
-        // database, the URL's forms. (The conformance and end-to-end suites run
-        // every case on both stores, in FlexpostIntegrationTests.)
+        // The engine's mechanics on SQLite on disk: pipelined passes, group commit
+        // of results, the delivery loop's wake-ups, the store deadline layer.
+        .testTarget(
+            name: "FlexpostEngineTests",
+            dependencies: [
+                "FlexpostEngine", "FlexpostCore", "FlexpostStore", "FlexpostApp", "FlexpostTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The queue on SQLite: the store conformance suite on SQLite, and what
+        // only SQLite's store has to show (its file, its -wal).
+        .testTarget(
+            name: "FlexpostStoreTests",
+            dependencies: ["FlexpostStore", "FlexpostCore", "FlexpostTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // The queue on PostgreSQL: the store conformance suite on a real server,
+        // several serve processes on one database, the URL's forms.
         .testTarget(
             name: "FlexpostPostgresTests",
             dependencies: ["FlexpostPostgres", "FlexpostTestSupport", "flexpost"]

@@ -22,61 +22,6 @@ struct PersonalDataStoreTests {
         }
     }
 
-    @Test("a data subject's request on the store: unsent mail cancelled, states and times kept, who and why recorded, asked twice nothing more; retention erases what ended long ago",
-          arguments: StoreKind.allCases)
-    func store(kind: StoreKind) async throws {
-        let store = try await TestStores.make(kind)
-        let intake = TestStores.intake(store)
-        #expect(try await intake.submit(StoreConformanceTests.fixture("order-second-site.json")).line.hasPrefix("accepted"))
-        let other = EventEditing.data("order-second-site.json", [("data.orderId", "ORD-2026-004799")])
-        #expect(try await intake.submit(Array(other)).line.hasPrefix("accepted"))
-        // The first order's mail went out; the second's waits.
-        let morning = RFC3339.parse("2026-12-01T07:00:00Z")!
-        let claimed = try await store.claimDue(at: morning, limit: 10, lease: StoreConformanceTests.lease("w", morning))
-        for delivery in claimed where delivery.orderId == "ORD-2026-004711" {
-            #expect(try await store.complete(deliveryId: delivery.id, owner: "w", attempt: AttemptRecord(
-                startedAt: morning, finishedAt: morning, nextState: .sent, retryAt: nil, replyCode: 250,
-                reply: "250 ok <\(delivery.recipient.email.value)>")))
-        }
-        try await store.releaseClaims(owner: "w")
-        let before = try await store.deliveries(orderId: "ORD-2026-004711")
-
-        let request = ErasureRequest(customerNumber: "5500123456", actor: "dpo", reason: "Art. 17 request")
-        let at = morning.addingTimeInterval(3_600)
-        let outcome = try #require(try await store.erase(request, at: at))
-        #expect(outcome == ErasureOutcome(erased: 2, alreadyErased: 0, cancelled: 2), "the other order's two deliveries")
-        let after = try await store.deliveries(orderId: "ORD-2026-004711")
-        #expect(after.map(\.state) == before.map(\.state) && after.map(\.sentAt) == before.map(\.sentAt)
-            && after.map(\.messageID) == before.map(\.messageID), "states, times and ids stay")
-        #expect(after.allSatisfy { $0.recipient == .erased })
-        #expect(after.allSatisfy { !($0.lastReply ?? "").contains("@") }, "\(after.map(\.lastReply))")
-        let stored = try #require(try await store.storedOrder("ORD-2026-004711"))
-        #expect(stored.order == nil && stored.customerNumber == "5500123456" && stored.personalDataErasedAt == at)
-        #expect(stored.sealedSecrets.isEmpty)
-        #expect(try await store.deliveries(orderId: "ORD-2026-004799").allSatisfy { $0.state == .cancelled })
-        let history = try await store.history(orderId: "ORD-2026-004711")
-        #expect(history.last == HistoryEntry(at: at, actor: "dpo", action: .personalDataErased,
-                                             detail: "personal data erased on request: Art. 17 request"))
-        #expect(history.allSatisfy { !$0.detail.contains("@") }, "\(history.map(\.detail))")
-        #expect(try await store.attempts(orderId: "ORD-2026-004711").allSatisfy { !$0.reply.contains("@") })
-        // A replayed event is still a duplicate; asking twice changes nothing; an unknown customer is refused.
-        #expect(try await intake.submit(StoreConformanceTests.fixture("order-second-site.json")).line.hasPrefix("duplicate"))
-        #expect(try await store.erase(request, at: at) == ErasureOutcome(erased: 0, alreadyErased: 2, cancelled: 0))
-        #expect(try await store.erase(ErasureRequest(customerNumber: "0000000000", actor: "dpo", reason: "r"), at: at) == nil)
-        let resend = try await store.resend(ResendRequest(orderId: "ORD-2026-004711", kind: .adminNotice, actor: "a", reason: "r"),
-                                            at: at, limitPerDay: 5, messageID: { "<m@x.example>" })
-        #expect(resend == .refused(.personalDataErased(at)))
-
-        // Retention: an order whose mail all ended a year ago, and not one that ended later.
-        #expect(try await intake.submit(StoreConformanceTests.fixture("order-services-only.json")).line.hasPrefix("accepted"))
-        let retention = PersonalDataRetention(days: 365)
-        let received = RFC3339.parse("2026-11-30T18:00:00Z")!
-        #expect(try await store.erasePersonalData(retention, at: received.addingTimeInterval(364 * 86_400)) == 0)
-        #expect(try await store.erasePersonalData(retention, at: received.addingTimeInterval(366 * 86_400)) == 1)
-        let services = try #require(try await store.storedOrder("ORD-2026-004713"))
-        #expect(services.order == nil && services.personalDataErasedAt != nil)
-    }
-
     @Test("flexpost erase: afterwards no name, address, e-mail, phone number, line id or user name is in the database files (SQLite: every file; PostgreSQL: pg_dump); status still shows the states and times",
           arguments: StoreKind.allCases)
     func erasedFromTheFiles(kind: StoreKind) async throws {

@@ -22,7 +22,7 @@ struct RecipientChangeTests {
     func corrections(kind: StoreKind) async throws {
         let store = try await TestStores.make(kind)
         let intake = TestStores.intake(store, at: "2026-11-30T15:00:00Z")
-        #expect(try await intake.submit(StoreConformanceTests.fixture("order-second-site.json")).line.hasPrefix("accepted"))
+        #expect(try await intake.submit(StoreConformance.fixture("order-second-site.json")).line.hasPrefix("accepted"))
         let before = try await store.deliveries(orderId: "ORD-2026-004711")
         #expect(before.map(\.recipient.email.value).sorted()
             == ["bsp-admin@mueller-logistik.example", "erika.mueller@mueller-logistik.example"])
@@ -57,7 +57,7 @@ struct RecipientChangeTests {
 
         // Sent, then resent: to the contact the order system last gave.
         let morning = RFC3339.parse("2026-12-01T07:00:00Z")!
-        let claimed = try await store.claimDue(at: morning, limit: 10, lease: StoreConformanceTests.lease("w", morning))
+        let claimed = try await store.claimDue(at: morning, limit: 10, lease: StoreConformance.lease("w", morning))
         for delivery in claimed {
             #expect(try await store.complete(deliveryId: delivery.id, owner: "w", attempt: AttemptRecord(
                 startedAt: morning, finishedAt: morning, nextState: .sent, retryAt: nil, replyCode: 250, reply: "250 ok")))
@@ -90,7 +90,7 @@ struct RecipientChangeTests {
     func search(kind: StoreKind) async throws {
         let store = try await TestStores.make(kind)
         let intake = TestStores.intake(store, at: "2026-11-30T15:00:00Z")
-        #expect(try await intake.submit(StoreConformanceTests.fixture("order-second-site.json")).line.hasPrefix("accepted"))
+        #expect(try await intake.submit(StoreConformance.fixture("order-second-site.json")).line.hasPrefix("accepted"))
         let later = EventEditing.data("order-second-site.json", [("data.orderId", "ORD-2026-004799")])
         #expect(try await TestStores.intake(store, at: "2026-11-30T16:00:00Z").submit(Array(later)).line.hasPrefix("accepted"))
         func found(_ query: String) async throws -> [String] {

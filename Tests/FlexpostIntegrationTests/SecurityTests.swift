@@ -12,15 +12,15 @@ struct SecurityTests {
     func rotation() async throws {
         let s = try await BusinessRulesTests.Setup("rotation")
         var env = s.env
-        env["FLEXPOST_ENCRYPTION_KEY"] = KeyRotationTests.oldKey
+        env["FLEXPOST_ENCRYPTION_KEY"] = StoreConformance.oldKey
         let event = TestEnvironment.fixture("order-second-site.json")
         #expect(try await flexpost(["enqueue", event], environment: env, directory: s.dir).status == 0)
-        env["FLEXPOST_ENCRYPTION_KEY"] = KeyRotationTests.newKey + "," + KeyRotationTests.oldKey
+        env["FLEXPOST_ENCRYPTION_KEY"] = StoreConformance.newKey + "," + StoreConformance.oldKey
         let rekey = try await flexpost(["rekey"], environment: env, directory: s.dir)
         #expect(rekey.status == 0, "\(rekey.stderr)")
         // The access password and the queue's fingerprint key.
         #expect(rekey.stdout == "rekey: 2 secrets re-encrypted under key new, 0 could not be opened\n")
-        env["FLEXPOST_ENCRYPTION_KEY"] = KeyRotationTests.newKey
+        env["FLEXPOST_ENCRYPTION_KEY"] = StoreConformance.newKey
         // The order system sends the same event again after the old key was retired: a duplicate, not a conflict.
         let replay = try await flexpost(["enqueue", event], environment: env, directory: s.dir)
         #expect(replay.stdout == "duplicate order.confirmed ORD-2026-004711\n", "\(replay.stdout)\(replay.stderr)")
@@ -36,15 +36,15 @@ struct SecurityTests {
     func unknownKeyRefused() async throws {
         let s = try await BusinessRulesTests.Setup("unknown-key")
         var env = s.env
-        env["FLEXPOST_ENCRYPTION_KEY"] = KeyRotationTests.oldKey
+        env["FLEXPOST_ENCRYPTION_KEY"] = StoreConformance.oldKey
         #expect(try await flexpost(["enqueue", TestEnvironment.fixture("order-second-site.json")], environment: env, directory: s.dir).status == 0)
-        env["FLEXPOST_ENCRYPTION_KEY"] = KeyRotationTests.newKey
+        env["FLEXPOST_ENCRYPTION_KEY"] = StoreConformance.newKey
         for command in [["drain", "--now", "2026-12-01T08:00:00+01:00"], ["status", "ORD-2026-004711"], ["serve"]] {
             let refused = try await flexpost(command, environment: env, directory: s.dir)
             #expect(refused.status == 2, "\(command)")
             #expect(refused.stderr.contains("key id old") && refused.stderr.contains("it has new"), "\(command): \(refused.stderr)")
         }
-        env["FLEXPOST_ENCRYPTION_KEY"] = KeyRotationTests.oldKey
+        env["FLEXPOST_ENCRYPTION_KEY"] = StoreConformance.oldKey
         #expect(try await flexpost(["list", "--state", "dead"], environment: env, directory: s.dir).stdout.contains("0 deliveries"))
     }
 

@@ -8,28 +8,6 @@ import Testing
 /// `serve` on it, revoked at sign-out; a CSRF token in every form.
 @Suite("console sessions")
 struct SessionTests {
-    @Test("the store keeps sessions by hash: created, read, used, deleted; ended ones swept", arguments: StoreKind.allCases)
-    func store(kind: StoreKind) async throws {
-        let store = try await TestStores.make(kind)
-        let t0 = StoreConformanceTests.t0
-        let session = SupportSession(idHash: SupportSession.hash(id: Secret("id-1")), subject: "support token",
-                                     createdAt: t0, lastSeenAt: t0)
-        try await store.createSession(session)
-        #expect(try await store.session(idHash: session.idHash) == session)
-        try await store.touchSession(idHash: session.idHash, at: t0.addingTimeInterval(600))
-        try await store.touchSession(idHash: session.idHash, at: t0.addingTimeInterval(300))
-        #expect(try await store.session(idHash: session.idHash)?.lastSeenAt == t0.addingTimeInterval(600), "never moved back")
-        let other = SupportSession(idHash: SupportSession.hash(id: Secret("id-2")), subject: "support token",
-                                   createdAt: t0.addingTimeInterval(3_000), lastSeenAt: t0.addingTimeInterval(3_000))
-        try await store.createSession(other)
-        let ended = SessionPolicy().ended(at: t0.addingTimeInterval(2_500))
-        #expect(try await store.deleteSessions(lastSeenBefore: ended.lastSeenBefore, createdBefore: ended.createdBefore) == 1)
-        let swept = try await store.session(idHash: session.idHash), kept = try await store.session(idHash: other.idHash)
-        #expect(swept == nil && kept != nil)
-        try await store.deleteSession(idHash: other.idHash)
-        #expect(try await store.session(idHash: other.idHash) == nil)
-    }
-
     @Test("two serve on one database share sessions: signed in on one, used on the other; a POST without the CSRF token is refused; after sign-out the cookie is worth nothing anywhere",
           arguments: StoreKind.allCases)
     func sharedAndRevoked(kind: StoreKind) async throws {

@@ -74,7 +74,7 @@ struct StoreDeadlineTests {
     func deadlineStore() async throws {
         let dir = try TestEnvironment.temporaryDirectory("deadline-store")
         let store = try SQLiteQueueStore(path: dir.appendingPathComponent("queue.sqlite").path)
-        _ = try await TestStores.intake(store).submit(StoreConformanceTests.fixture("order-second-site.json"))
+        _ = try await TestStores.intake(store).submit(StoreConformance.fixture("order-second-site.json"))
         // Another writer holds the database, as a stuck process would.
         let release = Atomic<Bool>(false), holding = Atomic<Bool>(false)
         store.pool.asyncWriteWithoutTransaction { _ in
@@ -93,7 +93,7 @@ struct StoreDeadlineTests {
         }
         // An intake through the layer: StoreTimeout at the deadline, not when the writer is free.
         let intake = await elapsed { _ = try await TestStores.intake(bounded).submit(
-            StoreConformanceTests.fixture("order-new-customer.json")) }
+            StoreConformance.fixture("order-new-customer.json")) }
         #expect(intake.error is StoreTimeout && (intake.error as? StoreTimeout)?.operation == "an intake")
         #expect(intake.seconds >= 0.5 && intake.seconds < 3)
         // Reads do not wait for the writer (WAL): the layer returns their answer.
@@ -103,7 +103,7 @@ struct StoreDeadlineTests {
         stopping.store(true, ordering: .releasing)
         let patient = DeadlineStore(bounded, StoreDeadlines(seconds: 30, abandonIf: { stopping.load(ordering: .acquiring) }))
         #expect(patient.base is SQLiteQueueStore, "a second layer replaces the first")
-        let now = StoreConformanceTests.t0
+        let now = StoreConformance.t0
         let claim = await elapsed {
             _ = try await patient.claimDue(at: now, limit: 5, lease: Lease(owner: "w", expiresAt: now.addingTimeInterval(60)))
         }
@@ -121,7 +121,7 @@ struct StoreDeadlineTests {
         // Once the writer is free, the abandoned intake is stored after all: the sender's retry is a duplicate.
         release.store(true, ordering: .releasing)
         try await waitUntil("the timed-out intake is written") { try await store.storedOrder("ORD-2026-004800") != nil }
-        #expect(try await TestStores.intake(bounded).submit(StoreConformanceTests.fixture("order-new-customer.json")).line
+        #expect(try await TestStores.intake(bounded).submit(StoreConformance.fixture("order-new-customer.json")).line
                     .hasPrefix("duplicate"))
     }
 }
