@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -45,7 +46,6 @@ let package = Package(
             name: "FlexpostSMTP",
             dependencies: [
                 "CCurl", "FlexpostCore",
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The durable queue store on SQLite (GRDB).
@@ -84,6 +84,9 @@ let package = Package(
             dependencies: [
                 "FlexpostCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -124,7 +127,10 @@ let package = Package(
         .executableTarget(name: "flexpost", dependencies: ["FlexpostApp"]),
         .testTarget(
             name: "FlexpostCoreTests",
-            dependencies: ["FlexpostCore", .product(name: "Mustache", package: "swift-mustache")]
+            dependencies: [
+                "FlexpostCore", .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(name: "FlexpostAppTests", dependencies: ["FlexpostApp", .product(name: "Logging", package: "swift-log")]),
         // Libcurl against the SMTP test server (Tests/Support/smtp_test_server.py): no database.
@@ -168,14 +174,11 @@ let package = Package(
         .testTarget(
             name: "FlexpostIntegrationTests",
             dependencies: [
-                "FlexpostCore", "FlexpostEngine", "FlexpostSMTP", "FlexpostStore", "FlexpostPostgres", "FlexpostServer",
-                "FlexpostApp", "FlexpostTestSupport",
+                "FlexpostCore", "FlexpostEngine", "FlexpostSMTP", "FlexpostStore", "FlexpostServer", "FlexpostApp",
+                "FlexpostTestSupport",
                 // The end-to-end tests run the binary: a bare `swift test` builds it too.
                 "flexpost",
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
     ],
