@@ -12,13 +12,20 @@ public struct IMAPConfiguration: Sendable {
     public var caFile: String?
     /// Bound on connecting, and on each command.
     public var timeout: Int
+    /// How much of a message is fetched, from its start: what a bounce report
+    /// says (its headers, the delivery status, the returned message's headers)
+    /// comes first; a larger message is read from its first part rather than
+    /// failing every poll and holding up the messages after it.
+    public var fetchLimit: Int
 
-    public init(url: String, username: String, password: Secret, caFile: String? = nil, timeout: Int = 30) {
+    public init(url: String, username: String, password: Secret, caFile: String? = nil, timeout: Int = 30,
+                fetchLimit: Int = 1 << 20) {
         self.url = url
         self.username = username
         self.password = password
         self.caFile = caFile
         self.timeout = timeout
+        self.fetchLimit = min(fetchLimit, ResponseSink.limit)
     }
 }
 
@@ -53,7 +60,8 @@ public final class IMAPMailbox: BounceMailbox, @unchecked Sendable {
     }
 
     public func fetch(uid: UInt64) async throws -> [UInt8] {
-        try await perform(url: configuration.url + ";UID=\(uid)", command: nil)
+        // RFC 5092's partial: `UID FETCH uid BODY[]<0.limit>`.
+        try await perform(url: configuration.url + ";UID=\(uid);PARTIAL=0.\(configuration.fetchLimit)", command: nil)
     }
 
     public func delete(uid: UInt64) async throws {
@@ -97,7 +105,7 @@ public final class IMAPMailbox: BounceMailbox, @unchecked Sendable {
 }
 
 /// What libcurl writes for one command; bounded, so a huge message cannot exhaust memory.
-private final class ResponseSink {
+final class ResponseSink {
     var bytes: [UInt8] = []
     static let limit = 10 * 1024 * 1024
 }

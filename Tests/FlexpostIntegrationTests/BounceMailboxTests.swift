@@ -30,7 +30,7 @@ struct BounceMailboxTests {
         }
     }
 
-    @Test("serve polls the mailbox: a DSN makes the delivery bounced and is deleted after; one the MTA pipe took already is recorded once; an auto-reply is deleted and changes nothing; with Dovecot down the polls fail, logged and counted, and work again when it is back")
+    @Test("serve polls the mailbox: a DSN makes the delivery bounced and is deleted after; one the MTA pipe took already is recorded once; an auto-reply is deleted and changes nothing; with Dovecot down the polls fail, logged and counted, and work again when it is back; a report too large to fetch whole is read from its first part")
     func polled() async throws {
         let dir = try TestEnvironment.temporaryDirectory("bounce-mailbox")
         let dovecot = Dovecot(dir: "/tmp/flexpost-imap-\(UUID().uuidString.prefix(8))", port: TestEnvironment.freePort())
@@ -84,16 +84,26 @@ struct BounceMailboxTests {
         }
         #expect(try await HTTPClient.send("GET", serve.base + "/metrics").body.contains(#"flexpost_bounce_polls_total{result="failed"}"#))
         try await dovecot.resume()
-        let delayed = dir.appendingPathComponent("delayed.eml")
-        try BounceTests.sample("gmail-delayed.eml", token: "x", messageId: notice.messageId).write(to: delayed)
-        try await dovecot.append([delayed])
-        try await waitUntil("the delay taken", seconds: 60) { try await dovecot.count() == 0 }
+        // A report larger than a poll fetches (11 MiB, its last part cut off by
+        // the 1 MiB fetch, closing boundary and all) is read from its first part;
+        // the auto-reply after it is not held up.
+        let delayed = dir.appendingPathComponent("delayed.eml"), after = dir.appendingPathComponent("after.eml")
+        let padding = String(repeating: String(repeating: "x", count: 76) + "\n", count: 150_000)
+        let report = String(decoding: try BounceTests.sample("gmail-delayed.eml", token: "x", messageId: notice.messageId),
+                            as: UTF8.self)
+        try Data(report.replacingOccurrences(of: "--000000000000abcd--", with: padding + "--000000000000abcd--").utf8)
+            .write(to: delayed)
+        #expect(try Data(contentsOf: delayed).count > 11_000_000)
+        try BounceTests.sample("autoreply.eml", token: "x", messageId: "<after@elsewhere.example>").write(to: after)
+        try await dovecot.append([delayed, after])
+        try await waitUntil("the large delay report and the message after it taken", seconds: 60) { try await dovecot.count() == 0 }
         let stopped = await serve.terminate()
         try await dovecot.stop()
         smtp.stop()
         #expect(stopped.stderr.contains("bounce mailbox reachable again"), "\(stopped.stderr.suffix(2000))")
         #expect(!stopped.stderr.contains(Self.password), "the password is never logged")
-        let after = try await flexpost(["status", "ORD-2026-004711"], environment: env, directory: dir).stdout
-        #expect(after.contains("\tadmin-notice\tsent\t") && after.contains("delayed"), "a delay is a note, the notice stays sent: \(after)")
+        let afterwards = try await flexpost(["status", "ORD-2026-004711"], environment: env, directory: dir).stdout
+        #expect(afterwards.contains("\tadmin-notice\tsent\t") && afterwards.contains("delayed"),
+                "a delay is a note, the notice stays sent: \(afterwards)")
     }
 }
