@@ -188,12 +188,16 @@ extension PostgresQueueStore {
                         UPDATE deliveries SET last_reply = replace(last_reply, \(text), '[erased]') WHERE order_id = \(orderId)
                         """, logger: logger
                     ).consume()
-                    try await connection.query(
-                        """
-                        UPDATE attempts SET reply = replace(reply, \(text), '[erased]')
-                        WHERE delivery_id IN (SELECT id FROM deliveries WHERE order_id = \(orderId))
-                        """, logger: logger
-                    ).consume()
+                    // What relays and bounce reports said quoting the recipient: the
+                    // attempts, the bounces' diagnostics, the delivery events not yet taken.
+                    for (table, column) in [("attempts", "reply"), ("bounces", "diagnostic"), ("delivery_events", "detail")] {
+                        try await connection.query(
+                            """
+                            UPDATE \(unescaped: table) SET \(unescaped: column) = replace(\(unescaped: column), \(text), '[erased]')
+                            WHERE delivery_id IN (SELECT id FROM deliveries WHERE order_id = \(orderId))
+                            """, logger: logger
+                        ).consume()
+                    }
                 }
             }
         }

@@ -196,12 +196,16 @@ extension SQLiteQueueStore {
                                arguments: [text, orderId])
                     try db.run(sql: "UPDATE deliveries SET last_reply = replace(last_reply, ?, '[erased]') WHERE order_id = ?",
                                arguments: [text, orderId])
-                    try db.run(
-                        sql: """
-                            UPDATE attempts SET reply = replace(reply, ?, '[erased]')
-                            WHERE delivery_id IN (SELECT id FROM deliveries WHERE order_id = ?)
-                            """,
-                        arguments: [text, orderId])
+                    // What relays and bounce reports said quoting the recipient: the
+                    // attempts, the bounces' diagnostics, the delivery events not yet taken.
+                    for (table, column) in [("attempts", "reply"), ("bounces", "diagnostic"), ("delivery_events", "detail")] {
+                        try db.run(
+                            sql: """
+                                UPDATE \(table) SET \(column) = replace(\(column), ?, '[erased]')
+                                WHERE delivery_id IN (SELECT id FROM deliveries WHERE order_id = ?)
+                                """,
+                            arguments: [text, orderId])
+                    }
                 }
             }
         }

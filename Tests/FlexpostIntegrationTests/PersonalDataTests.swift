@@ -22,7 +22,7 @@ struct PersonalDataStoreTests {
         }
     }
 
-    @Test("flexpost erase: afterwards no name, address, e-mail, phone number, line id or user name is in the database files (SQLite: every file; PostgreSQL: pg_dump); status still shows the states and times",
+    @Test("flexpost erase: afterwards no name, address, e-mail, phone number, line id or user name is in the database files (SQLite: every file; PostgreSQL: pg_dump), bounce reports and waiting delivery events included; status still shows the states and times",
           arguments: StoreKind.allCases)
     func erasedFromTheFiles(kind: StoreKind) async throws {
         let server = try await SMTPTestServer()
@@ -33,9 +33,17 @@ struct PersonalDataStoreTests {
             databaseURL = try await TestStores.newPostgresDatabase()
             env["FLEXPOST_DATABASE_URL"] = databaseURL
         }
+        // Delivery events on, to an order system that does not answer: they wait in the store.
+        env["FLEXPOST_EVENTS_URL"] = "http://127.0.0.1:\(TestEnvironment.freePort())/flexpost-events"
+        env["FLEXPOST_EVENTS_SECRET"] = "whsec_" + Data(repeating: 9, count: 32).base64EncodedString()
         let run = { (arguments: [String]) in try await flexpost(arguments, environment: env, directory: dir) }
         #expect(try await run(["enqueue", TestEnvironment.fixture("order-second-site.json")]).status == 0)
         #expect(try await run(["drain"]).stdout == "drain: 2 sent, 0 retrying, 0 dead\n")
+        // The access data bounces; the report's diagnostic quotes the address.
+        let access = try #require(try await server.waitForMessages(2).first { $0.rcptTos == ["erika.mueller@mueller-logistik.example"] })
+        let dsn = dir.appendingPathComponent("dsn.eml")
+        try BounceTests.sample("postfix-user-unknown.eml", token: "x", messageId: access.messageId).write(to: dsn)
+        #expect(try await run(["bounce", dsn.path]).stdout.hasPrefix("bounced"))
         let contents = { () async throws -> Data in
             if let databaseURL {
                 let dump = try await ChildProcess(
@@ -61,7 +69,7 @@ struct PersonalDataStoreTests {
         #expect(left.isEmpty, "still in the database: \(left)")
         let status = try await run(["status", "ORD-2026-004711"])
         // Times in local time (SPEC §7: FLEXPOST_TIMEZONE, Europe/Berlin here).
-        #expect(status.stdout.contains("personal data erased on ") && status.stdout.contains("\tsent\t(erased)\tdue 01.12.2026 08:00 MEZ")
+        #expect(status.stdout.contains("personal data erased on ") && status.stdout.contains("\tbounced\t(erased)\tdue 01.12.2026 08:00 MEZ")
             && status.stdout.contains(" sent "), "\(status.stdout)")
         #expect(status.stdout.contains("dpo\tpersonal-data-erased\tpersonal data erased on request: Art. 17 request"))
         let again = try await run(["erase", "--customer", "5500123456", "--reason", "again", "--actor", "dpo"])

@@ -98,7 +98,8 @@ extension StoreConformance {
     }
 
     static func erasure(kind: StoreKind) async throws {
-        let store = try await TestStores.make(kind)
+        // With delivery events on: an event's detail can quote the address too.
+        let store = try await TestStores.make(kind, deliveryEvents: true)
         let intake = TestStores.intake(store)
         #expect(try await intake.submit(StoreConformance.fixture("order-second-site.json")).line.hasPrefix("accepted"))
         let other = EventEditing.data("order-second-site.json", [("data.orderId", "ORD-2026-004799")])
@@ -112,6 +113,18 @@ extension StoreConformance {
                 reply: "250 ok <\(delivery.recipient.email.value)>")))
         }
         try await store.releaseClaims(owner: "w")
+        // The access data bounces: the DSN's diagnostic quotes the address.
+        let access = try #require(claimed.first { $0.orderId == "ORD-2026-004711" && $0.kind == .accessData })
+        let dsn = try String(contentsOf: TestEnvironment.packageRoot.appendingPathComponent(
+            "Tests/Fixtures/bounces/postfix-user-unknown.eml"), encoding: .utf8)
+            .replacingOccurrences(of: "TOKEN", with: "x").replacingOccurrences(of: "<MSGID>", with: access.messageID)
+        let report = BounceReport.read(Array(dsn.utf8))
+        let bounced = try await store.decide(orderIds: ["ORD-2026-004711"]) { facts in
+            BounceRules.apply(report, deliveryId: access.id, facts: facts["ORD-2026-004711"], at: morning)
+        }
+        #expect(bounced.outcome == .bounced)
+        let diagnostics = { try await store.bouncedDeliveries(endedFrom: morning, to: morning, limit: 10).compactMap(\.diagnostic) }
+        #expect(try await diagnostics().contains { $0.contains("erika.mueller@") }, "quoted before the erasure")
         let before = try await store.deliveries(orderId: "ORD-2026-004711")
 
         let request = ErasureRequest(customerNumber: "5500123456", actor: "dpo", reason: "Art. 17 request")
@@ -132,6 +145,13 @@ extension StoreConformance {
                                              detail: "personal data erased on request: Art. 17 request"))
         #expect(history.allSatisfy { !$0.detail.contains("@") }, "\(history.map(\.detail))")
         #expect(try await store.attempts(orderId: "ORD-2026-004711").allSatisfy { !$0.reply.contains("@") })
+        let erasedDiagnostics = try await diagnostics()
+        #expect(!erasedDiagnostics.isEmpty && erasedDiagnostics.allSatisfy { !$0.contains("@") }, "\(erasedDiagnostics)")
+        let events = try await store.claimDeliveryEvents(at: at, leaseUntil: at.addingTimeInterval(60), limit: 50)
+            .filter { $0.orderId == "ORD-2026-004711" }
+        #expect(events.count == 3, "sent twice, bounced once: the order system still hears of each end")
+        #expect(events.allSatisfy { !($0.record.detail ?? "").contains("@") && $0.recipient.isEmpty },
+                "\(events.map { ($0.record.detail, $0.recipient) })")
         // A replayed event is still a duplicate; asking twice changes nothing; an unknown customer is refused.
         #expect(try await intake.submit(StoreConformance.fixture("order-second-site.json")).line.hasPrefix("duplicate"))
         #expect(try await store.erase(request, at: at) == ErasureOutcome(erased: 0, alreadyErased: 2, cancelled: 0))
