@@ -31,7 +31,7 @@ public struct StoreUnavailable: HTTPResponseError {
     /// ``StoreTimeout`` of the ``DeadlineStore`` the routes are given
     /// included, as ``StoreUnavailable``, logged with its cause.
     public static func guarding<T: Sendable>(
-        _ operation: String, logger: Logger, _ body: @escaping @Sendable () async throws -> T
+        _ operation: String, logger: Logger, _ body: () async throws -> T
     ) async throws -> T {
         do {
             return try await body()
