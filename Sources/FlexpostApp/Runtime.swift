@@ -157,6 +157,21 @@ public struct Runtime: Sendable {
                        metadata: ["holds": "\(holds.map(\.summary).joined(separator: "; "))"])
     }
 
+    /// SPEC §6: delivery events are written by the process that ends a
+    /// delivery, so each such process needs `FLEXPOST_EVENTS_URL`. Logged at
+    /// the start of the commands that end deliveries (`serve`, `drain`,
+    /// `bounce`, `cancel`, `erase`) when events wait in the queue, which
+    /// means another process writes them, and this one has none.
+    public func warnIfDeliveryEventsUnset() async throws {
+        guard configuration.events == nil else { return }
+        let waiting = try await store.deliveryEventCounts().pending
+        guard waiting > 0 else { return }
+        logger.warning("""
+            \(waiting.formatted()) delivery events wait in the queue, but FLEXPOST_EVENTS_URL is not set here: \
+            deliveries this process ends are not told to the order system
+            """, metadata: ["events.pending": "\(waiting)"])
+    }
+
     public func intake(clock: any WallClock, doorbell: DeliveryDoorbell? = nil) -> Intake {
         Intake(store: DeadlineStore(store, .requests), sealer: sealer, planner: planner, clock: clock, doorbell: doorbell)
     }

@@ -128,7 +128,7 @@ struct DeliveryEventsTests {
         #expect(stopped.stderr.contains("webhook.id=msg_delivery_"), "the failed posts are logged with their id")
     }
 
-    @Test("cron's drain posts the events at the end of its run; with the order system away it still ends, and the next run posts them")
+    @Test("cron's drain posts the events at the end of its run; with the order system away it still ends, and the next run posts them; a drain without the events' settings says events wait")
     func drainPosts() async throws {
         let dir = try TestEnvironment.temporaryDirectory("events-drain")
         let port = TestEnvironment.freePort(), log = dir.appendingPathComponent("received.jsonl")
@@ -138,6 +138,14 @@ struct DeliveryEventsTests {
         let away = try await flexpost(["drain"], environment: env, directory: dir)
         #expect(away.status == 0 && away.stdout == "drain: 2 sent, 0 retrying, 0 dead\n", "\(away.stdout)\(away.stderr)")
         #expect(away.stderr.contains("delivery event not taken"), "\(away.stderr)")
+        #expect(!away.stderr.contains("is not set here"))
+        // A process that ends deliveries without the events' settings is told that events wait.
+        var unset = env
+        unset["FLEXPOST_EVENTS_URL"] = nil
+        unset["FLEXPOST_EVENTS_SECRET"] = nil
+        let bare = try await flexpost(["drain"], environment: unset, directory: dir)
+        #expect(bare.status == 0 && bare.stderr.contains(
+            "2 delivery events wait in the queue, but FLEXPOST_EVENTS_URL is not set here"), "\(bare.stderr)")
         let receiver = try await Self.receiver(port: port, log: log, failFirst: false, directory: dir)
         // The next run (nothing to deliver) posts them once they are due again (5 s backoff).
         try await waitUntil("both events taken by a later drain", seconds: 60) {

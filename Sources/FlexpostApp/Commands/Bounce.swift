@@ -30,6 +30,7 @@ struct BounceCommand: AsyncParsableCommand {
             FlexpostMain.printError("flexpost: bounce not taken, try again later: \(error)")
             throw CommandExit(code: Self.temporaryFailure)
         }
+        try? await runtime.warnIfDeliveryEventsUnset()
         let intake = runtime.bounceIntake(clock: SystemClock())
         for (name, bytes) in inputs {
             do {

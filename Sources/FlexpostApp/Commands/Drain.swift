@@ -17,6 +17,7 @@ struct Drain: AsyncParsableCommand {
     func run() async throws {
         let runtime = try await startRuntime()
         try await runtime.logHolds()
+        try await runtime.warnIfDeliveryEventsUnset()
         let clock: any WallClock = now.map { FixedClock($0.date) } ?? SystemClock()
         let worker = runtime.worker(transport: try runtime.makeTransport())
         let progress = isatty(STDOUT_FILENO) == 1

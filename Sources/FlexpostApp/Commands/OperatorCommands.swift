@@ -77,6 +77,7 @@ struct CancelCommand: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try await startRuntime(mail: false)
+        try await runtime.warnIfDeliveryEventsUnset()
         if let refusal = try await runtime.store.cancelDelivery(
             DeliveryCancellation(deliveryId: deliveryId, actor: record.actor, reason: record.reason), at: SystemClock().now())
         {
@@ -99,6 +100,7 @@ struct EraseCommand: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try await startRuntime(mail: false)
+        try await runtime.warnIfDeliveryEventsUnset()
         guard let outcome = try await runtime.store.erase(
             ErasureRequest(customerNumber: customer, actor: record.actor, reason: record.reason), at: SystemClock().now())
         else {

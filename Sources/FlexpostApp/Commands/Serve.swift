@@ -59,6 +59,7 @@ struct Serve: AsyncParsableCommand {
 
     func serve(_ runtime: Runtime) async throws {
         try await runtime.logHolds()
+        try await runtime.warnIfDeliveryEventsUnset()
         let config = runtime.configuration
         guard let secret = config.webhookSecret else {
             throw ConfigurationError("FLEXPOST_WEBHOOK_SECRET is required by serve")
