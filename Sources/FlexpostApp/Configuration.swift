@@ -185,14 +185,12 @@ public struct Configuration: Sendable {
             leaseSeconds: lease, retryLifetime: lifetime)
     }
 
-    /// Measured (docs/benchmarks.md): on 2 cores over loopback a drain of 10,000
-    /// took 11.1 / 7.0 / 5.2 / 4.6 / 3.9 s with 1 / 2 / 4 / 8 / 16 connections;
-    /// once a message cost less CPU, 32 beat 16 again (20,000 deliveries, three
-    /// interleaved runs each: 4,650 against 4,084 msg/s on average). Over a real
-    /// network every connection waits out five round trips per message, so more
-    /// connections help more there. Postfix uses up to 20 per destination and
-    /// accepts 50 per client by default. A crash can duplicate at most one
-    /// message per connection: lower this where that matters more than speed.
+    /// Connections to the relay: on two cores over loopback the drain gained up
+    /// to 32 (docs/benchmarks.md). Over a real network every connection waits
+    /// out five round trips per message, so more connections help more there.
+    /// Postfix uses up to 20 per destination and accepts 50 per client by
+    /// default. A crash can duplicate at most one message per connection:
+    /// lower this where that matters more than speed.
     public static let defaultSMTPConnections = 32
 }
 

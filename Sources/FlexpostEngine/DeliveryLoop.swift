@@ -20,11 +20,10 @@ public struct DeliveryLoop: Service {
     let pollInterval: TimeInterval
     /// How long a pass waits before claiming again after a claim that found
     /// less than a batch (see ``DeliveryWorker/runPass(clock:limit:batchSize:trickleLinger:shouldStop:progress:)``).
-    /// Under a steady intake of notices, 50 ms lets a claim gather a full batch
-    /// instead of a few deliveries per write transaction: `serve`'s CPU per
-    /// message end to end −9 % and +7–12 % msg/s against 5 ms (four interleaved
-    /// pairs, docs/benchmarks.md); a notice that arrives during a pass leaves
-    /// up to that much later (p99 ~0.06 s), the first of a quiet moment at once.
+    /// Under a steady intake of notices it lets a claim gather a batch instead
+    /// of a write transaction for every few deliveries (less CPU per message;
+    /// the figures are in docs/benchmarks.md). A notice that arrives during a
+    /// pass leaves up to that much later, the first of a quiet moment at once.
     let trickleLinger: Duration
     /// Pauses after failed passes: the first, doubled after each further
     /// failure up to the last (a store that is down is not hammered, and its
