@@ -26,8 +26,11 @@ public struct MetricsRoutes: Sendable {
             // counters still tell what the outage refused, and
             // `flexpost_queue_store_up 0` says why the queue's figures are missing.
             let figures = try? await StoreUnavailable.guarding("the queue's counts", logger: context.logger) {
-                (try await store.countsByState(), try await store.oldestWaitingDue(at: now), try await store.holds(),
-                 try await store.bounceCounts(), try await store.deliveryEventCounts())
+                // One deadline for the five reads together.
+                try await store.asking("the queue's counts") { store in
+                    (try await store.countsByState(), try await store.oldestWaitingDue(at: now), try await store.holds(),
+                     try await store.bounceCounts(), try await store.deliveryEventCounts())
+                }
             }
             registry.makeGauge(name: "flexpost_queue_store_up", help: "1 when the queue store answered this scrape, else 0")
                 .set(Double(figures == nil ? 0 : 1))

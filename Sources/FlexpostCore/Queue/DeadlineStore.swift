@@ -52,8 +52,9 @@ public struct DeadlineStore: QueueStore {
         return try await withStoreDeadline(seconds ?? deadlines.seconds, operation) { try await call(base) }
     }
 
-    /// A read, claim or renewal: given up once `abandonIf` says the caller stops.
-    func asking<T: Sendable>(_ operation: String,
+    /// A read, claim or renewal, given up once `abandonIf` says the caller
+    /// stops; or several reads under one deadline (a scrape's figures).
+    public func asking<T: Sendable>(_ operation: String,
                              _ call: @escaping @Sendable (any QueueStore) async throws -> T) async throws -> T {
         let base = self.base
         return try await withStoreDeadline(deadlines.seconds, operation, abandonIf: deadlines.abandonIf) {
@@ -277,7 +278,6 @@ extension DeadlineStore {
     public func ordersHoldingSecrets(after afterOrderId: String?, limit: Int) async throws -> [String] {
         try await base.ordersHoldingSecrets(after: afterOrderId, limit: limit)
     }
-
     public func ordersHoldingPersonalData(receivedBefore: Date, after afterOrderId: String?, limit: Int) async throws
         -> [String]
     {
@@ -287,8 +287,8 @@ extension DeadlineStore {
     public func fingerprintKey(orMake make: @escaping @Sendable () -> SealedSecret) async throws -> SealedSecret {
         try await base.fingerprintKey(orMake: make)
     }
-
     public func sealingKeyIds() async throws -> Set<String> { try await base.sealingKeyIds() }
+
     public func rekey(newestKeyId: String, reseal: @escaping @Sendable (_ orderId: String, SealedSecret) -> SealedSecret?)
         async throws -> (rekeyed: Int, failed: Int)
     {
