@@ -7,7 +7,7 @@ import Testing
 // MARK: - Holds, cancelling one delivery, delivery events
 
 extension StoreConformance {
-    static func request(_ scope: HoldScope, _ reason: String = "relay incident") -> HoldRequest {
+    static func holdRequest(_ scope: HoldScope, _ reason: String = "relay incident") -> HoldRequest {
         HoldRequest(scope: scope, actor: "anna", reason: reason)
     }
 
@@ -25,7 +25,7 @@ extension StoreConformance {
             startedAt: morning, finishedAt: morning, nextState: .retrying, retryAt: retryAt, replyCode: 451, reply: "451 later")))
         try await store.releaseClaims(owner: "w")
 
-        let held = try await store.hold(Self.request(HoldScope(kind: .accessData)), at: morning)
+        let held = try await store.hold(Self.holdRequest(HoldScope(kind: .accessData)), at: morning)
         #expect(held.outcome == .held && held.held == 2)
         #expect(try await store.holds().map(\.scope) == [HoldScope(kind: .accessData)])
         let late = morning.addingTimeInterval(86_400)
@@ -44,24 +44,24 @@ extension StoreConformance {
         #expect(try await store.countsByState()[.held] == 3)
 
         // The same hold again changes nothing; an order the queue does not know is refused.
-        let again = try await store.hold(Self.request(HoldScope(kind: .accessData), "again"), at: late)
+        let again = try await store.hold(Self.holdRequest(HoldScope(kind: .accessData), "again"), at: late)
         guard case .alreadyHeld(let existing) = again.outcome else { Issue.record("\(again)"); return }
         #expect(existing.actor == "anna" && existing.reason == "relay incident" && existing.since == morning)
-        #expect(try await store.hold(Self.request(HoldScope(orderId: "NOPE")), at: late).outcome == .unknownOrder)
+        #expect(try await store.hold(Self.holdRequest(HoldScope(orderId: "NOPE")), at: late).outcome == .unknownOrder)
 
         // Everything held, then one kind released: the broader hold still holds it.
         let counts = try await store.countsByState()
         let waiting = (counts[.scheduled] ?? 0) + (counts[.retrying] ?? 0), total = waiting + 3
         #expect(waiting >= 2)
-        #expect(try await store.hold(Self.request(.everything, "template deploy"), at: late).held == waiting)
-        let partial = try await store.release(Self.request(HoldScope(kind: .accessData), "relay back"), at: late)
+        #expect(try await store.hold(Self.holdRequest(.everything, "template deploy"), at: late).held == waiting)
+        let partial = try await store.release(Self.holdRequest(HoldScope(kind: .accessData), "relay back"), at: late)
         guard case .released(let lifted, let still) = partial.outcome else { Issue.record("\(partial)"); return }
         #expect(lifted.map(\.scope) == [HoldScope(kind: .accessData)] && still.map(\.scope) == [.everything])
         let stillHeld = try await store.countsByState()[.held]
         #expect(partial.released == 0 && stillHeld == total)
         #expect(try await store.claimDue(at: late, limit: 10, lease: StoreConformance.lease("w", late)).isEmpty)
 
-        let all = try await store.release(Self.request(.everything, "all clear"), at: late)
+        let all = try await store.release(Self.holdRequest(.everything, "all clear"), at: late)
         let remaining = try await store.holds()
         #expect(all.released == total && remaining.isEmpty)
         let back = try await store.deliveries(orderId: "ORD-2026-004800")
@@ -70,7 +70,7 @@ extension StoreConformance {
         let history = try await store.history(orderId: "ORD-2026-004711")
         #expect(history.contains { $0.action == .held && $0.actor == "anna" && $0.detail == "access-data: relay incident" })
         #expect(history.contains { $0.action == .released && $0.actor == "anna" && $0.detail == "everything: all clear" })
-        let nothing = try await store.release(Self.request(.everything), at: late)
+        let nothing = try await store.release(Self.holdRequest(.everything), at: late)
         #expect(nothing.outcome == .nothingHeld(stillHeldBy: []) && nothing.released == 0)
         let due = try await store.claimDue(at: late, limit: 10, lease: StoreConformance.lease("w", late))
         #expect(due.count == total)
@@ -82,7 +82,7 @@ extension StoreConformance {
         let morning = RFC3339.parse("2026-12-01T07:00:00Z")!
         let claimed = try await store.claimDue(at: morning, limit: 10, lease: StoreConformance.lease("w", morning))
         #expect(claimed.count == 2)
-        #expect(try await store.hold(Self.request(.everything), at: morning).held == 0, "claimed ones are the worker's")
+        #expect(try await store.hold(Self.holdRequest(.everything), at: morning).held == 0, "claimed ones are the worker's")
         let notice = try #require(claimed.first { $0.kind == .adminNotice })
         try await store.holdClaims([notice.id], owner: "w", note: HoldRules.claimGivenBack(at: morning))
         try await store.holdClaims([notice.id], owner: "other", note: HoldRules.claimGivenBack(at: morning))
@@ -91,7 +91,7 @@ extension StoreConformance {
         // The other claim's worker vanished: its lease lapses, but the hold keeps it.
         let later = morning.addingTimeInterval(3_600)
         #expect(try await store.claimDue(at: later, limit: 10, lease: StoreConformance.lease("v", later)).isEmpty)
-        _ = try await store.release(Self.request(.everything), at: later)
+        _ = try await store.release(Self.holdRequest(.everything), at: later)
         let free = try await store.claimDue(at: later, limit: 10, lease: StoreConformance.lease("v", later))
         #expect(Set(free.map(\.id)) == Set(claimed.map(\.id)))
         #expect(free.first { $0.id == notice.id }?.attempts == 1, "the given-back claim was not counted as an attempt")
