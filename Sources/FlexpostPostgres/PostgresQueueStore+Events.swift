@@ -22,7 +22,8 @@ extension PostgresQueueStore {
 
     public func claimDeliveryEvents(at now: Date, leaseUntil: Date, limit: Int) async throws -> [PendingDeliveryEvent] {
         var claimed: [PendingDeliveryEvent] = []
-        for try await (webhookId, deliveryId, type, at, detail, attempts, orderId, customer, kind, recipient) in try await client.query(
+        for try await (webhookId, deliveryId, type, at, detail, attempts, retriedAt, orderId, customer, kind, recipient)
+            in try await client.query(
             """
             WITH due AS (
                 SELECT webhook_id FROM delivery_events
@@ -31,19 +32,20 @@ extension PostgresQueueStore {
             claimed AS (
                 UPDATE delivery_events e SET next_at = \(leaseUntil.timeIntervalSince1970) FROM due
                 WHERE e.webhook_id = due.webhook_id
-                RETURNING e.webhook_id, e.delivery_id, e.type, e.at, e.detail, e.attempts)
-            SELECT c.webhook_id, c.delivery_id, c.type, c.at, c.detail, c.attempts,
+                RETURNING e.webhook_id, e.delivery_id, e.type, e.at, e.detail, e.attempts, e.retried_at)
+            SELECT c.webhook_id, c.delivery_id, c.type, c.at, c.detail, c.attempts, c.retried_at,
                 d.order_id, o.customer_number, d.kind, d.recipient_email
             FROM claimed c JOIN deliveries d ON d.id = c.delivery_id JOIN orders o ON o.order_id = d.order_id
             ORDER BY c.at, c.webhook_id
             """, logger: logger
-        ).decode((String, Int64, String, Double, String?, Int, String, String, String, String).self) {
+        ).decode((String, Int64, String, Double, String?, Int, Double?, String, String, String, String).self) {
             claimed.append(PendingDeliveryEvent(
                 record: DeliveryEventRecord(webhookId: webhookId, deliveryId: deliveryId,
                                             type: try DeliveryEventType(stored: type, column: "delivery_events.type"),
                                             at: Date(timeIntervalSince1970: at), detail: detail),
                 attempts: attempts, orderId: orderId, customerNumber: customer,
-                kind: try DeliveryKind(stored: kind, column: "deliveries.kind"), recipient: recipient))
+                kind: try DeliveryKind(stored: kind, column: "deliveries.kind"), recipient: recipient,
+                retriedAt: retriedAt.map(Date.init(timeIntervalSince1970:))))
         }
         return claimed
     }
@@ -62,6 +64,42 @@ extension PostgresQueueStore {
             WHERE webhook_id = \(webhookId)
             """, logger: logger
         ).consume()
+    }
+
+    public func givenUpDeliveryEvents(limit: Int) async throws -> [GivenUpDeliveryEvent] {
+        var events: [GivenUpDeliveryEvent] = []
+        for try await (webhookId, deliveryId, type, at, detail, attempts, lastError, orderId) in try await client.query(
+            """
+            SELECT e.webhook_id, e.delivery_id, e.type, e.at, e.detail, e.attempts, e.last_error, d.order_id
+            FROM delivery_events e JOIN deliveries d ON d.id = e.delivery_id
+            WHERE e.state = \(unescaped: DeliveryEventState.failed.sqlLiteral)
+            ORDER BY e.at, e.webhook_id LIMIT \(limit)
+            """, logger: logger
+        ).decode((String, Int64, String, Double, String?, Int, String?, String).self) {
+            events.append(GivenUpDeliveryEvent(
+                record: DeliveryEventRecord(webhookId: webhookId, deliveryId: deliveryId,
+                                            type: try DeliveryEventType(stored: type, column: "delivery_events.type"),
+                                            at: Date(timeIntervalSince1970: at), detail: detail),
+                orderId: orderId, attempts: attempts, lastError: lastError))
+        }
+        return events
+    }
+
+    public func retryDeliveryEvents(_ webhookIds: [String], at now: Date) async throws -> Int {
+        guard !webhookIds.isEmpty else { return 0 }
+        let at = now.timeIntervalSince1970
+        var retried = 0
+        for try await _ in try await client.query(
+            """
+            UPDATE delivery_events SET state = \(unescaped: DeliveryEventState.pending.sqlLiteral), attempts = 0,
+                next_at = \(at), retried_at = \(at)
+            WHERE webhook_id = ANY(\(webhookIds)) AND state = \(unescaped: DeliveryEventState.failed.sqlLiteral)
+            RETURNING webhook_id
+            """, logger: logger
+        ).decode(String.self) {
+            retried += 1
+        }
+        return retried
     }
 
     public func deliveryEventCounts() async throws -> (pending: Int, failed: Int) {

@@ -186,6 +186,8 @@ enum PostgresSchema {
             "DROP INDEX deliveries_message_id",
             "DROP INDEX orders_received",
         ]),
+        // An event given up and posted again: its new retry lifetime counts from then.
+        (13, ["ALTER TABLE delivery_events ADD COLUMN retried_at DOUBLE PRECISION"]),
     ]
 
     /// Applies what is missing; returns the versions applied now.

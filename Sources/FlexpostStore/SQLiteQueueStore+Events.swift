@@ -37,7 +37,7 @@ extension SQLiteQueueStore {
             return try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT e.webhook_id, e.delivery_id, e.type, e.at, e.detail, e.attempts,
+                    SELECT e.webhook_id, e.delivery_id, e.type, e.at, e.detail, e.attempts, e.retried_at,
                         d.order_id, o.customer_number, d.kind, d.recipient_email
                     FROM delivery_events e JOIN deliveries d ON d.id = e.delivery_id JOIN orders o ON o.order_id = d.order_id
                     WHERE e.webhook_id IN (\(placeholders))
@@ -50,7 +50,8 @@ extension SQLiteQueueStore {
                                                 type: try DeliveryEventType(stored: row["type"], column: "delivery_events.type"),
                                                 at: Date(timeIntervalSince1970: row["at"]), detail: row["detail"]),
                     attempts: row["attempts"], orderId: row["order_id"], customerNumber: row["customer_number"],
-                    kind: try DeliveryKind(stored: row["kind"], column: "deliveries.kind"), recipient: row["recipient_email"])
+                    kind: try DeliveryKind(stored: row["kind"], column: "deliveries.kind"), recipient: row["recipient_email"],
+                    retriedAt: (row["retried_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
             }
         }
     }
@@ -71,6 +72,43 @@ extension SQLiteQueueStore {
                     WHERE webhook_id = ?
                     """,
                 arguments: [error, nextAt?.timeIntervalSince1970, nextAt?.timeIntervalSince1970, webhookId])
+        }
+    }
+
+    public func givenUpDeliveryEvents(limit: Int) async throws -> [GivenUpDeliveryEvent] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.webhook_id, e.delivery_id, e.type, e.at, e.detail, e.attempts, e.last_error, d.order_id
+                    FROM delivery_events e JOIN deliveries d ON d.id = e.delivery_id
+                    WHERE e.state = \(DeliveryEventState.failed.sqlLiteral)
+                    ORDER BY e.at, e.webhook_id LIMIT ?
+                    """,
+                arguments: [limit]
+            ).map { row in
+                GivenUpDeliveryEvent(
+                    record: DeliveryEventRecord(webhookId: row["webhook_id"], deliveryId: row["delivery_id"],
+                                                type: try DeliveryEventType(stored: row["type"], column: "delivery_events.type"),
+                                                at: Date(timeIntervalSince1970: row["at"]), detail: row["detail"]),
+                    orderId: row["order_id"], attempts: row["attempts"], lastError: row["last_error"])
+            }
+        }
+    }
+
+    public func retryDeliveryEvents(_ webhookIds: [String], at now: Date) async throws -> Int {
+        guard !webhookIds.isEmpty else { return 0 }
+        return try await immediate { db in
+            var retried = 0
+            let update = try db.cachedStatement(sql: """
+                UPDATE delivery_events SET state = \(DeliveryEventState.pending.sqlLiteral), attempts = 0, next_at = ?, retried_at = ?
+                WHERE webhook_id = ? AND state = \(DeliveryEventState.failed.sqlLiteral)
+                """)
+            for webhookId in webhookIds {
+                try update.execute(arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, webhookId])
+                retried += db.changesCount
+            }
+            return retried
         }
     }
 

@@ -220,6 +220,11 @@ enum SQLiteSchema {
                 DROP INDEX orders_received;
                 """)
         }
+        migrator.registerMigration("v15-delivery-event-retries") { db in
+            // An event given up and posted again by an operator: its new retry
+            // lifetime counts from then (``DeliveryEvents/nextTry``).
+            try db.execute(sql: "ALTER TABLE delivery_events ADD COLUMN retried_at REAL")
+        }
         return migrator
     }
 }

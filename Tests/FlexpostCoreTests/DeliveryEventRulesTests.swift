@@ -78,5 +78,15 @@ import Testing
         #expect(DeliveryEvents.nextTry(event(0), now: Self.at, policy: policy, random: 0.5) == Self.at.addingTimeInterval(5))
         #expect(DeliveryEvents.nextTry(event(3), now: Self.at, policy: policy, random: 0.5) == Self.at.addingTimeInterval(40))
         #expect(DeliveryEvents.nextTry(event(20), now: Self.at.addingTimeInterval(3_000), policy: policy, random: 0.5) == nil)
+        // Posted again after it was given up: a new lifetime from then, the backoff from its start.
+        let retriedAt = Self.at.addingTimeInterval(86_400)
+        var retried = event(0)
+        retried.retriedAt = retriedAt
+        #expect(DeliveryEvents.nextTry(retried, now: retriedAt, policy: policy, random: 0.5) == retriedAt.addingTimeInterval(5))
+        retried.attempts = 3
+        #expect(DeliveryEvents.nextTry(retried, now: retriedAt.addingTimeInterval(60), policy: policy, random: 0.5)
+            == retriedAt.addingTimeInterval(100))
+        retried.attempts = 20
+        #expect(DeliveryEvents.nextTry(retried, now: retriedAt.addingTimeInterval(3_000), policy: policy, random: 0.5) == nil)
     }
 }

@@ -1,3 +1,5 @@
+import FlexpostCore
+import FlexpostStore
 import Foundation
 import Testing
 @testable import FlexpostTestSupport
@@ -155,5 +157,58 @@ struct DeliveryEventsTests {
         receiver.signal(SIGTERM)
         #expect(Self.taken(log).allSatisfy { $0["verified"] as? Bool == true })
         #expect(Self.received(log).count == 2, "each once, no failed post in between")
+    }
+
+    @Test("retry-events: events given up after the retry lifetime are listed, posted again on request with the same webhook-id, and only then")
+    func givenUpPostedAgain() async throws {
+        let dir = try TestEnvironment.temporaryDirectory("events-retry")
+        let port = TestEnvironment.freePort(), log = dir.appendingPathComponent("received.jsonl")
+        let database = dir.appendingPathComponent("queue.sqlite").path
+        var env = Self.environment(port: port, directory: dir)
+        env["FLEXPOST_DATABASE_URL"] = "sqlite:" + database
+        #expect(try await flexpost(["enqueue", TestEnvironment.fixture("order-second-site.json")], environment: env, directory: dir).status == 0)
+        let away = try await flexpost(["drain"], environment: env, directory: dir)
+        #expect(away.status == 0 && away.stderr.contains("delivery event not taken"), "\(away.stdout)\(away.stderr)")
+        // The order system stayed away for the whole retry lifetime: both given up.
+        let store = try SQLiteQueueStore(path: database)
+        let later = Date().addingTimeInterval(3_600)
+        let pending = try await store.claimDeliveryEvents(at: later, leaseUntil: later.addingTimeInterval(60), limit: 10)
+        try #require(pending.count == 2)
+        for event in pending {
+            try await store.deliveryEventFailed(webhookId: event.record.webhookId, nextAt: nil, error: "HTTP 503")
+        }
+        await store.close()
+        let ids = Set(pending.map(\.record.webhookId))
+
+        let dryRun = try await flexpost(["retry-events", "--dry-run"], environment: env, directory: dir)
+        #expect(dryRun.status == 0, "\(dryRun.stderr)")
+        let listed = dryRun.stdout.split(separator: "\n").filter { $0.hasPrefix("would post again ") }
+        #expect(Set(listed.map { String($0.split(separator: " ")[3]) }) == ids, "\(dryRun.stdout)")
+        #expect(listed.allSatisfy { $0.contains("order ORD-2026-004711") && $0.hasSuffix("2 failed posts, the last: HTTP 503") },
+                "\(dryRun.stdout)")
+        #expect(dryRun.stdout.hasSuffix("retry-events: 2 delivery events would be posted again\n"), "\(dryRun.stdout)")
+
+        // Given up stays given up: the order system back, a drain posts nothing.
+        let receiver = try await Self.receiver(port: port, log: log, failFirst: false, directory: dir)
+        let idle = try await flexpost(["drain"], environment: env, directory: dir)
+        #expect(idle.status == 0 && Self.received(log).isEmpty, "\(idle.stderr)")
+
+        // Asked from a process without the events' settings: queued, and told who posts them.
+        var unset = env
+        unset["FLEXPOST_EVENTS_URL"] = nil
+        unset["FLEXPOST_EVENTS_SECRET"] = nil
+        let retry = try await flexpost(["retry-events"], environment: unset, directory: dir)
+        #expect(retry.status == 0 && retry.stdout.components(separatedBy: "posting again msg_delivery_").count == 3, "\(retry.stdout)")
+        #expect(retry.stdout.contains("retry-events: 2 delivery events to be posted again\n")
+            && retry.stdout.contains("FLEXPOST_EVENTS_URL is not set here"), "\(retry.stdout)")
+        try await waitUntil("both posted again by the next drain", seconds: 30) {
+            _ = try await flexpost(["drain"], environment: env, directory: dir)
+            return Self.taken(log).count == 2
+        }
+        receiver.signal(SIGTERM)
+        #expect(Set(Self.taken(log).compactMap { $0["id"] as? String }) == ids, "the same webhook-ids")
+        #expect(Self.taken(log).allSatisfy { $0["verified"] as? Bool == true })
+        let none = try await flexpost(["retry-events"], environment: env, directory: dir)
+        #expect(none.status == 0 && none.stdout == "retry-events: 0 delivery events to be posted again\n", "\(none.stdout)")
     }
 }

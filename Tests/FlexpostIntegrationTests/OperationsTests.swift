@@ -36,7 +36,7 @@ struct OperationsTests {
         #expect(try await flexpost(["enqueue", TestEnvironment.fixture("order-second-site.json")],
                                    environment: good, directory: dir).status == 0)
         for command in [["status", "ORD-2026-004711"], ["list"], ["list", "--state", "scheduled", "--json"],
-                        ["purge"], ["migrate"]] {
+                        ["purge"], ["migrate"], ["retry-events", "--dry-run"]] {
             let result = try await flexpost(command, environment: env, directory: dir)
             #expect(result.status == 0, "\(command): \(result.stderr)")
             #expect(!result.stderr.contains("template"), "\(command): \(result.stderr)")

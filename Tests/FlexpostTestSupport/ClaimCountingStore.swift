@@ -122,5 +122,11 @@ final class ClaimCountingStore: QueueStore {
     func deliveryEventFailed(webhookId: String, nextAt: Date?, error: String) async throws {
         try await base.deliveryEventFailed(webhookId: webhookId, nextAt: nextAt, error: error)
     }
+    func givenUpDeliveryEvents(limit: Int) async throws -> [GivenUpDeliveryEvent] {
+        try await base.givenUpDeliveryEvents(limit: limit)
+    }
+    func retryDeliveryEvents(_ webhookIds: [String], at now: Date) async throws -> Int {
+        try await base.retryDeliveryEvents(webhookIds, at: now)
+    }
     func deliveryEventCounts() async throws -> (pending: Int, failed: Int) { try await base.deliveryEventCounts() }
 }

@@ -172,6 +172,42 @@ extension StoreConformance {
         #expect(retried.map(\.record.webhookId) == [dead.record.webhookId] && retried.first?.attempts == 1)
     }
 
+    static func eventRetry(kind: StoreKind) async throws {
+        let store = try await TestStores.make(kind, deliveryEvents: true)
+        try await Self.endSome(store)
+        let now = Self.t0.addingTimeInterval(3_600)
+        let claimed = try await store.claimDeliveryEvents(at: now, leaseUntil: now.addingTimeInterval(60), limit: 50)
+        try #require(claimed.count >= 3)
+        let (refused, away, waiting) = (claimed[0], claimed[1], claimed[2])
+        try await store.deliveryEventFailed(webhookId: refused.record.webhookId, nextAt: nil, error: "HTTP 503")
+        try await store.deliveryEventFailed(webhookId: away.record.webhookId, nextAt: nil, error: "connection refused")
+        try await store.deliveryEventFailed(webhookId: waiting.record.webhookId, nextAt: now.addingTimeInterval(5), error: "HTTP 502")
+
+        // Given up: listed oldest first with what an operator needs to decide.
+        let givenUp = try await store.givenUpDeliveryEvents(limit: 10)
+        #expect(givenUp == [
+            GivenUpDeliveryEvent(record: refused.record, orderId: refused.orderId, attempts: 1, lastError: "HTTP 503"),
+            GivenUpDeliveryEvent(record: away.record, orderId: away.orderId, attempts: 1, lastError: "connection refused"),
+        ], "\(givenUp)")
+        #expect(try await store.givenUpDeliveryEvents(limit: 1).count == 1)
+
+        // Posted again: only what is still given up; pending, due at once, no failed
+        // post counted, its lifetime from then, the same webhook-id and facts.
+        let later = now.addingTimeInterval(5 * 86_400)
+        #expect(try await store.retryDeliveryEvents(
+            [refused.record.webhookId, waiting.record.webhookId, "msg_delivery_999999_sent"], at: later) == 1)
+        #expect(try await store.deliveryEventCounts() == (pending: claimed.count - 1, failed: 1))
+        let again = try await store.claimDeliveryEvents(at: later, leaseUntil: later.addingTimeInterval(60), limit: 50)
+        let retried = try #require(again.first { $0.record.webhookId == refused.record.webhookId })
+        #expect(retried.record == refused.record && retried.attempts == 0 && retried.retriedAt == later
+            && retried.orderId == refused.orderId && retried.recipient == refused.recipient)
+        #expect(again.first { $0.record.webhookId == waiting.record.webhookId }?.retriedAt == nil)
+        #expect(!again.contains { $0.record.webhookId == away.record.webhookId }, "still given up")
+        #expect(try await store.retryDeliveryEvents([refused.record.webhookId], at: later) == 0, "pending: nothing to retry")
+        #expect(try await store.givenUpDeliveryEvents(limit: 10).map(\.record.webhookId) == [away.record.webhookId])
+        #expect(try await store.retryDeliveryEvents([], at: later) == 0)
+    }
+
     static func eventsOff(kind: StoreKind) async throws {
         let store = try await TestStores.make(kind)
         try await Self.endSome(store)

@@ -48,6 +48,7 @@ enum StoreConformance {
         Check("rekey re-encrypts every secret under the newest key; the old key can then be retired", rekey),
         Check("each end writes one event with the order's facts; a claim is leased; a failure waits, a last failure gives up; taken ones are deleted", eventOutbox),
         Check("without FLEXPOST_EVENTS_URL nothing is written", eventsOff),
+        Check("events given up are listed oldest first, and posted again with the same webhook-id and a new lifetime", eventRetry),
         Check("hold: waiting deliveries it covers become held and are never claimed, arrivals too; release restores them", holdAndRelease),
         Check("a claim a pass had not started is given back held; a lapsed claim a hold covers waits for the release", claimsUnderAHold),
         Check("cancel one delivery: cancelled with actor and reason; secrets go with the last unsent access data", cancelOne),

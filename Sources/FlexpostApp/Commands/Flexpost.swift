@@ -11,7 +11,7 @@ public struct Flexpost: AsyncParsableCommand {
         abstract: "Delivers CompanyFlex access-data e-mails and BSP administrator notices.",
         subcommands: [Serve.self, Drain.self, Enqueue.self, Resend.self, ResendDead.self, Status.self, List.self, Purge.self,
                       Preview.self, HoldCommand.self, ReleaseCommand.self, CancelCommand.self, EraseCommand.self,
-                      BounceCommand.self, SupportUserCommand.self,
+                      BounceCommand.self, SupportUserCommand.self, RetryEvents.self,
                       Migrate.self,
                       Rekey.self])
 

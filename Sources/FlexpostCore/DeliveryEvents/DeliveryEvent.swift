@@ -59,15 +59,37 @@ public struct PendingDeliveryEvent: Sendable, Equatable {
     public var kind: DeliveryKind
     /// Empty after the order's personal data was erased (SPEC §8).
     public var recipient: String
+    /// When an operator had the event posted again after it was given up
+    /// (`flexpost retry-events`): its new retry lifetime counts from then.
+    public var retriedAt: Date?
 
     public init(record: DeliveryEventRecord, attempts: Int, orderId: String, customerNumber: String, kind: DeliveryKind,
-                recipient: String) {
+                recipient: String, retriedAt: Date? = nil) {
         self.record = record
         self.attempts = attempts
         self.orderId = orderId
         self.customerNumber = customerNumber
         self.kind = kind
         self.recipient = recipient
+        self.retriedAt = retriedAt
+    }
+}
+
+/// An event given up after the retry lifetime, as an operator sees it before
+/// having it posted again.
+public struct GivenUpDeliveryEvent: Sendable, Equatable {
+    public var record: DeliveryEventRecord
+    public var orderId: String
+    /// Failed posts.
+    public var attempts: Int
+    /// Why the last post failed (the HTTP status or the connection's error).
+    public var lastError: String?
+
+    public init(record: DeliveryEventRecord, orderId: String, attempts: Int, lastError: String?) {
+        self.record = record
+        self.orderId = orderId
+        self.attempts = attempts
+        self.lastError = lastError
     }
 }
 
@@ -123,14 +145,16 @@ public enum DeliveryEvents {
     }
 
     /// When a failed post is tried again (``retryPolicy(lifetime:)``), counted
-    /// from the event; nil when the lifetime is over (the event failed).
+    /// from the event, or from when it was posted again after it was given up;
+    /// nil when the lifetime is over (the event failed).
     public static func nextTry(_ event: PendingDeliveryEvent, now: Date, policy: RetryPolicy, random: Double) -> Date? {
-        policy.nextAttempt(after: event.attempts + 1, now: now, firstDue: event.record.at, random: random)
+        policy.nextAttempt(after: event.attempts + 1, now: now, firstDue: event.retriedAt ?? event.record.at, random: random)
     }
 }
 
 /// Where a delivery event stands in the store: waiting (`pending`), or given
-/// up after the retry lifetime (`failed`). One the order system took is deleted.
+/// up after the retry lifetime (`failed`; an operator may have it posted
+/// again, pending with a new lifetime). One the order system took is deleted.
 public enum DeliveryEventState: String, Sendable, CaseIterable {
     case pending, failed
 }

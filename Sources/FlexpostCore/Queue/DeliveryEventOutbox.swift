@@ -15,6 +15,15 @@ public protocol DeliveryEventOutbox: Sendable {
     /// good (kept, counted, never posted again).
     func deliveryEventFailed(webhookId: String, nextAt: Date?, error: String) async throws
 
+    /// Up to `limit` events given up after the retry lifetime, oldest first.
+    func givenUpDeliveryEvents(limit: Int) async throws -> [GivenUpDeliveryEvent]
+
+    /// Those of the events that are still given up are pending again, due at
+    /// `now`, with no failed post counted and a new retry lifetime from `now`
+    /// (``DeliveryEvents/nextTry(_:now:policy:random:)``); the same `webhook-id`.
+    /// Answers how many.
+    func retryDeliveryEvents(_ webhookIds: [String], at now: Date) async throws -> Int
+
     /// Events waiting (pending) and given up (failed), for `/metrics`.
     func deliveryEventCounts() async throws -> (pending: Int, failed: Int)
 }
