@@ -40,14 +40,21 @@ extension PostgresQueueStore {
             """, logger: logger
         ).decode((String, Int64, String, Double, String?, Int, Double?, String, String, String, String).self) {
             claimed.append(PendingDeliveryEvent(
-                record: DeliveryEventRecord(webhookId: webhookId, deliveryId: deliveryId,
-                                            type: try DeliveryEventType(stored: type, column: "delivery_events.type"),
-                                            at: Date(timeIntervalSince1970: at), detail: detail),
+                record: try Self.eventRecord(webhookId, deliveryId, type, at, detail),
                 attempts: attempts, orderId: orderId, customerNumber: customer,
                 kind: try DeliveryKind(stored: kind, column: "deliveries.kind"), recipient: recipient,
                 retriedAt: retriedAt.map(Date.init(timeIntervalSince1970:))))
         }
         return claimed
+    }
+
+    /// An event as stored (columns `webhook_id`, `delivery_id`, `type`, `at`, `detail`).
+    static func eventRecord(_ webhookId: String, _ deliveryId: Int64, _ type: String, _ at: Double, _ detail: String?) throws
+        -> DeliveryEventRecord
+    {
+        DeliveryEventRecord(webhookId: webhookId, deliveryId: deliveryId,
+                            type: try DeliveryEventType(stored: type, column: "delivery_events.type"),
+                            at: Date(timeIntervalSince1970: at), detail: detail)
     }
 
     public func deliveryEventDelivered(webhookId: String) async throws {
@@ -77,9 +84,7 @@ extension PostgresQueueStore {
             """, logger: logger
         ).decode((String, Int64, String, Double, String?, Int, String?, String).self) {
             events.append(GivenUpDeliveryEvent(
-                record: DeliveryEventRecord(webhookId: webhookId, deliveryId: deliveryId,
-                                            type: try DeliveryEventType(stored: type, column: "delivery_events.type"),
-                                            at: Date(timeIntervalSince1970: at), detail: detail),
+                record: try Self.eventRecord(webhookId, deliveryId, type, at, detail),
                 orderId: orderId, attempts: attempts, lastError: lastError))
         }
         return events

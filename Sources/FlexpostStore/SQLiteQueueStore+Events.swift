@@ -46,14 +46,19 @@ extension SQLiteQueueStore {
                 arguments: StatementArguments(claimed)
             ).map { row in
                 PendingDeliveryEvent(
-                    record: DeliveryEventRecord(webhookId: row["webhook_id"], deliveryId: row["delivery_id"],
-                                                type: try DeliveryEventType(stored: row["type"], column: "delivery_events.type"),
-                                                at: Date(timeIntervalSince1970: row["at"]), detail: row["detail"]),
+                    record: try Self.eventRecord(row),
                     attempts: row["attempts"], orderId: row["order_id"], customerNumber: row["customer_number"],
                     kind: try DeliveryKind(stored: row["kind"], column: "deliveries.kind"), recipient: row["recipient_email"],
                     retriedAt: (row["retried_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
             }
         }
+    }
+
+    /// An event as stored (columns `webhook_id`, `delivery_id`, `type`, `at`, `detail`).
+    static func eventRecord(_ row: Row) throws -> DeliveryEventRecord {
+        DeliveryEventRecord(webhookId: row["webhook_id"], deliveryId: row["delivery_id"],
+                            type: try DeliveryEventType(stored: row["type"], column: "delivery_events.type"),
+                            at: Date(timeIntervalSince1970: row["at"]), detail: row["detail"])
     }
 
     public func deliveryEventDelivered(webhookId: String) async throws {
@@ -88,9 +93,7 @@ extension SQLiteQueueStore {
                 arguments: [limit]
             ).map { row in
                 GivenUpDeliveryEvent(
-                    record: DeliveryEventRecord(webhookId: row["webhook_id"], deliveryId: row["delivery_id"],
-                                                type: try DeliveryEventType(stored: row["type"], column: "delivery_events.type"),
-                                                at: Date(timeIntervalSince1970: row["at"]), detail: row["detail"]),
+                    record: try Self.eventRecord(row),
                     orderId: row["order_id"], attempts: row["attempts"], lastError: row["last_error"])
             }
         }

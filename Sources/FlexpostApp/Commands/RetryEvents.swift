@@ -44,8 +44,8 @@ struct RetryEvents: AsyncParsableCommand {
 
     /// `msg_delivery_12_sent delivery.sent order ORD-1 delivery 12, ended 2026-…: 9 failed posts, the last: HTTP 503`
     static func line(_ event: GivenUpDeliveryEvent) -> String {
-        let record = event.record
+        let record = event.record, posts = event.attempts == 1 ? "post" : "posts"
         return "\(record.webhookId) \(record.type.rawValue) order \(event.orderId) delivery \(record.deliveryId), "
-            + "ended \(RFC3339.format(record.at)): \(event.attempts) failed post\(event.attempts == 1 ? "" : "s"), the last: \(event.lastError ?? "none")"
+            + "ended \(RFC3339.format(record.at)): \(event.attempts) failed \(posts), the last: \(event.lastError ?? "none")"
     }
 }
